@@ -1,0 +1,120 @@
+"""Build the testbed's Go binaries once, into a cache keyed by what they are built from.
+
+Each binary's key covers go.mod, go.sum, the Go toolchain version and, for our own command, its
+sources: a version bump in the tools module rebuilds everything, an edit of our vcsim entry point
+rebuilds only vcsim, and an unchanged checkout reuses the binaries of any earlier run.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from testbed.errors import TestbedError
+from testbed.layout import TOOLS_DIR, Layout
+
+# binary name -> Go package, built from the tools module.
+BINARIES = {
+    "etcd": "go.etcd.io/etcd/server/v3",
+    "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
+    "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
+    "vcsim": "./vcsim",
+}
+CRD_MODULES_DIR = TOOLS_DIR / "crds"
+
+
+def _go() -> str:
+    go = shutil.which("go")
+    if not go:
+        raise TestbedError("the Go toolchain is not on PATH; the testbed builds its binaries with `go build`")
+    return go
+
+
+def kubernetes_version() -> str:
+    """The k8s.io/kubernetes version the tools module pins, e.g. v1.35.4."""
+    for line in (TOOLS_DIR / "go.mod").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "k8s.io/kubernetes" and parts[1].startswith("v"):
+            return parts[1]
+    raise TestbedError("testbed/tools/go.mod does not require k8s.io/kubernetes")
+
+
+def _ldflags(package: str) -> str:
+    flags = ["-s", "-w"]
+    if package.startswith("k8s.io/kubernetes/"):
+        # what the Kubernetes release build stamps in, so /version tells the truth
+        version = kubernetes_version()
+        major, minor = version.lstrip("v").split(".")[:2]
+        for stamp in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+            flags += [f"-X {stamp}.gitVersion={version}", f"-X {stamp}.gitMajor={major}",
+                      f"-X {stamp}.gitMinor={minor}", f"-X {stamp}.gitTreeState=clean"]
+    return " ".join(flags)
+
+
+def _key(package: str, own_sources: list[Path]) -> str:
+    digest = hashlib.sha256(_ldflags(package).encode())
+    for path in [TOOLS_DIR / "go.mod", TOOLS_DIR / "go.sum", *own_sources]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    version = subprocess.run([_go(), "version"], check=True, capture_output=True, text=True).stdout
+    digest.update(version.encode())
+    return digest.hexdigest()[:16]
+
+
+def binary_paths(layout: Layout) -> dict[str, Path]:
+    """Where each binary of the current tools module lives in the cache, built or not."""
+    paths = {}
+    for name, package in BINARIES.items():
+        own = sorted((TOOLS_DIR / package).glob("*.go")) if package.startswith("./") else []
+        paths[name] = layout.home / "bin" / f"{name}-{_key(package, own)}"
+    return paths
+
+
+def _run_go(args: list[str], cwd: Path) -> str:
+    env = dict(os.environ, CGO_ENABLED="0")
+    done = subprocess.run([_go(), *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise TestbedError(f"`go {' '.join(args)}` failed in {cwd}:\n{done.stderr.strip()}")
+    return done.stdout
+
+
+def download_crd_modules() -> None:
+    """Put the upstream modules whose CRDs the testbed installs into the Go module cache."""
+    _run_go(["mod", "download", "-json"], CRD_MODULES_DIR)
+
+
+def ensure_built(layout: Layout, log=print) -> dict[str, Path]:
+    """Return the path of every testbed binary, building those not in the cache yet."""
+    paths = binary_paths(layout)
+    for name, path in paths.items():
+        if path.is_file():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        log(f"building {name} ({BINARIES[name]}) ...")
+        partial = path.with_name(f".{path.name}.partial")
+        _run_go(["build", "-trimpath", f"-ldflags={_ldflags(BINARIES[name])}", "-o", str(partial), BINARIES[name]],
+                TOOLS_DIR)
+        partial.rename(path)
+        for stale in path.parent.glob(f"{name}-*"):
+            if stale != path:
+                stale.unlink()
+        log(f"built {name} in {time.monotonic() - started:.0f}s")
+    download_crd_modules()
+    return paths
+
+
+def main() -> int:
+    started = time.monotonic()
+    try:
+        paths = ensure_built(Layout.from_env())
+    except TestbedError as err:
+        print(f"testbed: {err}", file=sys.stderr)
+        return 1
+    print(json.dumps({"binaries": {k: str(v) for k, v in paths.items()}, "seconds": round(time.monotonic() - started, 1)}))
+    return 0

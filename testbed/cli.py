@@ -1,0 +1,77 @@
+"""`python -m testbed up|down|status|env|build`."""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+
+from testbed import build, report
+from testbed.errors import TestbedError
+from testbed.layout import Layout
+from testbed.stack import Testbed
+
+
+def _up(testbed: Testbed) -> int:
+    started = time.monotonic()
+    if not testbed.up(log=lambda line: print(f"testbed: {line}", file=sys.stderr)):
+        print("testbed: already up")
+        return 0
+    print(f"testbed: up in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+def _down(testbed: Testbed) -> int:
+    stopped = testbed.down()
+    print(f"testbed: stopped {', '.join(stopped)}" if stopped else "testbed: nothing was running")
+    return 0
+
+
+def _status(testbed: Testbed) -> int:
+    print(report.render(report.rows(testbed)))
+    return 0 if all(testbed.running().values()) else 3
+
+
+def env_lines(testbed: Testbed) -> list[str]:
+    layout, creds = testbed.layout, testbed.credentials
+    values = {
+        "KUBECONFIG": layout.admin_kubeconfig,
+        "PACIFIC_SUPERVISOR_SERVER": layout.apiserver_url,
+        "PACIFIC_SUPERVISOR_CA_CERT": testbed.pki.ca_cert,
+        "PACIFIC_SUPERVISOR_TOKEN": creds.admin_token,
+        "VMWARE_HOST": layout.vcenter_url.split("://", 1)[1].split(":")[0],
+        "VMWARE_PORT": layout.ports.vcsim,
+        "VMWARE_USER": creds.vcenter_user,
+        "VMWARE_PASSWORD": creds.vcenter_password,
+        "VMWARE_CA_CERT": testbed.pki.ca_cert,
+        "PACIFIC_VCENTER_URL": layout.vcenter_url,
+    }
+    return [f"export {key}={shlex.quote(str(value))}" for key, value in values.items()]
+
+
+def _env(testbed: Testbed) -> int:
+    testbed.layout.ensure_dirs()
+    print("\n".join(env_lines(testbed)))
+    return 0
+
+
+COMMANDS = {
+    "up": (_up, "start etcd, vcsim, kube-apiserver and kube-controller-manager; install CRDs"),
+    "down": (_down, "stop everything the testbed started"),
+    "status": (_status, "show each peer and what it holds (exit 3 when something is not running)"),
+    "env": (_env, "print export lines for clients of the testbed (contains its secrets)"),
+    "build": (lambda testbed: build.main(), "build the Go binaries into the cache"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m testbed", description="Supervisor-in-a-box")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, (_, help_text) in COMMANDS.items():
+        commands.add_parser(name, help=help_text)
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command][0](Testbed(Layout.from_env()))
+    except TestbedError as err:
+        print(f"testbed: {err}", file=sys.stderr)
+        return 1

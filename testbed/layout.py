@@ -1,0 +1,91 @@
+"""Where the testbed keeps things: one state directory, one binary cache, fixed loopback ports.
+
+Every location can be moved with an environment variable so that tests, benchmarks and a
+user's own testbed never share state by accident.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TOOLS_DIR = Path(__file__).resolve().parent / "tools"
+OWN_CRDS_DIR = Path(__file__).resolve().parent / "crds"
+HOST = "127.0.0.1"
+
+
+def _home() -> Path:
+    return Path(os.environ.get("PACIFIC_TESTBED_HOME", Path.home() / ".cache" / "pacific-testbed"))
+
+
+@dataclass(frozen=True)
+class Ports:
+    etcd_client: int
+    etcd_peer: int
+    apiserver: int
+    controller_manager: int
+    vcsim: int
+
+    @classmethod
+    def from_base(cls, base: int) -> "Ports":
+        return cls(
+            etcd_client=base + 1,
+            etcd_peer=base + 2,
+            apiserver=base + 3,
+            controller_manager=base + 4,
+            vcsim=base + 5,
+        )
+
+
+@dataclass(frozen=True)
+class Layout:
+    """All paths and ports of one testbed instance."""
+
+    home: Path
+    state: Path
+    ports: Ports
+
+    @classmethod
+    def from_env(cls) -> "Layout":
+        home = _home()
+        state = Path(os.environ.get("PACIFIC_TESTBED_STATE", home / "state"))
+        base = int(os.environ.get("PACIFIC_TESTBED_PORT_BASE", "36440"))
+        return cls(home=home, state=state, ports=Ports.from_base(base))
+
+    @property
+    def pki(self) -> Path:
+        return self.state / "pki"
+
+    @property
+    def run(self) -> Path:
+        return self.state / "run"
+
+    @property
+    def logs(self) -> Path:
+        return self.state / "log"
+
+    @property
+    def etcd_data(self) -> Path:
+        return self.state / "etcd"
+
+    @property
+    def admin_kubeconfig(self) -> Path:
+        return self.state / "admin.kubeconfig"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.state / "credentials.json"
+
+    @property
+    def apiserver_url(self) -> str:
+        return f"https://{HOST}:{self.ports.apiserver}"
+
+    @property
+    def vcenter_url(self) -> str:
+        return f"https://{HOST}:{self.ports.vcsim}"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.state, self.pki, self.run, self.logs):
+            path.mkdir(parents=True, exist_ok=True)
+        self.state.chmod(0o700)

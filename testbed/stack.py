@@ -1,0 +1,221 @@
+"""The testbed as a whole: which daemons run, in what order, and when each counts as ready."""
+from __future__ import annotations
+
+import ssl
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from testbed import build, kubeconfig, processes
+from testbed.credentials import Credentials
+from testbed.errors import TestbedError
+from testbed.layout import HOST, Layout
+from testbed.pki import Pki, ensure_pki
+
+# start order; `down` stops them in reverse
+DAEMONS = ("etcd", "vcsim", "kube-apiserver", "kube-controller-manager")
+SERVICE_CIDR = "10.96.0.0/24"
+
+
+@dataclass(frozen=True)
+class Testbed:
+    layout: Layout
+    __test__ = False  # not a pytest test class, despite the name
+
+    @property
+    def pki(self) -> Pki:
+        return Pki(self.layout.pki)
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials.load_or_create(self.layout.credentials_file)
+
+    def _controller_manager_kubeconfig(self) -> Path:
+        return self.layout.state / "controller-manager.kubeconfig"
+
+    def _vcsim_ready_file(self) -> Path:
+        return self.layout.run / "vcsim.url"
+
+    def port(self, name: str) -> int:
+        ports = self.layout.ports
+        return {
+            "etcd": ports.etcd_client,
+            "vcsim": ports.vcsim,
+            "kube-apiserver": ports.apiserver,
+            "kube-controller-manager": ports.controller_manager,
+        }[name]
+
+    # --- command lines -------------------------------------------------------------------
+    def daemon(self, name: str, binaries: dict[str, Path]) -> processes.Daemon:
+        layout, pki, ports = self.layout, self.pki, self.layout.ports
+        if name == "etcd":
+            client_url = f"https://{HOST}:{ports.etcd_client}"
+            peer_url = f"http://{HOST}:{ports.etcd_peer}"
+            return processes.Daemon(name, [
+                str(binaries[name]),
+                "--name=supervisor", f"--data-dir={layout.etcd_data}",
+                f"--listen-client-urls={client_url}", f"--advertise-client-urls={client_url}",
+                f"--listen-peer-urls={peer_url}", f"--initial-advertise-peer-urls={peer_url}",
+                f"--initial-cluster=supervisor={peer_url}",
+                f"--cert-file={pki.serving_cert}", f"--key-file={pki.serving_key}",
+                f"--trusted-ca-file={pki.ca_cert}", "--client-cert-auth",
+                # a throw-away data dir on a test machine: durability is not worth the fsyncs
+                "--unsafe-no-fsync", "--log-level=warn",
+            ], self.port(name))
+        if name == "kube-apiserver":
+            return processes.Daemon(name, [
+                str(binaries[name]),
+                f"--bind-address={HOST}", f"--advertise-address={HOST}", f"--secure-port={ports.apiserver}",
+                f"--etcd-servers=https://{HOST}:{ports.etcd_client}",
+                f"--etcd-cafile={pki.ca_cert}",
+                f"--etcd-certfile={pki.client_cert('apiserver-etcd-client')}",
+                f"--etcd-keyfile={pki.client_key('apiserver-etcd-client')}",
+                f"--tls-cert-file={pki.serving_cert}", f"--tls-private-key-file={pki.serving_key}",
+                f"--client-ca-file={pki.ca_cert}",
+                "--authorization-mode=Node,RBAC",
+                f"--token-auth-file={layout.state / 'tokens.csv'}",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-account-key-file={pki.sa_pub}",
+                f"--service-account-signing-key-file={pki.sa_key}",
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
+                # the "kubernetes" Service cannot point at a loopback address; nothing needs it
+                "--endpoint-reconciler-type=none",
+                "--allow-privileged=true", "--profiling=false", "--v=1",
+            ], self.port(name))
+        if name == "kube-controller-manager":
+            config = self._controller_manager_kubeconfig()
+            return processes.Daemon(name, [
+                str(binaries[name]),
+                f"--kubeconfig={config}", f"--authentication-kubeconfig={config}",
+                f"--authorization-kubeconfig={config}",
+                f"--bind-address={HOST}", f"--secure-port={ports.controller_manager}",
+                f"--tls-cert-file={pki.serving_cert}", f"--tls-private-key-file={pki.serving_key}",
+                "--leader-elect=false", "--use-service-account-credentials=true",
+                f"--service-account-private-key-file={pki.sa_key}", f"--root-ca-file={pki.ca_cert}",
+                f"--cluster-signing-cert-file={pki.ca_cert}", f"--cluster-signing-key-file={pki.ca_key}",
+                f"--service-cluster-ip-range={SERVICE_CIDR}", "--cluster-name=supervisor",
+                # no cloud, no pod network: these controllers would only complain
+                "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller",
+                "--profiling=false", "--v=1",
+            ], self.port(name))
+        if name == "vcsim":
+            creds = self.credentials
+            return processes.Daemon(name, [
+                str(binaries[name]),
+                f"-l={HOST}:{ports.vcsim}",
+                f"-tlscert={pki.serving_cert}", f"-tlskey={pki.serving_key}",
+                f"-username={creds.vcenter_user}", f"-password={creds.vcenter_password}",
+                f"-ready-file={self._vcsim_ready_file()}",
+            ], self.port(name))
+        raise KeyError(name)
+
+    # --- readiness -----------------------------------------------------------------------
+    def _tls(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=str(self.pki.ca_cert))
+        context.load_cert_chain(str(self.pki.client_cert("admin")), str(self.pki.client_key("admin")))
+        return context
+
+    def _https_ok(self, url: str) -> bool:
+        try:
+            with urllib.request.urlopen(url, context=self._tls(), timeout=2) as answer:
+                return answer.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def is_ready(self, name: str) -> bool:
+        ports = self.layout.ports
+        if name == "etcd":
+            return self._https_ok(f"https://{HOST}:{ports.etcd_client}/health")
+        if name == "kube-apiserver":
+            return self._https_ok(f"{self.layout.apiserver_url}/readyz")
+        if name == "kube-controller-manager":
+            return self._https_ok(f"https://{HOST}:{ports.controller_manager}/healthz")
+        if name == "vcsim":
+            return self._vcsim_ready_file().exists() and processes.port_accepts(ports.vcsim)
+        raise KeyError(name)
+
+    def wait_ready(self, name: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.is_ready(name):
+            if processes.running_pid(self.layout, name) is None:
+                raise TestbedError(
+                    f"{name} exited during start-up; last lines of {processes.log_file(self.layout, name)}:\n"
+                    + processes.tail(self.layout, name)
+                )
+            if time.monotonic() > deadline:
+                raise TestbedError(f"{name} not ready after {timeout:.0f}s; see {processes.log_file(self.layout, name)}")
+            time.sleep(0.1)
+
+    # --- lifecycle -----------------------------------------------------------------------
+    def running(self) -> dict[str, int | None]:
+        return {name: processes.running_pid(self.layout, name) for name in DAEMONS}
+
+    def _prepare(self) -> None:
+        layout = self.layout
+        layout.ensure_dirs()
+        pki = ensure_pki(layout.pki)
+        tokens = layout.state / "tokens.csv"
+        tokens.write_text(self.credentials.token_file_lines())
+        tokens.chmod(0o600)
+        kubeconfig.write(layout.admin_kubeconfig, layout.apiserver_url, pki.ca_cert,
+                         pki.client_cert("admin"), pki.client_key("admin"), "pacific-admin")
+        kubeconfig.write(self._controller_manager_kubeconfig(), layout.apiserver_url, pki.ca_cert,
+                         pki.client_cert("controller-manager"), pki.client_key("controller-manager"),
+                         "system:kube-controller-manager")
+
+    def up(self, log=print) -> bool:
+        """Start whatever is not running and wait for all of it. False when all was up already."""
+        running = self.running()
+        if all(running.values()) and all(self.is_ready(name) for name in DAEMONS):
+            return False
+        busy = [
+            f"{name} needs {HOST}:{self.port(name)}"
+            for name in DAEMONS
+            if not running[name] and not processes.port_is_free(self.port(name))
+        ]
+        if busy:
+            raise TestbedError(
+                "ports already in use by another program: " + "; ".join(busy)
+                + ". Stop that program or move the testbed with PACIFIC_TESTBED_PORT_BASE."
+            )
+        binaries = build.ensure_built(self.layout, log=log)
+        self._prepare()
+        if not running["vcsim"]:
+            self._vcsim_ready_file().unlink(missing_ok=True)
+        started = []
+        try:
+            for group in (("etcd", "vcsim"), ("kube-apiserver",), ("kube-controller-manager",)):
+                for name in group:
+                    if not running[name]:
+                        processes.start(self.layout, self.daemon(name, binaries))
+                        started.append(name)
+                for name in group:
+                    self.wait_ready(name)
+                if "kube-apiserver" in group:
+                    self._install_crds()
+        except BaseException:
+            for name in reversed(started):
+                processes.stop(self.layout, name)
+            raise
+        return True
+
+    def _install_crds(self) -> None:
+        from testbed import crds
+
+        with self.admin_client() as api_client:
+            crds.install(api_client)
+
+    def admin_client(self):
+        from kubernetes import config
+
+        return config.new_client_from_config(config_file=str(self.layout.admin_kubeconfig))
+
+    def down(self) -> list[str]:
+        stopped = []
+        for name in reversed(DAEMONS):
+            if processes.stop(self.layout, name):
+                stopped.append(name)
+        self._vcsim_ready_file().unlink(missing_ok=True)
+        return stopped

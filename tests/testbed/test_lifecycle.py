@@ -1,0 +1,106 @@
+"""`up`, `down` and their failure modes, on testbed instances of their own (own state, own ports)."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from testbed import processes
+from testbed.errors import TestbedError
+from testbed.layout import REPO_ROOT
+from testbed.pytest_plugin import isolated_layout
+from testbed.stack import DAEMONS, Testbed
+
+pytestmark = pytest.mark.testbed
+
+
+def _cli(layout, *args) -> subprocess.CompletedProcess:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(Path.home()),
+        "PACIFIC_TESTBED_HOME": str(layout.home),
+        "PACIFIC_TESTBED_STATE": str(layout.state),
+        "PACIFIC_TESTBED_PORT_BASE": str(layout.ports.etcd_client - 1),
+    }
+    return subprocess.run([sys.executable, "-m", "testbed", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _processes_using(state: Path) -> list[str]:
+    """Command lines of every live process that mentions this state directory."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(state) in text:
+            found.append(text)
+    return found
+
+
+def test_up_twice_is_a_no_op(testbed):
+    before = testbed.running()
+    assert testbed.up() is False
+    assert testbed.running() == before
+
+
+def test_cli_up_down_down_leaves_nothing_running():
+    layout = isolated_layout("lifecycle", port_base=36640)
+    started = time.monotonic()
+    up = _cli(layout, "up")
+    assert up.returncode == 0, up.stderr
+    print(f"warm up: {time.monotonic() - started:.1f}s")
+    status = _cli(layout, "status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "Established" in status.stdout and "HostSystem" in status.stdout
+
+    again = _cli(layout, "up")
+    assert again.returncode == 0 and "already up" in again.stdout
+
+    first = _cli(layout, "down")
+    assert first.returncode == 0 and "stopped" in first.stdout
+    assert _processes_using(layout.state) == []
+    second = _cli(layout, "down")
+    assert second.returncode == 0 and "nothing was running" in second.stdout
+
+    after = _cli(layout, "status")
+    assert after.returncode == 3 and "stopped" in after.stdout
+
+
+def test_port_in_use_is_one_clear_error_and_starts_nothing():
+    layout = isolated_layout("busy-port", port_base=36740)
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", layout.ports.apiserver))
+        squatter.listen()
+        bed = Testbed(layout)
+        with pytest.raises(TestbedError) as raised:
+            bed.up()
+    message = str(raised.value)
+    assert f"127.0.0.1:{layout.ports.apiserver}" in message and "kube-apiserver" in message
+    assert all(pid is None for pid in bed.running().values())
+    assert _processes_using(layout.state) == []
+
+
+def test_missing_binary_is_one_clear_error(tmp_path):
+    layout = isolated_layout("missing-binary", port_base=36840)
+    layout.ensure_dirs()
+    daemon = processes.Daemon("etcd", [str(tmp_path / "no-such-etcd")], layout.ports.etcd_client)
+    with pytest.raises(TestbedError, match="binary .*no-such-etcd is missing"):
+        processes.start(layout, daemon)
+    assert processes.running_pid(layout, "etcd") is None
+
+
+def test_env_prints_what_a_client_needs(testbed):
+    out = _cli(testbed.layout, "env")
+    assert out.returncode == 0
+    exported = dict(line.removeprefix("export ").split("=", 1) for line in out.stdout.splitlines())
+    assert exported["PACIFIC_SUPERVISOR_SERVER"] == testbed.layout.apiserver_url
+    assert Path(exported["KUBECONFIG"]).is_file()
+    assert exported["VMWARE_PORT"] == str(testbed.layout.ports.vcsim)
+    assert set(DAEMONS) <= set(testbed.running())

@@ -1,0 +1,62 @@
+"""Pure logic of the testbed, without starting anything."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from testbed import crds
+from testbed.credentials import Credentials
+from testbed.errors import TestbedError
+from testbed.layout import REPO_ROOT, Layout
+
+
+def test_cache_prefix_escapes_capitals_as_the_module_cache_does():
+    assert crds.UpstreamCrds("github.com/BurntSushi/toml", "*").cache_prefix() == "github.com/!burnt!sushi/toml"
+
+
+def test_newest_module_wins_and_pre_releases_are_ignored(tmp_path):
+    upstream = crds.UpstreamCrds("example.com/org/op", "*.yaml")
+    for version in ("v1.9.0", "v1.10.0", "v1.11.0-rc.1", "v1.2.3"):
+        (tmp_path / "example.com" / "org" / f"op@{version}" / "config" / "crd" / "bases").mkdir(parents=True)
+    (tmp_path / "example.com" / "org" / "op@v9.0.0").mkdir()  # no CRDs in it: not a candidate
+    assert crds.newest_module_dir(tmp_path, upstream).name == "op@v1.10.0"
+
+
+def test_missing_module_names_the_fix(tmp_path):
+    with pytest.raises(TestbedError, match="python -m testbed build"):
+        crds.newest_module_dir(tmp_path, crds.UPSTREAM[0])
+
+
+def test_own_tkc_crd_is_structural_and_served_as_v1alpha3():
+    own = [doc for label, path in crds.sources() if label.startswith("testbed/") for doc in crds.read_manifests(path)]
+    assert [doc["metadata"]["name"] for doc in own] == ["tanzukubernetesclusters.run.tanzu.vmware.com"]
+    version = own[0]["spec"]["versions"][0]
+    assert version["name"] == "v1alpha3" and version["storage"] is True
+    topology = version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["topology"]
+    assert set(topology["properties"]) == {"controlPlane", "nodePools"}
+
+
+def test_credentials_are_created_once_and_kept_private(tmp_path):
+    path = tmp_path / "credentials.json"
+    first = Credentials.load_or_create(path)
+    assert Credentials.load_or_create(path) == first
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert first.admin_token != first.nobody_token
+    lines = first.token_file_lines().splitlines()
+    assert lines[0].endswith('"system:masters"') and "system:masters" not in lines[1]
+
+
+def test_ports_follow_the_base(monkeypatch):
+    monkeypatch.setenv("PACIFIC_TESTBED_PORT_BASE", "40000")
+    ports = Layout.from_env().ports
+    assert {ports.etcd_client, ports.apiserver, ports.vcsim} <= set(range(40001, 40010))
+    assert len({*vars(ports).values()}) == len(vars(ports))
+
+
+def test_cli_rejects_an_unknown_command():
+    done = subprocess.run([sys.executable, "-m", "testbed", "explode"], cwd=REPO_ROOT,
+                          capture_output=True, text=True, env=dict(os.environ))
+    assert done.returncode == 2 and "invalid choice" in done.stderr

@@ -1,0 +1,48 @@
+"""vcsim, the vCenter of the testbed, through pyVmomi as a vSphere admin would use it."""
+from __future__ import annotations
+
+import ssl
+
+import pytest
+from pyVim.connect import Disconnect, SmartConnect
+from pyVmomi import vim
+
+from testbed import report
+from testbed.layout import HOST
+
+pytestmark = pytest.mark.testbed
+
+
+def _connect(testbed, password: str):
+    context = ssl.create_default_context(cafile=str(testbed.pki.ca_cert))
+    return SmartConnect(host=HOST, port=testbed.layout.ports.vcsim, user=testbed.credentials.vcenter_user,
+                        pwd=password, sslContext=context)
+
+
+def test_pyvmomi_logs_in_and_counts_hosts_and_vms(testbed):
+    si = _connect(testbed, testbed.credentials.vcenter_password)
+    try:
+        content = si.RetrieveContent()
+        assert content.about.apiType == "VirtualCenter"
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.HostSystem], True)
+        hosts = view.view
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+        vms = view.view
+        # vcsim's VPX model: one cluster of three hosts plus one standalone host, two VMs per pool
+        assert len(hosts) == 4
+        assert len(vms) == 4
+        assert {vm.runtime.host for vm in vms} <= set(hosts)
+    finally:
+        Disconnect(si)
+    assert report.vcenter_counts(testbed)["HostSystem"] == 4
+
+
+def test_vcenter_refuses_a_wrong_password(testbed):
+    with pytest.raises(vim.fault.InvalidLogin):
+        _connect(testbed, "not-" + testbed.credentials.vcenter_password)
+
+
+def test_vcenter_certificate_is_the_testbed_ca(testbed):
+    context = ssl.create_default_context()  # system trust only: our CA is not in it
+    with pytest.raises(ssl.SSLError):
+        SmartConnect(host=HOST, port=testbed.layout.ports.vcsim, user="x", pwd="y", sslContext=context)
