@@ -40,11 +40,14 @@ def env_lines(testbed: Testbed) -> list[str]:
         "PACIFIC_SUPERVISOR_CA_CERT": testbed.pki.ca_cert,
         "PACIFIC_SUPERVISOR_TOKEN": creds.admin_token,
         "VMWARE_HOST": layout.vcenter_url.split("://", 1)[1].split(":")[0],
-        "VMWARE_PORT": layout.ports.vcsim,
+        "VMWARE_PORT": layout.ports.wcp,
         "VMWARE_USER": creds.vcenter_user,
         "VMWARE_PASSWORD": creds.vcenter_password,
         "VMWARE_CA_CERT": testbed.pki.ca_cert,
         "PACIFIC_VCENTER_URL": layout.vcenter_url,
+        "PACIFIC_WCP_LOGIN_URL": f"{layout.vcenter_url}/wcp/login",
+        "PACIFIC_DEVELOPER_USER": creds.developer_user,
+        "PACIFIC_DEVELOPER_PASSWORD": creds.developer_password,
     }
     return [f"export {key}={shlex.quote(str(value))}" for key, value in values.items()]
 
@@ -56,7 +59,7 @@ def _env(testbed: Testbed) -> int:
 
 
 COMMANDS = {
-    "up": (_up, "start etcd, vcsim, kube-apiserver and kube-controller-manager; install CRDs"),
+    "up": (_up, "start etcd, vcsim, WCP, kube-apiserver and kube-controller-manager; install CRDs"),
     "down": (_down, "stop everything the testbed started"),
     "status": (_status, "show each peer and what it holds (exit 3 when something is not running)"),
     "env": (_env, "print export lines for clients of the testbed (contains its secrets)"),

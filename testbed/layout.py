@@ -26,6 +26,7 @@ class Ports:
     apiserver: int
     controller_manager: int
     vcsim: int
+    wcp: int
 
     @classmethod
     def from_base(cls, base: int) -> "Ports":
@@ -35,6 +36,7 @@ class Ports:
             apiserver=base + 3,
             controller_manager=base + 4,
             vcsim=base + 5,
+            wcp=base + 6,
         )
 
 
@@ -50,7 +52,8 @@ class Layout:
     def from_env(cls) -> "Layout":
         home = _home()
         state = Path(os.environ.get("PACIFIC_TESTBED_STATE", home / "state"))
-        base = int(os.environ.get("PACIFIC_TESTBED_PORT_BASE", "36440"))
+        # below Linux's ephemeral range (32768-60999), so no client socket can hold our ports
+        base = int(os.environ.get("PACIFIC_TESTBED_PORT_BASE", "26440"))
         return cls(home=home, state=state, ports=Ports.from_base(base))
 
     @property
@@ -83,7 +86,8 @@ class Layout:
 
     @property
     def vcenter_url(self) -> str:
-        return f"https://{HOST}:{self.ports.vcsim}"
+        """The one vCenter endpoint users see: the WCP simulator, which proxies the rest to vcsim."""
+        return f"https://{HOST}:{self.ports.wcp}"
 
     def ensure_dirs(self) -> None:
         for path in (self.state, self.pki, self.run, self.logs):

@@ -57,12 +57,22 @@ def running_pid(layout: Layout, name: str) -> int | None:
 
 
 def port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    """True unless some socket listens on the loopback port (read from /proc/net, no probing).
+
+    A probe bind would also fail on connections of a stopped daemon that linger in FIN_WAIT,
+    which a restarted daemon binds over without trouble.
+    """
+    wanted = {f"{int.from_bytes(socket.inet_aton(address), 'little'):08X}:{port:04X}" for address in (HOST, "0.0.0.0")}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            probe.bind((HOST, port))
+            lines = Path(table).read_text().splitlines()[1:]
         except OSError:
-            return False
+            continue
+        for line in lines:
+            fields = line.split()
+            local, state = fields[1], fields[3]
+            if state == "0A" and (local in wanted or (table.endswith("6") and local.endswith(f":{port:04X}"))):
+                return False
     return True
 
 
@@ -117,8 +127,12 @@ def _reap(pid: int) -> None:
         pass
 
 
-def stop(layout: Layout, name: str, grace: float = 10.0) -> bool:
-    """Stop daemon ``name`` and its whole process group. True if something was running."""
+def stop(layout: Layout, name: str, port: int | None = None, grace: float = 10.0) -> bool:
+    """Stop daemon ``name`` and its whole process group. True if something was running.
+
+    With ``port``, also wait (briefly) until nothing listens there any more, so that a restart
+    right after cannot trip over the old listener.
+    """
     pid = running_pid(layout, name)
     pid_file(layout, name).unlink(missing_ok=True)
     if pid is None:
@@ -138,6 +152,9 @@ def stop(layout: Layout, name: str, grace: float = 10.0) -> bool:
     except ProcessLookupError:
         pass
     _reap(pid)
+    deadline = time.monotonic() + 2.0
+    while port is not None and not port_is_free(port) and time.monotonic() < deadline:
+        time.sleep(0.05)
     return True
 
 

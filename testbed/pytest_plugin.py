@@ -13,7 +13,7 @@ import pytest
 from testbed.layout import Layout, Ports
 from testbed.stack import Testbed
 
-TEST_PORT_BASE = 36540
+TEST_PORT_BASE = 26540
 
 
 def isolated_layout(name: str = "test", port_base: int = TEST_PORT_BASE) -> Layout:

@@ -10,13 +10,13 @@ VCENTER_KINDS = ("Datacenter", "ClusterComputeResource", "HostSystem", "VirtualM
 
 
 def vcenter_counts(testbed: Testbed) -> dict[str, int]:
-    """Inventory counts read from vcsim through pyVmomi, one container view per kind."""
+    """Inventory counts read through the vCenter endpoint (WCP proxying to vcsim) with pyVmomi."""
     from pyVim.connect import Disconnect, SmartConnect
     from pyVmomi import vim
 
     creds = testbed.credentials
     context = ssl.create_default_context(cafile=str(testbed.pki.ca_cert))
-    si = SmartConnect(host=HOST, port=testbed.layout.ports.vcsim, user=creds.vcenter_user,
+    si = SmartConnect(host=HOST, port=testbed.layout.ports.wcp, user=creds.vcenter_user,
                       pwd=creds.vcenter_password, sslContext=context)
     try:
         content = si.RetrieveContent()
@@ -48,9 +48,9 @@ def rows(testbed: Testbed) -> list[tuple[str, str]]:
         table.append(("Kubernetes", f"{version.git_version} at {testbed.layout.apiserver_url}"))
         for group, count in crds.established_counts(api_client).items():
             table.append((f"CRDs {group}", f"{count} Established"))
-    if running["vcsim"] and testbed.is_ready("vcsim"):
+    if running["wcp"] and testbed.is_ready("wcp"):
         counts = vcenter_counts(testbed)
-        table.append(("vCenter (vcsim)", ", ".join(f"{n} {kind}" for kind, n in counts.items())))
+        table.append(("vCenter (via WCP)", ", ".join(f"{n} {kind}" for kind, n in counts.items())))
     return table
 
 

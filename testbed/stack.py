@@ -1,7 +1,10 @@
 """The testbed as a whole: which daemons run, in what order, and when each counts as ready."""
 from __future__ import annotations
 
+import json
+import secrets
 import ssl
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -11,11 +14,11 @@ from pathlib import Path
 from testbed import build, kubeconfig, processes
 from testbed.credentials import Credentials
 from testbed.errors import TestbedError
-from testbed.layout import HOST, Layout
+from testbed.layout import HOST, REPO_ROOT, Layout
 from testbed.pki import Pki, ensure_pki
 
 # start order; `down` stops them in reverse
-DAEMONS = ("etcd", "vcsim", "kube-apiserver", "kube-controller-manager")
+DAEMONS = ("etcd", "vcsim", "wcp", "kube-apiserver", "kube-controller-manager")
 SERVICE_CIDR = "10.96.0.0/24"
 
 
@@ -35,6 +38,13 @@ class Testbed:
     def _controller_manager_kubeconfig(self) -> Path:
         return self.layout.state / "controller-manager.kubeconfig"
 
+    def _webhook_config(self) -> Path:
+        return self.layout.state / "wcp-token-webhook.kubeconfig"
+
+    @property
+    def jwt_key_file(self) -> Path:
+        return self.layout.pki / "wcp-jwt.key"
+
     def _vcsim_ready_file(self) -> Path:
         return self.layout.run / "vcsim.url"
 
@@ -45,6 +55,7 @@ class Testbed:
             "vcsim": ports.vcsim,
             "kube-apiserver": ports.apiserver,
             "kube-controller-manager": ports.controller_manager,
+            "wcp": ports.wcp,
         }[name]
 
     # --- command lines -------------------------------------------------------------------
@@ -76,6 +87,11 @@ class Testbed:
                 f"--client-ca-file={pki.ca_cert}",
                 "--authorization-mode=Node,RBAC",
                 f"--token-auth-file={layout.state / 'tokens.csv'}",
+                # WCP JWTs from /wcp/login, checked by the WCP simulator; a short cache so that
+                # an expired or revoked token stops working within seconds
+                f"--authentication-token-webhook-config-file={self._webhook_config()}",
+                "--authentication-token-webhook-version=v1",
+                "--authentication-token-webhook-cache-ttl=2s",
                 "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
                 f"--service-account-key-file={pki.sa_pub}",
                 f"--service-account-signing-key-file={pki.sa_key}",
@@ -109,6 +125,13 @@ class Testbed:
                 f"-username={creds.vcenter_user}", f"-password={creds.vcenter_password}",
                 f"-ready-file={self._vcsim_ready_file()}",
             ], self.port(name))
+        if name == "wcp":
+            return processes.Daemon(name, [sys.executable, "-m", "testbed.wcp"], self.port(name), env={
+                "PYTHONPATH": str(REPO_ROOT),
+                "PACIFIC_TESTBED_HOME": str(layout.home),
+                "PACIFIC_TESTBED_STATE": str(layout.state),
+                "PACIFIC_TESTBED_PORT_BASE": str(ports.etcd_client - 1),
+            })
         raise KeyError(name)
 
     # --- readiness -----------------------------------------------------------------------
@@ -134,6 +157,8 @@ class Testbed:
             return self._https_ok(f"https://{HOST}:{ports.controller_manager}/healthz")
         if name == "vcsim":
             return self._vcsim_ready_file().exists() and processes.port_accepts(ports.vcsim)
+        if name == "wcp":
+            return self._https_ok(f"https://{HOST}:{ports.wcp}/wcp/healthz")
         raise KeyError(name)
 
     def wait_ready(self, name: str, timeout: float = 60.0) -> None:
@@ -161,6 +186,19 @@ class Testbed:
         tokens.chmod(0o600)
         kubeconfig.write(layout.admin_kubeconfig, layout.apiserver_url, pki.ca_cert,
                          pki.client_cert("admin"), pki.client_key("admin"), "pacific-admin")
+        if not self.jwt_key_file.exists():
+            self.jwt_key_file.write_bytes(secrets.token_bytes(32))
+            self.jwt_key_file.chmod(0o600)
+        webhook = {
+            "apiVersion": "v1", "kind": "Config",
+            "clusters": [{"name": "wcp", "cluster": {
+                "server": f"https://{HOST}:{layout.ports.wcp}/wcp/tokenreview",
+                "certificate-authority": str(pki.ca_cert)}}],
+            "users": [{"name": "kube-apiserver", "user": {}}],
+            "contexts": [{"name": "wcp", "context": {"cluster": "wcp", "user": "kube-apiserver"}}],
+            "current-context": "wcp",
+        }
+        self._webhook_config().write_text(json.dumps(webhook))
         kubeconfig.write(self._controller_manager_kubeconfig(), layout.apiserver_url, pki.ca_cert,
                          pki.client_cert("controller-manager"), pki.client_key("controller-manager"),
                          "system:kube-controller-manager")
@@ -186,7 +224,7 @@ class Testbed:
             self._vcsim_ready_file().unlink(missing_ok=True)
         started = []
         try:
-            for group in (("etcd", "vcsim"), ("kube-apiserver",), ("kube-controller-manager",)):
+            for group in (("etcd", "vcsim", "wcp"), ("kube-apiserver",), ("kube-controller-manager",)):
                 for name in group:
                     if not running[name]:
                         processes.start(self.layout, self.daemon(name, binaries))
@@ -197,7 +235,7 @@ class Testbed:
                     self._install_crds()
         except BaseException:
             for name in reversed(started):
-                processes.stop(self.layout, name)
+                self.stop(name)
             raise
         return True
 
@@ -212,10 +250,13 @@ class Testbed:
 
         return config.new_client_from_config(config_file=str(self.layout.admin_kubeconfig))
 
+    def stop(self, name: str) -> bool:
+        return processes.stop(self.layout, name, port=self.port(name))
+
     def down(self) -> list[str]:
         stopped = []
         for name in reversed(DAEMONS):
-            if processes.stop(self.layout, name):
+            if self.stop(name):
                 stopped.append(name)
         self._vcsim_ready_file().unlink(missing_ok=True)
         return stopped

@@ -51,7 +51,7 @@ def test_up_twice_is_a_no_op(testbed):
 
 
 def test_cli_up_down_down_leaves_nothing_running():
-    layout = isolated_layout("lifecycle", port_base=36640)
+    layout = isolated_layout("lifecycle", port_base=26640)
     started = time.monotonic()
     up = _cli(layout, "up")
     assert up.returncode == 0, up.stderr
@@ -74,7 +74,7 @@ def test_cli_up_down_down_leaves_nothing_running():
 
 
 def test_port_in_use_is_one_clear_error_and_starts_nothing():
-    layout = isolated_layout("busy-port", port_base=36740)
+    layout = isolated_layout("busy-port", port_base=26740)
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", layout.ports.apiserver))
         squatter.listen()
@@ -88,7 +88,7 @@ def test_port_in_use_is_one_clear_error_and_starts_nothing():
 
 
 def test_missing_binary_is_one_clear_error(tmp_path):
-    layout = isolated_layout("missing-binary", port_base=36840)
+    layout = isolated_layout("missing-binary", port_base=26840)
     layout.ensure_dirs()
     daemon = processes.Daemon("etcd", [str(tmp_path / "no-such-etcd")], layout.ports.etcd_client)
     with pytest.raises(TestbedError, match="binary .*no-such-etcd is missing"):
@@ -102,5 +102,5 @@ def test_env_prints_what_a_client_needs(testbed):
     exported = dict(line.removeprefix("export ").split("=", 1) for line in out.stdout.splitlines())
     assert exported["PACIFIC_SUPERVISOR_SERVER"] == testbed.layout.apiserver_url
     assert Path(exported["KUBECONFIG"]).is_file()
-    assert exported["VMWARE_PORT"] == str(testbed.layout.ports.vcsim)
+    assert exported["VMWARE_PORT"] == str(testbed.layout.ports.wcp)
     assert set(DAEMONS) <= set(testbed.running())

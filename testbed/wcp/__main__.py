@@ -1,0 +1,122 @@
+"""Run the WCP simulator for the testbed whose layout the environment names."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+
+import aiohttp
+from aiohttp import web
+
+from testbed.credentials import Credentials
+from testbed.layout import HOST, Layout
+from testbed.pki import Pki
+from testbed.wcp import app as wcp_app
+from testbed.wcp.store import Store
+
+log = logging.getLogger("testbed.wcp")
+RESYNC_SECONDS = 5.0
+
+
+def vcsim_clusters(layout: Layout, credentials: Credentials, pki: Pki) -> dict[str, str]:
+    """Cluster moref -> name, read from vcsim."""
+    from pyVim.connect import Disconnect, SmartConnect
+    from pyVmomi import vim
+
+    context = ssl.create_default_context(cafile=str(pki.ca_cert))
+    si = SmartConnect(host=HOST, port=layout.ports.vcsim, user=credentials.vcenter_user,
+                      pwd=credentials.vcenter_password, sslContext=context)
+    try:
+        content = si.RetrieveContent()
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ClusterComputeResource], True)
+        return {cluster._moId: cluster.name for cluster in view.view}
+    finally:
+        Disconnect(si)
+
+
+async def discover_clusters(wcp: wcp_app.Wcp, layout: Layout, pki: Pki) -> None:
+    """Record vcsim's clusters; the first one runs the Supervisor unless one already does."""
+    while True:
+        try:
+            found = await asyncio.to_thread(vcsim_clusters, layout, wcp.credentials, pki)
+            break
+        except Exception as err:  # vcsim starts beside us and may not listen yet
+            log.info("waiting for vcsim: %s", err)
+            await asyncio.sleep(0.2)
+    known = wcp.store.list("clusters")
+    any_enabled = any(stored.get("enabled") for stored in known.values())
+    for moref, name in sorted(found.items()):
+        if moref not in known:
+            wcp.store.put("clusters", moref, {"name": name, "enabled": not any_enabled})
+            any_enabled = True
+
+
+async def mirror_loop(wcp: wcp_app.Wcp, kubeconfig: str) -> None:
+    from kubernetes import config
+
+    from testbed.wcp.mirror import Mirror
+
+    while True:
+        try:
+            if wcp.mirror is None:
+                wcp.mirror = await asyncio.to_thread(
+                    lambda: Mirror(config.new_client_from_config(config_file=kubeconfig)))
+            snapshot = wcp.store.snapshot()
+            wcp.changed.clear()
+            errors = await asyncio.to_thread(wcp.mirror.reconcile, snapshot["namespaces"], snapshot["vm_classes"])
+            wcp.mirror_errors = errors
+            for name, seen in snapshot["namespaces"].items():
+                # only what was mirrored is RUNNING: a change made meanwhile waits for the next pass
+                if name not in errors and seen.get("config_status") != "RUNNING" and wcp.store.get("namespaces", name) == seen:
+                    wcp.store.put("namespaces", name, {**seen, "config_status": "RUNNING"})
+        except Exception as err:  # Kubernetes not up yet, or restarting: try again shortly
+            log.warning("mirroring into Kubernetes failed: %s", err)
+            wcp.mirror = None
+            await asyncio.sleep(0.5)
+            continue
+        try:
+            await asyncio.wait_for(wcp.changed.wait(), timeout=RESYNC_SECONDS)
+        except asyncio.TimeoutError:
+            pass
+
+
+async def serve(layout: Layout) -> None:
+    pki = Pki(layout.pki)
+    upstream_tls = ssl.create_default_context(cafile=str(pki.ca_cert))
+    wcp = wcp_app.Wcp(
+        store=Store(layout.state / "wcp.json"),
+        credentials=Credentials.load_or_create(layout.credentials_file),
+        jwt_key=(layout.pki / "wcp-jwt.key").read_bytes(),
+        vcsim_url=f"https://{HOST}:{layout.ports.vcsim}",
+        upstream_tls=upstream_tls,
+        apiserver_url=layout.apiserver_url,
+        ca_pem=pki.ca_cert.read_text(),
+    )
+    application = web.Application(middlewares=[wcp_app.api_errors], client_max_size=16 * 1024 * 1024)
+    application["wcp"] = wcp
+    application["upstream"] = aiohttp.ClientSession(auto_decompress=False)
+    wcp_app.routes(application)
+
+    serving = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    serving.load_cert_chain(str(pki.serving_cert), str(pki.serving_key))
+    runner = web.AppRunner(application, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, HOST, layout.ports.wcp, ssl_context=serving).start()
+    background = [asyncio.create_task(discover_clusters(wcp, layout, pki)),
+                  asyncio.create_task(mirror_loop(wcp, str(layout.admin_kubeconfig)))]
+    try:
+        await asyncio.Event().wait()
+    finally:
+        for task in background:
+            task.cancel()
+        await application["upstream"].close()
+        await runner.cleanup()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(serve(Layout.from_env()))
+
+
+if __name__ == "__main__":
+    main()

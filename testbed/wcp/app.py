@@ -1,0 +1,361 @@
+"""The WCP simulator's HTTPS application: routes, sessions, mirroring loop and the vcsim proxy."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import secrets
+import ssl
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp import web
+
+from testbed.credentials import Credentials
+from testbed.wcp import tokens, validation
+from testbed.wcp.errors import ApiError
+from testbed.wcp.store import Store
+
+SESSION_HEADER = "vmware-api-session-id"
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+              "transfer-encoding", "upgrade", "host", "content-length"}
+
+
+@dataclass
+class Wcp:
+    store: Store
+    credentials: Credentials
+    jwt_key: bytes
+    vcsim_url: str
+    upstream_tls: ssl.SSLContext
+    apiserver_url: str
+    ca_pem: str
+    mirror: object = None  # testbed.wcp.mirror.Mirror, once Kubernetes answers
+    sessions: dict[str, dict] = field(default_factory=dict)
+    mirror_errors: dict[str, str] = field(default_factory=dict)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    # --- identities ------------------------------------------------------------------------
+    def users(self) -> dict[str, str]:
+        creds = self.credentials
+        return {creds.vcenter_user: creds.vcenter_password, creds.developer_user: creds.developer_password}
+
+    def basic_user(self, request: web.Request) -> str:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            raise ApiError("UNAUTHENTICATED", "HTTP Basic credentials are required")
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise ApiError("UNAUTHENTICATED", "malformed HTTP Basic credentials") from None
+        expected = self.users().get(user)
+        if expected is None or not secrets.compare_digest(expected, password):
+            raise ApiError("UNAUTHENTICATED", "invalid user name or password")
+        return user
+
+    def session_user(self, request: web.Request) -> str:
+        session = self.sessions.get(request.headers.get(SESSION_HEADER, ""))
+        if session is None:
+            raise ApiError("UNAUTHENTICATED", "no valid vmware-api-session-id: log in with POST /api/session")
+        session["last_accessed_time"] = _now()
+        return session["user"]
+
+    def admin_user(self, request: web.Request) -> str:
+        user = self.session_user(request)
+        if user != self.credentials.vcenter_user:
+            raise ApiError("UNAUTHORIZED", f"{user} may not change workload management configuration")
+        return user
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+
+
+def _json(value, status: int = 200) -> web.Response:
+    return web.Response(status=status, text=json.dumps(value), content_type="application/json")
+
+
+async def _body(request: web.Request):
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise validation.invalid("the request body is not valid JSON") from None
+
+
+@web.middleware
+async def api_errors(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except ApiError as err:
+        return err.response()
+
+
+def wcp_of(request: web.Request) -> Wcp:
+    return request.app["wcp"]
+
+
+# --- WCP login and TokenReview -------------------------------------------------------------
+async def login(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    user = wcp.basic_user(request)
+    body = await request.json() if request.can_read_body else {}
+    if body.get("guest_cluster_name"):
+        raise ApiError("NOT_FOUND", f"guest cluster {body.get('guest_cluster_namespace')}/"
+                       f"{body['guest_cluster_name']} does not exist or is not ready")
+    return _json({"session_id": tokens.issue(wcp.jwt_key, user)})
+
+
+async def token_review(request: web.Request) -> web.Response:
+    return _json(tokens.review(wcp_of(request).jwt_key, await _body(request)))
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+# --- vCenter sessions ----------------------------------------------------------------------
+async def create_session(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    user = wcp.basic_user(request)
+    session_id = secrets.token_hex(16)
+    wcp.sessions[session_id] = {"user": user, "created_time": _now(), "last_accessed_time": _now()}
+    return _json(session_id, status=201)
+
+
+async def get_session(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    return _json(wcp.sessions[request.headers[SESSION_HEADER]])
+
+
+async def delete_session(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    wcp.sessions.pop(request.headers[SESSION_HEADER], None)
+    return web.Response(status=204)
+
+
+# --- vSphere Namespaces --------------------------------------------------------------------
+def _namespace_info(wcp: Wcp, name: str, stored: dict) -> dict:
+    error = wcp.mirror_errors.get(name)
+    return {
+        "cluster": stored["cluster"],
+        "description": stored.get("description", ""),
+        "config_status": "ERROR" if error else stored.get("config_status", "CONFIGURING"),
+        "messages": [{"severity": "ERROR", "details": {"default_message": error}}] if error else [],
+        "access_list": stored.get("access_list", []),
+        "storage_specs": stored.get("storage_specs", []),
+        "resource_spec": stored.get("resource_spec", {}),
+        "vm_service_spec": stored.get("vm_service_spec", {"vm_classes": [], "content_libraries": []}),
+        "networks": stored.get("networks", []),
+        "self_service_namespace": False,
+        "stats": {"cpu_used": 0, "memory_used": 0, "storage_used": 0},
+    }
+
+
+def _stored_namespace(wcp: Wcp, request: web.Request) -> tuple[str, dict]:
+    name = request.match_info["namespace"]
+    stored = wcp.store.get("namespaces", name)
+    if stored is None:
+        raise ApiError("NOT_FOUND", f"namespace {name} does not exist")
+    return name, stored
+
+
+async def list_namespaces(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    summaries = []
+    for name, stored in sorted(wcp.store.list("namespaces").items()):
+        info = _namespace_info(wcp, name, stored)
+        summaries.append({"namespace": name, **{key: info[key] for key in
+                                                ("cluster", "description", "config_status", "stats")}})
+    return _json(summaries)
+
+
+async def create_namespace(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.admin_user(request)
+    spec = await _body(request)
+    name = validation.dns_label(spec.get("namespace") if isinstance(spec, dict) else None, "namespace")
+    cluster = spec.get("cluster")
+    clusters = wcp.store.list("clusters")
+    if cluster not in clusters or not clusters[cluster].get("enabled"):
+        raise validation.invalid(f"cluster {cluster!r} is not a cluster with workload management enabled")
+    checked = validation.namespace_fields(spec, set(wcp.store.list("vm_classes")), creating=True)
+    if wcp.store.get("namespaces", name) is not None:
+        raise ApiError("ALREADY_EXISTS", f"namespace {name} already exists")
+    wcp.store.put("namespaces", name, {"cluster": cluster, "config_status": "CONFIGURING", **checked})
+    wcp.changed.set()
+    return web.Response(status=204)
+
+
+async def get_namespace(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    name, stored = _stored_namespace(wcp, request)
+    return _json(_namespace_info(wcp, name, stored))
+
+
+async def update_namespace(request: web.Request) -> web.Response:
+    """PATCH changes the fields given; PUT (set) replaces all settable fields."""
+    wcp = wcp_of(request)
+    wcp.admin_user(request)
+    name, stored = _stored_namespace(wcp, request)
+    checked = validation.namespace_fields(await _body(request), set(wcp.store.list("vm_classes")), creating=False)
+    if request.method == "PUT":
+        stored = {"cluster": stored["cluster"]}
+    stored.update(checked, config_status="CONFIGURING")
+    wcp.store.put("namespaces", name, stored)
+    wcp.changed.set()
+    return web.Response(status=204)
+
+
+async def delete_namespace(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.admin_user(request)
+    name, _ = _stored_namespace(wcp, request)
+    wcp.store.delete("namespaces", name)
+    wcp.mirror_errors.pop(name, None)
+    wcp.changed.set()
+    return web.Response(status=204)
+
+
+# --- VM classes ----------------------------------------------------------------------------
+def _vm_class_info(name: str, stored: dict) -> dict:
+    return {"id": name, "cpu_count": stored["cpu_count"], "memory_MB": stored["memory_mb"],
+            "cpu_reservation": stored.get("cpu_reservation", 0),
+            "memory_reservation": stored.get("memory_reservation", 0),
+            "description": stored.get("description", ""), "devices": stored.get("devices", {}),
+            "config_status": "READY", "namespaces": []}
+
+
+def _stored_vm_class(wcp: Wcp, request: web.Request) -> tuple[str, dict]:
+    name = request.match_info["vm_class"]
+    stored = wcp.store.get("vm_classes", name)
+    if stored is None:
+        raise ApiError("NOT_FOUND", f"VM class {name} does not exist")
+    return name, stored
+
+
+async def list_vm_classes(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    namespaces = wcp.store.list("namespaces")
+    infos = []
+    for name, stored in sorted(wcp.store.list("vm_classes").items()):
+        info = _vm_class_info(name, stored)
+        info["namespaces"] = sorted(ns for ns, spec in namespaces.items()
+                                    if name in (spec.get("vm_service_spec") or {}).get("vm_classes", []))
+        infos.append(info)
+    return _json(infos)
+
+
+async def create_vm_class(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.admin_user(request)
+    spec = await _body(request)
+    checked = validation.vm_class(spec, creating=True)
+    if wcp.store.get("vm_classes", spec["id"]) is not None:
+        raise ApiError("ALREADY_EXISTS", f"VM class {spec['id']} already exists")
+    wcp.store.put("vm_classes", spec["id"], checked)
+    return web.Response(status=204)
+
+
+async def get_vm_class(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    return _json(_vm_class_info(*_stored_vm_class(wcp, request)))
+
+
+async def update_vm_class(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.admin_user(request)
+    name, stored = _stored_vm_class(wcp, request)
+    stored.update(validation.vm_class(await _body(request), creating=False))
+    wcp.store.put("vm_classes", name, stored)
+    wcp.changed.set()
+    return web.Response(status=204)
+
+
+async def delete_vm_class(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.admin_user(request)
+    name, _ = _stored_vm_class(wcp, request)
+    users = [ns for ns, spec in wcp.store.list("namespaces").items()
+             if name in (spec.get("vm_service_spec") or {}).get("vm_classes", [])]
+    if users:
+        raise validation.invalid(f"VM class {name} is still bound to namespaces: {', '.join(sorted(users))}")
+    wcp.store.delete("vm_classes", name)
+    return web.Response(status=204)
+
+
+# --- clusters with workload management ----------------------------------------------------
+def _cluster_summary(cluster: str, stored: dict) -> dict:
+    enabled = stored.get("enabled", False)
+    return {"cluster": cluster, "cluster_name": stored["name"],
+            "config_status": "RUNNING" if enabled else "REMOVING",
+            "kubernetes_status": "READY" if enabled else "WARNING"}
+
+
+async def list_clusters(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    return _json([_cluster_summary(cluster, stored) for cluster, stored in sorted(wcp.store.list("clusters").items())
+                  if stored.get("enabled")])
+
+
+async def get_cluster(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    cluster = request.match_info["cluster"]
+    stored = wcp.store.get("clusters", cluster)
+    if stored is None or not stored.get("enabled"):
+        raise ApiError("NOT_FOUND", f"cluster {cluster} has no workload management enabled")
+    host_port = wcp.apiserver_url.split("://", 1)[1]
+    return _json({**_cluster_summary(cluster, stored),
+                  "api_server_cluster_endpoint": host_port,
+                  "api_server_management_endpoint": host_port,
+                  "api_servers": [host_port],
+                  "tls_endpoint_certificate": wcp.ca_pem,
+                  "messages": []})
+
+
+# --- everything else goes to vcsim ----------------------------------------------------------
+async def proxy(request: web.Request) -> web.StreamResponse:
+    wcp = wcp_of(request)
+    headers = {key: value for key, value in request.headers.items() if key.lower() not in HOP_BY_HOP}
+    body = await request.read()
+    session: aiohttp.ClientSession = request.app["upstream"]
+    async with session.request(request.method, wcp.vcsim_url + request.path_qs, headers=headers, data=body,
+                               ssl=wcp.upstream_tls, allow_redirects=False) as answer:
+        payload = await answer.read()
+        forwarded = {key: value for key, value in answer.headers.items() if key.lower() not in HOP_BY_HOP}
+        return web.Response(status=answer.status, body=payload, headers=forwarded)
+
+
+def routes(app: web.Application) -> None:
+    add = app.router.add_route
+    add("GET", "/wcp/healthz", healthz)
+    add("POST", "/wcp/login", login)
+    add("POST", "/wcp/tokenreview", token_review)
+    add("POST", "/api/session", create_session)
+    add("GET", "/api/session", get_session)
+    add("DELETE", "/api/session", delete_session)
+    instances = "/api/vcenter/namespaces/instances"
+    add("GET", instances, list_namespaces)
+    add("POST", instances, create_namespace)
+    add("GET", instances + "/{namespace}", get_namespace)
+    add("PATCH", instances + "/{namespace}", update_namespace)
+    add("PUT", instances + "/{namespace}", update_namespace)
+    add("DELETE", instances + "/{namespace}", delete_namespace)
+    classes = "/api/vcenter/namespace-management/virtual-machine-classes"
+    add("GET", classes, list_vm_classes)
+    add("POST", classes, create_vm_class)
+    add("GET", classes + "/{vm_class}", get_vm_class)
+    add("PATCH", classes + "/{vm_class}", update_vm_class)
+    add("DELETE", classes + "/{vm_class}", delete_vm_class)
+    add("GET", "/api/vcenter/namespace-management/clusters", list_clusters)
+    add("GET", "/api/vcenter/namespace-management/clusters/{cluster}", get_cluster)
+    add("*", "/{tail:.*}", proxy)

@@ -1,0 +1,166 @@
+"""Mirror vCenter-side state into the Supervisor's Kubernetes API, as WCP does.
+
+For each vSphere Namespace: a Namespace, a ResourceQuota and LimitRange from its limits, one
+RoleBinding per access-list entry, and a VirtualMachineClass per bound VM class. ``reconcile``
+converges everything in one pass and is idempotent; objects of namespaces that no longer exist
+in vCenter are removed with their Namespace.
+"""
+from __future__ import annotations
+
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+from kubernetes.dynamic import DynamicClient
+
+from testbed.wcp import tokens
+
+MANAGED_BY = "testbed.pacific.supervisor/managed-by"
+CLUSTER_LABEL = "vSphereClusterID"
+QUOTA = "wcp-resource-quota"
+LIMITS = "wcp-limit-range"
+VM_OPERATOR = ("vmoperator.vmware.com", "v1alpha3")
+ROLE_OF = {"OWNER": "admin", "EDIT": "edit", "VIEW": "view"}
+
+
+def _managed(labels: dict | None = None) -> dict:
+    return {MANAGED_BY: "wcp", **(labels or {})}
+
+
+def quota_hard(info: dict) -> dict[str, str]:
+    spec = info.get("resource_spec") or {}
+    hard = {}
+    if spec.get("cpu_limit") is not None:
+        hard["limits.cpu"] = f"{spec['cpu_limit']}m"  # 1 MHz of vCenter limit counted as 1 millicore
+    if spec.get("memory_limit") is not None:
+        hard["limits.memory"] = f"{spec['memory_limit']}Mi"
+    if spec.get("storage_request_limit") is not None:
+        hard["requests.storage"] = f"{spec['storage_request_limit']}Mi"
+    if spec.get("pod_count") is not None:
+        hard["pods"] = str(spec["pod_count"])
+    for storage in info.get("storage_specs") or []:
+        if storage.get("limit") is not None:
+            hard[f"{storage['policy']}.storageclass.storage.k8s.io/requests.storage"] = f"{storage['limit']}Mi"
+    return hard
+
+
+def limit_defaults(info: dict) -> dict[str, dict[str, str]]:
+    spec = info.get("resource_spec") or {}
+    limits: dict[str, dict[str, str]] = {}
+    for key, section, resource, unit in (
+        ("cpu_limit_default", "default", "cpu", "m"),
+        ("memory_limit_default", "default", "memory", "Mi"),
+        ("cpu_request_default", "defaultRequest", "cpu", "m"),
+        ("memory_request_default", "defaultRequest", "memory", "Mi"),
+    ):
+        if spec.get(key) is not None:
+            limits.setdefault(section, {})[resource] = f"{spec[key]}{unit}"
+    return limits
+
+
+def binding_name(entry: dict) -> str:
+    kind = entry["subject_type"].lower()
+    subject = f"{entry['subject']}-{entry['domain']}".lower().replace("@", "-").replace(".", "-")
+    return f"wcp-{kind}-{subject}"[:253]
+
+
+def role_binding(namespace: str, entry: dict) -> dict:
+    who = f"{entry['subject']}@{entry['domain']}"
+    kind = "User" if entry["subject_type"] == "USER" else "Group"
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": binding_name(entry), "namespace": namespace, "labels": _managed()},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": ROLE_OF[entry["role"]]},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": tokens.kubernetes_user(who)}],
+    }
+
+
+def vm_class_object(namespace: str, name: str, spec: dict) -> dict:
+    memory_mib = spec["memory_mb"]
+    requests = {}
+    if spec.get("cpu_reservation"):
+        # reservations are a percentage of the class's size; 1 vCPU counted as 1000 millicores
+        requests["cpu"] = f"{spec['cpu_count'] * 10 * spec['cpu_reservation']}m"
+    if spec.get("memory_reservation"):
+        requests["memory"] = f"{memory_mib * spec['memory_reservation'] // 100}Mi"
+    body = {
+        "apiVersion": "/".join(VM_OPERATOR),
+        "kind": "VirtualMachineClass",
+        "metadata": {"name": name, "namespace": namespace, "labels": _managed()},
+        "spec": {
+            "hardware": {"cpus": spec["cpu_count"], "memory": f"{memory_mib}Mi"},
+            "description": spec.get("description", ""),
+        },
+    }
+    if requests:
+        body["spec"]["policies"] = {"resources": {"requests": requests}}
+    return body
+
+
+class Mirror:
+    """Server-side apply under one field manager; prune by the managed-by label."""
+
+    FIELD_MANAGER = "testbed-wcp"
+
+    def __init__(self, api_client: client.ApiClient):
+        self.dynamic = DynamicClient(api_client)
+
+    def _resource(self, api_version: str, kind: str):
+        return self.dynamic.resources.get(api_version=api_version, kind=kind)
+
+    def apply(self, body: dict) -> None:
+        self.dynamic.server_side_apply(
+            self._resource(body["apiVersion"], body["kind"]), body=body, name=body["metadata"]["name"],
+            namespace=body["metadata"].get("namespace"), field_manager=self.FIELD_MANAGER, force_conflicts=True,
+        )
+
+    def prune(self, api_version: str, kind: str, namespace: str | None, keep: set[str]) -> None:
+        resource = self._resource(api_version, kind)
+        for found in self.dynamic.get(resource, namespace=namespace, label_selector=f"{MANAGED_BY}=wcp").items:
+            if found.metadata.name not in keep and not found.metadata.deletionTimestamp:
+                try:
+                    self.dynamic.delete(resource, name=found.metadata.name, namespace=namespace)
+                except ApiException as err:
+                    if err.status != 404:
+                        raise
+
+    def reconcile(self, namespaces: dict[str, dict], vm_classes: dict[str, dict]) -> dict[str, str]:
+        """Converge Kubernetes on vCenter's state. Returns an error message per failed namespace."""
+        errors = {}
+        for name, info in namespaces.items():
+            try:
+                for body in desired_objects(name, info, vm_classes):
+                    self.apply(body)
+                self._prune_namespace(name, info)
+            except ApiException as err:
+                errors[name] = f"Kubernetes answered {err.status} {err.reason} while configuring {name}"
+        self.prune("v1", "Namespace", None, set(namespaces))
+        return errors
+
+    def _prune_namespace(self, name: str, info: dict) -> None:
+        self.prune("rbac.authorization.k8s.io/v1", "RoleBinding", name,
+                   {binding_name(entry) for entry in info.get("access_list") or []})
+        self.prune("/".join(VM_OPERATOR), "VirtualMachineClass", name,
+                   set((info.get("vm_service_spec") or {}).get("vm_classes") or []))
+        if not limit_defaults(info):
+            self.prune("v1", "LimitRange", name, set())
+
+
+def desired_objects(name: str, info: dict, vm_classes: dict[str, dict]) -> list[dict]:
+    """Every Kubernetes object one vSphere Namespace stands for, namespace first."""
+    objects = [
+        {"apiVersion": "v1", "kind": "Namespace",
+         "metadata": {"name": name, "labels": _managed({CLUSTER_LABEL: info["cluster"]})}},
+        {"apiVersion": "v1", "kind": "ResourceQuota",
+         "metadata": {"name": QUOTA, "namespace": name, "labels": _managed()},
+         "spec": {"hard": quota_hard(info)}},
+    ]
+    defaults = limit_defaults(info)
+    if defaults:
+        objects.append({"apiVersion": "v1", "kind": "LimitRange",
+                        "metadata": {"name": LIMITS, "namespace": name, "labels": _managed()},
+                        "spec": {"limits": [{"type": "Container", **defaults}]}})
+    objects.extend(role_binding(name, entry) for entry in info.get("access_list") or [])
+    objects.extend(vm_class_object(name, vm_class, vm_classes[vm_class])
+                   for vm_class in (info.get("vm_service_spec") or {}).get("vm_classes") or []
+                   if vm_class in vm_classes)
+    return objects

@@ -1,0 +1,45 @@
+"""JWTs of /wcp/login and the TokenReview answers kube-apiserver asks the webhook for."""
+from __future__ import annotations
+
+import time
+
+import jwt
+
+ISSUER = "https://wcp.testbed.pacific.supervisor"
+LIFETIME = 10 * 3600  # a Supervisor login is good for ten hours
+USER_PREFIX = "sso:"
+
+
+def issue(key: bytes, user: str, lifetime: int = LIFETIME, **claims) -> str:
+    now = int(time.time())
+    payload = {"iss": ISSUER, "sub": user, "iat": now, "exp": now + lifetime, **claims}
+    return jwt.encode(payload, key, algorithm="HS256")
+
+
+def verify(key: bytes, token: str) -> dict | None:
+    """The token's claims, or None when it is forged, expired or not ours."""
+    try:
+        return jwt.decode(token, key, algorithms=["HS256"], issuer=ISSUER, options={"require": ["exp", "sub"]})
+    except jwt.PyJWTError:
+        return None
+
+
+def kubernetes_user(vcenter_user: str) -> str:
+    """The Kubernetes user name a Supervisor gives a vCenter SSO user."""
+    return USER_PREFIX + vcenter_user
+
+
+def review(key: bytes, request: dict) -> dict:
+    """Answer an authentication.k8s.io/v1 TokenReview."""
+    claims = verify(key, request.get("spec", {}).get("token", ""))
+    status: dict = {"authenticated": False}
+    if claims:
+        status = {
+            "authenticated": True,
+            "user": {
+                "username": kubernetes_user(claims["sub"]),
+                "uid": claims["sub"],
+                "groups": [kubernetes_user(group) for group in claims.get("groups", [])] + ["system:authenticated"],
+            },
+        }
+    return {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "status": status}

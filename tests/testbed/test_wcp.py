@@ -1,0 +1,249 @@
+"""The WCP simulator: /wcp/login with kube-apiserver, and vSphere Namespaces mirrored into Kubernetes."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from testbed.wcp import tokens
+
+pytestmark = pytest.mark.testbed
+
+VM_CLASS = "wcp-test-small"
+
+
+class Vcenter:
+    """A vSphere Automation API session against the testbed's vCenter endpoint."""
+
+    def __init__(self, testbed, user: str, password: str):
+        self.base = testbed.layout.vcenter_url
+        self.http = requests.Session()
+        self.http.trust_env = False  # REQUESTS_CA_BUNDLE would override the testbed CA
+        self.http.verify = str(testbed.pki.ca_cert)
+        answer = self.http.post(self.base + "/api/session", auth=(user, password))
+        answer.raise_for_status()
+        self.http.headers["vmware-api-session-id"] = answer.json()
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        return self.http.request(method, self.base + path, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def admin(testbed) -> Vcenter:
+    return Vcenter(testbed, testbed.credentials.vcenter_user, testbed.credentials.vcenter_password)
+
+
+@pytest.fixture(scope="module")
+def cluster(admin) -> str:
+    clusters = admin.call("GET", "/api/vcenter/namespace-management/clusters").json()
+    assert [c["config_status"] for c in clusters] == ["RUNNING"]
+    return clusters[0]["cluster"]
+
+
+@pytest.fixture(scope="module")
+def vm_class(admin):
+    admin.call("DELETE", f"/api/vcenter/namespace-management/virtual-machine-classes/{VM_CLASS}")  # an aborted run's
+    answer = admin.call("POST", "/api/vcenter/namespace-management/virtual-machine-classes",
+                        json={"id": VM_CLASS, "cpu_count": 2, "memory_MB": 2048, "memory_reservation": 50})
+    assert answer.status_code == 204, answer.text
+    yield VM_CLASS
+    admin.call("DELETE", f"/api/vcenter/namespace-management/virtual-machine-classes/{VM_CLASS}")
+
+
+def _wait(predicate, timeout: float = 2.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = predicate()
+        except ApiException as err:
+            if err.status != 404:
+                raise
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not reached within {timeout}s")
+        time.sleep(0.05)
+
+
+def _namespace_spec(cluster, name, **extra):
+    return {"cluster": cluster, "namespace": name, **extra}
+
+
+@pytest.fixture
+def namespaces(admin):
+    """Names of vSphere Namespaces a test makes: gone before (an aborted run's) and after it."""
+    made = []
+    for leftover in admin.call("GET", "/api/vcenter/namespaces/instances").json():
+        if leftover["namespace"].startswith("wcp-"):
+            admin.call("DELETE", f"/api/vcenter/namespaces/instances/{leftover['namespace']}")
+    yield made
+    for name in made:
+        admin.call("DELETE", f"/api/vcenter/namespaces/instances/{name}")
+
+
+def test_namespace_is_mirrored_into_kubernetes_within_two_seconds(admin, cluster, vm_class, admin_client, namespaces):
+    core, rbac = client.CoreV1Api(admin_client), client.RbacAuthorizationV1Api(admin_client)
+    spec = _namespace_spec(
+        cluster, "wcp-team-a", description="team A",
+        access_list=[{"role": "EDIT", "subject_type": "USER", "subject": "devops", "domain": "vsphere.local"}],
+        resource_spec={"cpu_limit": 4000, "memory_limit": 8192, "memory_limit_default": 512},
+        storage_specs=[{"policy": "wcp-default", "limit": 10240}],
+        vm_service_spec={"vm_classes": [vm_class]},
+    )
+    answer = admin.call("POST", "/api/vcenter/namespaces/instances", json=spec)
+    assert answer.status_code == 204, answer.text
+    namespaces.append("wcp-team-a")
+
+    quota = _wait(lambda: core.read_namespaced_resource_quota("wcp-resource-quota", "wcp-team-a"),
+                  what="ResourceQuota of wcp-team-a")
+    assert quota.spec.hard == {"limits.cpu": "4", "limits.memory": "8Gi",
+                               "wcp-default.storageclass.storage.k8s.io/requests.storage": "10Gi"}
+    binding = _wait(lambda: rbac.list_namespaced_role_binding("wcp-team-a").items, what="RoleBinding")[0]
+    assert binding.role_ref.name == "edit"
+    assert [s.name for s in binding.subjects] == ["sso:devops@vsphere.local"]
+    limits = core.read_namespaced_limit_range("wcp-limit-range", "wcp-team-a")
+    assert limits.spec.limits[0].default == {"memory": "512Mi"}
+    vm_classes = client.CustomObjectsApi(admin_client).list_namespaced_custom_object(
+        "vmoperator.vmware.com", "v1alpha3", "wcp-team-a", "virtualmachineclasses")["items"]
+    assert [(c["metadata"]["name"], c["spec"]["hardware"]) for c in vm_classes] == [
+        (vm_class, {"cpus": 2, "memory": "2048Mi"})]
+    assert vm_classes[0]["spec"]["policies"]["resources"]["requests"] == {"memory": "1024Mi"}
+
+    info = _wait(lambda: (lambda i: i if i["config_status"] == "RUNNING" else None)(
+        admin.call("GET", "/api/vcenter/namespaces/instances/wcp-team-a").json()), what="RUNNING")
+    assert info["cluster"] == cluster and info["description"] == "team A"
+    assert [s["namespace"] for s in admin.call("GET", "/api/vcenter/namespaces/instances").json()] == ["wcp-team-a"]
+
+
+def test_update_and_delete_follow_into_kubernetes(admin, cluster, admin_client, namespaces):
+    core, rbac = client.CoreV1Api(admin_client), client.RbacAuthorizationV1Api(admin_client)
+    access = [{"role": "VIEW", "subject_type": "GROUP", "subject": "auditors", "domain": "vsphere.local"}]
+    admin.call("POST", "/api/vcenter/namespaces/instances",
+               json=_namespace_spec(cluster, "wcp-team-b", access_list=access, resource_spec={"memory_limit": 1024}))
+    namespaces.append("wcp-team-b")
+    _wait(lambda: rbac.list_namespaced_role_binding("wcp-team-b").items, what="first RoleBinding")
+
+    owner = [{"role": "OWNER", "subject_type": "USER", "subject": "devops", "domain": "vsphere.local"}]
+    answer = admin.call("PATCH", "/api/vcenter/namespaces/instances/wcp-team-b",
+                        json={"access_list": owner, "resource_spec": {"memory_limit": 2048}})
+    assert answer.status_code == 204, answer.text
+    _wait(lambda: core.read_namespaced_resource_quota("wcp-resource-quota", "wcp-team-b").spec.hard
+          == {"limits.memory": "2Gi"}, what="raised memory limit")
+    bindings = _wait(lambda: [b for b in rbac.list_namespaced_role_binding("wcp-team-b").items
+                              if b.role_ref.name == "admin"] and rbac.list_namespaced_role_binding("wcp-team-b").items,
+                     what="OWNER binding")
+    assert [(b.role_ref.name, b.subjects[0].kind) for b in bindings] == [("admin", "User")]
+
+    assert admin.call("DELETE", "/api/vcenter/namespaces/instances/wcp-team-b").status_code == 204
+    namespaces.remove("wcp-team-b")
+    assert admin.call("GET", "/api/vcenter/namespaces/instances/wcp-team-b").status_code == 404
+    _wait(lambda: core.read_namespace("wcp-team-b").metadata.deletion_timestamp or None,
+          what="Namespace deletion")
+
+
+def test_wcp_login_token_is_honoured_by_kube_apiserver_per_namespace(testbed, admin, cluster, namespaces):
+    access = [{"role": "EDIT", "subject_type": "USER", "subject": "devops", "domain": "vsphere.local"}]
+    admin.call("POST", "/api/vcenter/namespaces/instances",
+               json=_namespace_spec(cluster, "wcp-login-a", access_list=access))
+    admin.call("POST", "/api/vcenter/namespaces/instances", json=_namespace_spec(cluster, "wcp-login-b"))
+    namespaces.extend(["wcp-login-a", "wcp-login-b"])
+    creds = testbed.credentials
+    answer = admin.http.post(testbed.layout.vcenter_url + "/wcp/login",
+                             auth=(creds.developer_user, creds.developer_password), headers={"vmware-api-session-id": ""})
+    assert answer.status_code == 200
+    token = answer.json()["session_id"]
+
+    def status(namespace: str, bearer: str = token) -> int:
+        return admin.http.get(f"{testbed.layout.apiserver_url}/api/v1/namespaces/{namespace}/configmaps",
+                              headers={"Authorization": f"Bearer {bearer}"}).status_code
+
+    _wait(lambda: status("wcp-login-a") == 200, what="access to wcp-login-a")
+    assert status("wcp-login-b") == 403
+
+    key = testbed.jwt_key_file.read_bytes()
+    assert status("wcp-login-a", tokens.issue(key, creds.developer_user, lifetime=-60)) == 401
+    assert status("wcp-login-a", tokens.issue(b"not-the-key" * 3, creds.developer_user)) == 401
+
+
+def test_wcp_login_refuses_a_wrong_password(testbed, admin):
+    answer = admin.http.post(testbed.layout.vcenter_url + "/wcp/login",
+                             auth=(testbed.credentials.developer_user, "wrong"))
+    assert answer.status_code == 401 and "session_id" not in answer.text
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"namespace": "Team_A"}, "not a valid name"),
+        ({"cluster": "domain-c999"}, "not a cluster with workload management"),
+        ({"resource_spec": {"cpu_limit": -1}}, "non-negative"),
+        ({"resource_spec": {"gpu_limit": 1}}, "unknown fields: gpu_limit"),
+        ({"access_list": [{"role": "GOD", "subject_type": "USER", "subject": "x", "domain": "d"}]}, "role"),
+        ({"vm_service_spec": {"vm_classes": ["no-such-class"]}}, "unknown VM classes: no-such-class"),
+        ({"colour": "blue"}, "unknown fields: colour"),
+    ],
+    ids=["invalid-name", "unknown-cluster", "negative-limit", "unknown-limit", "bad-role", "unknown-class",
+         "unknown-field"],
+)
+def test_bad_namespace_spec_is_one_clear_error_and_creates_nothing(admin, cluster, admin_client, change, complaint):
+    spec = {**_namespace_spec(cluster, "wcp-bad"), **change}
+    answer = admin.call("POST", "/api/vcenter/namespaces/instances", json=spec)
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["error_type"] == "INVALID_ARGUMENT" and complaint in body["messages"][0]["default_message"]
+    assert admin.call("GET", f"/api/vcenter/namespaces/instances/{spec['namespace']}").status_code == 404
+    time.sleep(0.2)
+    with pytest.raises(ApiException) as raised:
+        client.CoreV1Api(admin_client).read_namespace(spec["namespace"].lower().replace("_", "-"))
+    assert raised.value.status == 404
+
+
+def test_sessions_and_privileges(testbed, cluster):
+    anonymous = requests.get(testbed.layout.vcenter_url + "/api/vcenter/namespaces/instances",
+                             verify=str(testbed.pki.ca_cert))
+    assert anonymous.status_code == 401 and anonymous.json()["error_type"] == "UNAUTHENTICATED"
+    developer = Vcenter(testbed, testbed.credentials.developer_user, testbed.credentials.developer_password)
+    answer = developer.call("POST", "/api/vcenter/namespaces/instances", json=_namespace_spec(cluster, "wcp-dev"))
+    assert answer.status_code == 403 and answer.json()["error_type"] == "UNAUTHORIZED"
+    assert developer.call("GET", "/api/session").json()["user"] == testbed.credentials.developer_user
+    assert developer.call("DELETE", "/api/session").status_code == 204
+    assert developer.call("GET", "/api/session").status_code == 401
+
+
+def test_vm_class_lifecycle_and_bound_class_cannot_go(admin, cluster, namespaces):
+    path = "/api/vcenter/namespace-management/virtual-machine-classes"
+    assert admin.call("POST", path, json={"id": "wcp-tmp", "cpu_count": 0, "memory_MB": 1}).status_code == 400
+    assert admin.call("POST", path, json={"id": "wcp-tmp", "cpu_count": 1, "memory_MB": 512}).status_code == 204
+    assert admin.call("POST", path, json={"id": "wcp-tmp", "cpu_count": 1, "memory_MB": 512}).json()[
+        "error_type"] == "ALREADY_EXISTS"
+    assert admin.call("PATCH", f"{path}/wcp-tmp", json={"cpu_count": 4}).status_code == 204
+    assert admin.call("GET", f"{path}/wcp-tmp").json()["cpu_count"] == 4
+    admin.call("POST", "/api/vcenter/namespaces/instances",
+               json=_namespace_spec(cluster, "wcp-classy", vm_service_spec={"vm_classes": ["wcp-tmp"]}))
+    namespaces.append("wcp-classy")
+    refused = admin.call("DELETE", f"{path}/wcp-tmp")
+    assert refused.status_code == 400 and "wcp-classy" in refused.text
+    admin.call("DELETE", "/api/vcenter/namespaces/instances/wcp-classy")
+    namespaces.remove("wcp-classy")
+    assert admin.call("DELETE", f"{path}/wcp-tmp").status_code == 204
+    assert admin.call("GET", f"{path}/wcp-tmp").status_code == 404
+
+
+def test_soap_reaches_vcsim_through_the_vcenter_endpoint(testbed):
+    from testbed import report
+
+    assert report.vcenter_counts(testbed)["VirtualMachine"] >= 4
+
+
+def test_namespaces_survive_a_wcp_restart(testbed, admin, cluster, namespaces):
+    admin.call("POST", "/api/vcenter/namespaces/instances", json=_namespace_spec(cluster, "wcp-durable"))
+    namespaces.append("wcp-durable")
+    assert testbed.stop("wcp")
+    testbed.up()
+    fresh = Vcenter(testbed, testbed.credentials.vcenter_user, testbed.credentials.vcenter_password)
+    assert fresh.call("GET", "/api/vcenter/namespaces/instances/wcp-durable").status_code == 200
+    admin.http.headers["vmware-api-session-id"] = fresh.http.headers["vmware-api-session-id"]
