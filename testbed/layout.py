@@ -27,6 +27,7 @@ class Ports:
     controller_manager: int
     vcsim: int
     wcp: int
+    controllers: int
 
     @classmethod
     def from_base(cls, base: int) -> "Ports":
@@ -37,6 +38,7 @@ class Ports:
             controller_manager=base + 4,
             vcsim=base + 5,
             wcp=base + 6,
+            controllers=base + 7,
         )
 
 

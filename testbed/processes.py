@@ -91,7 +91,7 @@ def start(layout: Layout, daemon: Daemon) -> int:
             f"{daemon.name}: port {HOST}:{daemon.port} is already in use by another program; "
             "stop it or choose other ports with PACIFIC_TESTBED_PORT_BASE"
         )
-    log = open(log_file(layout, daemon.name), "ab")
+    log = open(log_file(layout, daemon.name), "wb")  # one run per log: its tail explains this run
     try:
         process = subprocess.Popen(
             daemon.argv,

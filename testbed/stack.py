@@ -18,7 +18,7 @@ from testbed.layout import HOST, REPO_ROOT, Layout
 from testbed.pki import Pki, ensure_pki
 
 # start order; `down` stops them in reverse
-DAEMONS = ("etcd", "vcsim", "wcp", "kube-apiserver", "kube-controller-manager")
+DAEMONS = ("etcd", "vcsim", "wcp", "kube-apiserver", "kube-controller-manager", "controllers")
 SERVICE_CIDR = "10.96.0.0/24"
 
 
@@ -56,6 +56,7 @@ class Testbed:
             "kube-apiserver": ports.apiserver,
             "kube-controller-manager": ports.controller_manager,
             "wcp": ports.wcp,
+            "controllers": ports.controllers,
         }[name]
 
     # --- command lines -------------------------------------------------------------------
@@ -125,8 +126,8 @@ class Testbed:
                 f"-username={creds.vcenter_user}", f"-password={creds.vcenter_password}",
                 f"-ready-file={self._vcsim_ready_file()}",
             ], self.port(name))
-        if name == "wcp":
-            return processes.Daemon(name, [sys.executable, "-m", "testbed.wcp"], self.port(name), env={
+        if name in ("wcp", "controllers"):
+            return processes.Daemon(name, [sys.executable, "-m", f"testbed.{name}"], self.port(name), env={
                 "PYTHONPATH": str(REPO_ROOT),
                 "PACIFIC_TESTBED_HOME": str(layout.home),
                 "PACIFIC_TESTBED_STATE": str(layout.state),
@@ -159,6 +160,8 @@ class Testbed:
             return self._vcsim_ready_file().exists() and processes.port_accepts(ports.vcsim)
         if name == "wcp":
             return self._https_ok(f"https://{HOST}:{ports.wcp}/wcp/healthz")
+        if name == "controllers":
+            return processes.port_accepts(ports.controllers)
         raise KeyError(name)
 
     def wait_ready(self, name: str, timeout: float = 60.0) -> None:
@@ -224,7 +227,7 @@ class Testbed:
             self._vcsim_ready_file().unlink(missing_ok=True)
         started = []
         try:
-            for group in (("etcd", "vcsim", "wcp"), ("kube-apiserver",), ("kube-controller-manager",)):
+            for group in (("etcd", "vcsim", "wcp"), ("kube-apiserver",), ("kube-controller-manager", "controllers")):
                 for name in group:
                     if not running[name]:
                         processes.start(self.layout, self.daemon(name, binaries))

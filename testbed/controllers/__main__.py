@@ -1,0 +1,60 @@
+"""Run the simulated controllers of the testbed whose layout the environment names."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from kubernetes import config
+
+from testbed.controllers.vm_operator import VmOperator
+from testbed.controllers.vsphere import Vsphere
+from testbed.layout import HOST, Layout
+
+log = logging.getLogger("testbed.controllers")
+
+
+def _retry(make, what: str):
+    while True:
+        try:
+            return make()
+        except Exception as err:  # peers start beside us
+            log.info("waiting for %s: %s", what, err)
+            time.sleep(0.2)
+
+
+class Health(BaseHTTPRequestHandler):
+    """Listening at all means every controller has started: the launcher's readiness check."""
+
+    def do_GET(self) -> None:  # noqa: N802  (http.server's naming)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(threadName)s %(levelname)s %(message)s")
+    layout = Layout.from_env()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    api_client = _retry(lambda: config.new_client_from_config(config_file=str(layout.admin_kubeconfig)),
+                        "kubeconfig")
+    vsphere = _retry(lambda: Vsphere(layout), "vcsim")
+    operator = VmOperator(api_client, vsphere)
+    _retry(operator.seed_images, "the VM Operator CRDs")
+    operator.start(stop)
+    health = ThreadingHTTPServer((HOST, layout.ports.controllers), Health)
+    threading.Thread(target=health.serve_forever, daemon=True, name="health").start()
+    log.info("controllers running")
+    stop.wait()
+    health.shutdown()
+    vsphere.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+"""VM Operator: VirtualMachine -> a VM in vcsim, with status, conditions and Events.
+
+- Class and image are resolved in the VM's namespace (images also cluster-wide, by object name
+  or display name). Either missing: its condition turns False with reason NotFound and no VM is
+  made.
+- The VM lands in the namespace's resource pool and folder, sized by its class.
+- spec.powerState is applied when it changes; a power change made in vCenter is reported in
+  status (the poller notices within a second) but not undone, as on a real Supervisor.
+- Deleting the VirtualMachine destroys the VM behind a finalizer.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from testbed.controllers import kube
+from testbed.controllers.conditions import record_event, set_condition
+from testbed.controllers.vsphere import POWER_FROM_VSPHERE, Vsphere
+
+log = logging.getLogger("testbed.controllers.vm_operator")
+
+GROUP, VERSION = "vmoperator.vmware.com", "v1alpha3"
+FINALIZER = "vmoperator.vmware.com/virtualmachine"
+CLUSTER_LABEL = "vSphereClusterID"
+# images every testbed offers, as if published by a subscribed content library
+SEEDED_IMAGES = {
+    "vmi-0a1b2c3d4e5f60001": ("ubuntu-22.04", "ubuntu64Guest"),
+    "vmi-0a1b2c3d4e5f60002": ("photon-5", "vmwarePhoton64Guest"),
+}
+
+
+def memory_mib(quantity: str) -> int:
+    units = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "Ti": 1024 * 1024}
+    for suffix, factor in units.items():
+        if str(quantity).endswith(suffix):
+            return int(float(str(quantity)[: -len(suffix)]) * factor)
+    return int(int(quantity) / (1024 * 1024))
+
+
+def _without_none(value):
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items() if item is not None}
+    return value
+
+
+def primary_ip(moref: str) -> str:
+    number = int("".join(ch for ch in moref if ch.isdigit()) or 0)
+    return f"10.244.{number // 250 % 250}.{number % 250 + 2}"
+
+
+class VmOperator:
+    def __init__(self, api_client: client.ApiClient, vsphere: Vsphere):
+        self.custom = client.CustomObjectsApi(api_client)
+        self.core = client.CoreV1Api(api_client)
+        self.vsphere = vsphere
+        self.queue = kube.WorkQueue()
+        self.applied_power: dict[kube.Key, str] = {}
+        self.known_power: dict[str, str] = {}  # moref -> what status last said
+
+    # --- wiring ----------------------------------------------------------------------------
+    def start(self, stop: threading.Event) -> None:
+        self.seed_images()
+        kube.run_workers(self.queue, self.reconcile, count=4, name="vm-operator")
+        threading.Thread(target=kube.watch_forever, daemon=True, name="vm-watch", args=(
+            self.custom.list_cluster_custom_object, self._enqueue, stop),
+            kwargs={"group": GROUP, "version": VERSION, "plural": "virtualmachines"}).start()
+        threading.Thread(target=self.poll_power, args=(stop,), daemon=True, name="vm-power").start()
+
+    def _enqueue(self, obj: dict) -> None:
+        self.queue.add((obj["metadata"]["namespace"], obj["metadata"]["name"]))
+
+    def seed_images(self) -> None:
+        for name, (display, guest_id) in SEEDED_IMAGES.items():
+            body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "ClusterVirtualMachineImage",
+                    "metadata": {"name": name, "labels": {"testbed.pacific.supervisor/guest-id": guest_id}},
+                    "spec": {"providerRef": {"apiVersion": "imageregistry.vmware.com/v1alpha1",
+                                             "kind": "ClusterContentLibraryItem", "name": f"clitem-{name[4:]}"}}}
+            try:
+                self.custom.create_cluster_custom_object(GROUP, VERSION, "clustervirtualmachineimages", body)
+            except ApiException as err:
+                if err.status != 409:
+                    raise
+            status = {"status": {"name": display, "type": "OVF",
+                                 "conditions": set_condition([], "Ready", True, "Ready")}}
+            self.custom.patch_cluster_custom_object_status(GROUP, VERSION, "clustervirtualmachineimages", name, status)
+
+    # --- resolution ------------------------------------------------------------------------
+    def _vm_class(self, namespace: str, name: str) -> dict | None:
+        try:
+            return self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachineclasses", name)
+        except ApiException as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def _image(self, namespace: str, name: str) -> dict | None:
+        candidates = self.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachineimages")["items"]
+        candidates += self.custom.list_cluster_custom_object(GROUP, VERSION, "clustervirtualmachineimages")["items"]
+        return next((image for image in candidates if name in (image["metadata"]["name"],
+                                                                image.get("status", {}).get("name"))), None)
+
+    def _cluster_of(self, namespace: str) -> str | None:
+        try:
+            return (self.core.read_namespace(namespace).metadata.labels or {}).get(CLUSTER_LABEL)
+        except ApiException:
+            return None
+
+    # --- reconcile -------------------------------------------------------------------------
+    def _get(self, key: kube.Key) -> dict | None:
+        try:
+            return self.custom.get_namespaced_custom_object(GROUP, VERSION, key[0], "virtualmachines", key[1])
+        except ApiException as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def _write_status(self, vm: dict, status: dict) -> None:
+        """Merge-patch status; keys set to None are removed. Nothing is sent when nothing changes."""
+        namespace, name = vm["metadata"]["namespace"], vm["metadata"]["name"]
+        if vm.get("status") == _without_none(status):
+            return
+        self.custom.patch_namespaced_custom_object_status(GROUP, VERSION, namespace, "virtualmachines", name,
+                                                          {"status": status})
+
+    def reconcile(self, key: kube.Key) -> None:
+        vm = self._get(key)
+        if vm is None:
+            self.applied_power.pop(key, None)
+            return
+        namespace, name = key
+        meta = vm["metadata"]
+        placed = self.vsphere.vm_by_moref(vm.get("status", {}).get("uniqueID", "")) if vm.get("status", {}).get(
+            "uniqueID") else None
+
+        if meta.get("deletionTimestamp"):
+            if placed is not None:
+                self.vsphere.destroy(placed)
+                record_event(self.core, vm, "DeleteSuccess", f"deleted VM {placed._moId}")
+            finalizers = [f for f in meta.get("finalizers", []) if f != FINALIZER]
+            self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines", name,
+                                                       {"metadata": {"finalizers": finalizers or None}})
+            self.applied_power.pop(key, None)
+            return
+        if FINALIZER not in meta.get("finalizers", []):
+            self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines", name, {
+                "metadata": {"finalizers": [*meta.get("finalizers", []), FINALIZER],
+                             "resourceVersion": meta["resourceVersion"]}})
+            return  # the MODIFIED event brings us back with the finalizer in place
+
+        spec, status = vm["spec"], dict(vm.get("status", {}))
+        conditions = status.get("conditions", [])
+        vm_class = self._vm_class(namespace, spec.get("className", ""))
+        conditions = set_condition(conditions, "VirtualMachineClassReady", vm_class is not None,
+                                   "True" if vm_class else "NotFound",
+                                   "" if vm_class else f"VirtualMachineClass {spec.get('className')!r} not found "
+                                   f"in namespace {namespace}")
+        image = self._image(namespace, spec.get("imageName", ""))
+        conditions = set_condition(conditions, "VirtualMachineImageReady", image is not None,
+                                   "True" if image else "NotFound",
+                                   "" if image else f"VirtualMachineImage {spec.get('imageName')!r} not found")
+        if placed is None and (vm_class is None or image is None):
+            missing = "class" if vm_class is None else "image"
+            conditions = set_condition(conditions, "VirtualMachineCreated", False, "NotCreated",
+                                       f"waiting for the VM {missing}")
+            if status.get("conditions") != conditions:
+                record_event(self.core, vm, "CreateFailure", next(c["message"] for c in conditions
+                             if c["status"] == "False" and c["type"] != "VirtualMachineCreated"), warning=True)
+            self._write_status(vm, {**status, "conditions": conditions})
+            return
+
+        if placed is None:
+            pool, folder = self.vsphere.placement(namespace, self._cluster_of(namespace))
+            placed = self.vsphere.find_vm(folder, name)
+            if placed is None:
+                hardware = vm_class["spec"].get("hardware", {})
+                guest_id = image["metadata"].get("labels", {}).get("testbed.pacific.supervisor/guest-id",
+                                                                    "otherLinux64Guest")
+                placed = self.vsphere.create_vm(folder, pool, name, int(hardware.get("cpus", 1)),
+                                                memory_mib(hardware.get("memory", "1Gi")), guest_id,
+                                                f"VirtualMachine {namespace}/{name} ({meta['uid']})")
+                record_event(self.core, vm, "CreateSuccess", f"created VM {placed._moId} in {namespace}")
+
+        wanted = spec.get("powerState", "PoweredOff")
+        if self.applied_power.get(key) != wanted:
+            self.vsphere.set_power(placed, wanted)
+            self.applied_power[key] = wanted
+        power = POWER_FROM_VSPHERE[placed.runtime.powerState]
+        conditions = set_condition(conditions, "VirtualMachineCreated", True, "True")
+        status.update({
+            "uniqueID": placed._moId,
+            "biosUUID": placed.config.uuid,
+            "instanceUUID": placed.config.instanceUuid,
+            "powerState": power,
+            "class": {"apiVersion": f"{GROUP}/{VERSION}", "kind": "VirtualMachineClass",
+                      "name": spec.get("className")},
+            "conditions": conditions,
+        })
+        # None deletes the address in the merge patch: a VM that is not running reports none
+        status["network"] = {**status.get("network", {}),
+                             "primaryIP4": primary_ip(placed._moId) if power == "PoweredOn" else None}
+        self.known_power[placed._moId] = power
+        self._write_status(vm, status)
+
+    # --- vCenter -> status -----------------------------------------------------------------
+    def poll_power(self, stop: threading.Event) -> None:
+        """Notice power changes made in vCenter and requeue their VirtualMachines."""
+        while not stop.wait(0.5):
+            try:
+                states = self.vsphere.power_states()
+            except Exception as err:
+                log.warning("power poll failed: %s", err)
+                continue
+            drifted = {moref for moref, power in states.items()
+                       if moref in self.known_power and self.known_power[moref] != power}
+            if not drifted:
+                continue
+            for vm in self.custom.list_cluster_custom_object(GROUP, VERSION, "virtualmachines")["items"]:
+                if vm.get("status", {}).get("uniqueID") in drifted:
+                    self._enqueue(vm)
+            time.sleep(0)

@@ -1,0 +1,133 @@
+"""vcsim as the controllers see it: placement per namespace, VM lifecycle, bulk power states."""
+from __future__ import annotations
+
+import ssl
+import threading
+
+from pyVim.connect import Disconnect, SmartConnect
+from pyVim.task import WaitForTask
+from pyVmomi import vim, vmodl
+
+from testbed.credentials import Credentials
+from testbed.layout import HOST, Layout
+from testbed.pki import Pki
+
+NAMESPACES_FOLDER = "Namespaces"
+POWER_FROM_VSPHERE = {"poweredOn": "PoweredOn", "poweredOff": "PoweredOff", "suspended": "Suspended"}
+
+
+class Vsphere:
+    def __init__(self, layout: Layout):
+        credentials = Credentials.load_or_create(layout.credentials_file)
+        context = ssl.create_default_context(cafile=str(Pki(layout.pki).ca_cert))
+        self._si = SmartConnect(host=HOST, port=layout.ports.vcsim, user=credentials.vcenter_user,
+                                pwd=credentials.vcenter_password, sslContext=context)
+        self.content = self._si.RetrieveContent()
+        self.datacenter = self.content.rootFolder.childEntity[0]
+        self._lock = threading.Lock()  # placement objects are created once, by one thread
+
+    def close(self) -> None:
+        Disconnect(self._si)
+
+    def _view(self, kind, root=None) -> list:
+        view = self.content.viewManager.CreateContainerView(root or self.content.rootFolder, [kind], True)
+        try:
+            return list(view.view)
+        finally:
+            view.Destroy()
+
+    def cluster(self, moref: str | None):
+        clusters = self._view(vim.ClusterComputeResource)
+        for candidate in clusters:
+            if candidate._moId == moref:
+                return candidate
+        return clusters[0]
+
+    def placement(self, namespace: str, cluster_moref: str | None):
+        """The resource pool and folder of a vSphere Namespace, made on first use."""
+        with self._lock:
+            cluster = self.cluster(cluster_moref)
+            root_pool = cluster.resourcePool
+            pool = next((p for p in root_pool.resourcePool if p.name == namespace), None)
+            if pool is None:
+                pool = root_pool.CreateResourcePool(namespace, _unlimited_pool_spec())
+            parent = next((f for f in self.datacenter.vmFolder.childEntity
+                           if isinstance(f, vim.Folder) and f.name == NAMESPACES_FOLDER), None)
+            if parent is None:
+                parent = self.datacenter.vmFolder.CreateFolder(NAMESPACES_FOLDER)
+            folder = next((f for f in parent.childEntity if isinstance(f, vim.Folder) and f.name == namespace), None)
+            if folder is None:
+                folder = parent.CreateFolder(namespace)
+            return pool, folder
+
+    def find_vm(self, folder, name: str):
+        return next((vm for vm in folder.childEntity if isinstance(vm, vim.VirtualMachine) and vm.name == name), None)
+
+    def vm_by_moref(self, moref: str):
+        vm = vim.VirtualMachine(moref, self._si._stub)
+        try:
+            vm.name  # noqa: B018  (touch it: raises if gone)
+        except vmodl.fault.ManagedObjectNotFound:
+            return None
+        return vm
+
+    def create_vm(self, folder, pool, name: str, cpus: int, memory_mib: int, guest_id: str, annotation: str):
+        datastore = self._view(vim.Datastore)[0]
+        spec = vim.vm.ConfigSpec(
+            name=name, numCPUs=cpus, memoryMB=memory_mib, guestId=guest_id, annotation=annotation,
+            files=vim.vm.FileInfo(vmPathName=f"[{datastore.name}]"),
+        )
+        WaitForTask(folder.CreateVM_Task(config=spec, pool=pool))
+        return self.find_vm(folder, name)
+
+    def set_power(self, vm, wanted: str) -> None:
+        current = POWER_FROM_VSPHERE[vm.runtime.powerState]
+        if current == wanted:
+            return
+        if wanted == "PoweredOn":
+            WaitForTask(vm.PowerOnVM_Task())
+        elif wanted == "PoweredOff":
+            WaitForTask(vm.PowerOffVM_Task())
+        elif wanted == "Suspended":
+            if current == "PoweredOff":
+                WaitForTask(vm.PowerOnVM_Task())
+            WaitForTask(vm.SuspendVM_Task())
+
+    def destroy(self, vm) -> None:
+        if vm.runtime.powerState != "poweredOff":
+            WaitForTask(vm.PowerOffVM_Task())
+        WaitForTask(vm.Destroy_Task())
+
+    def power_states(self) -> dict[str, str]:
+        """moref -> power state of every VM under the Namespaces folder, in one property fetch."""
+        parent = next((f for f in self.datacenter.vmFolder.childEntity
+                       if isinstance(f, vim.Folder) and f.name == NAMESPACES_FOLDER), None)
+        if parent is None:
+            return {}
+        view = self.content.viewManager.CreateContainerView(parent, [vim.VirtualMachine], True)
+        try:
+            collector = vmodl.query.PropertyCollector
+            spec = collector.FilterSpec(
+                objectSet=[collector.ObjectSpec(obj=view, skip=True, selectSet=[collector.TraversalSpec(
+                    name="view", path="view", skip=False, type=vim.view.ContainerView)])],
+                propSet=[collector.PropertySpec(type=vim.VirtualMachine, pathSet=["runtime.powerState"])],
+            )
+            found = {}
+            result = self.content.propertyCollector.RetrievePropertiesEx([spec], collector.RetrieveOptions())
+            while result:
+                for item in result.objects:
+                    found[item.obj._moId] = POWER_FROM_VSPHERE[item.propSet[0].val]
+                if not result.token:
+                    break
+                result = self.content.propertyCollector.ContinueRetrievePropertiesEx(result.token)
+            return found
+        finally:
+            view.Destroy()
+
+
+def _unlimited_pool_spec():
+    allocation = vim.ResourceAllocationInfo(
+        reservation=0, limit=-1, expandableReservation=True,
+        shares=vim.SharesInfo(level=vim.SharesInfo.Level.normal, shares=0),
+    )
+    return vim.ResourceConfigSpec(cpuAllocation=allocation, memoryAllocation=allocation)
