@@ -6,13 +6,13 @@ import shlex
 import sys
 import time
 
-from testbed import build, report
+from testbed import build, inject, report
 from testbed.errors import TestbedError
 from testbed.layout import Layout
 from testbed.stack import Testbed
 
 
-def _up(testbed: Testbed) -> int:
+def _up(testbed: Testbed, args) -> int:
     started = time.monotonic()
     if not testbed.up(log=lambda line: print(f"testbed: {line}", file=sys.stderr)):
         print("testbed: already up")
@@ -21,13 +21,13 @@ def _up(testbed: Testbed) -> int:
     return 0
 
 
-def _down(testbed: Testbed) -> int:
+def _down(testbed: Testbed, args) -> int:
     stopped = testbed.down()
     print(f"testbed: stopped {', '.join(stopped)}" if stopped else "testbed: nothing was running")
     return 0
 
 
-def _status(testbed: Testbed) -> int:
+def _status(testbed: Testbed, args) -> int:
     print(report.render(report.rows(testbed)))
     return 0 if all(testbed.running().values()) else 3
 
@@ -52,9 +52,14 @@ def env_lines(testbed: Testbed) -> list[str]:
     return [f"export {key}={shlex.quote(str(value))}" for key, value in values.items()]
 
 
-def _env(testbed: Testbed) -> int:
+def _env(testbed: Testbed, args) -> int:
     testbed.layout.ensure_dirs()
     print("\n".join(env_lines(testbed)))
+    return 0
+
+
+def _fault(testbed: Testbed, args) -> int:
+    print(f"testbed: {inject.apply(testbed, args.fault, args.namespace, args.name, args.undo)}")
     return 0
 
 
@@ -63,7 +68,8 @@ COMMANDS = {
     "down": (_down, "stop everything the testbed started"),
     "status": (_status, "show each peer and what it holds (exit 3 when something is not running)"),
     "env": (_env, "print export lines for clients of the testbed (contains its secrets)"),
-    "build": (lambda testbed: build.main(), "build the Go binaries into the cache"),
+    "build": (lambda testbed, args: build.main(), "build the Go binaries into the cache"),
+    "fault": (_fault, "inject a fault (or --undo it): " + ", ".join(inject.FAULTS)),
 }
 
 
@@ -71,10 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m testbed", description="Supervisor-in-a-box")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, (_, help_text) in COMMANDS.items():
-        commands.add_parser(name, help=help_text)
+        command = commands.add_parser(name, help=help_text)
+        if name == "fault":
+            command.add_argument("fault", choices=inject.FAULTS)
+            command.add_argument("--namespace", help="namespace of the object the fault concerns")
+            command.add_argument("--name", help="the object's name (standing faults: default all in the namespace)")
+            command.add_argument("--undo", action="store_true", help="take the fault back")
     args = parser.parse_args(argv)
     try:
-        return COMMANDS[args.command][0](Testbed(Layout.from_env()))
+        return COMMANDS[args.command][0](Testbed(Layout.from_env()), args)
     except TestbedError as err:
         print(f"testbed: {err}", file=sys.stderr)
         return 1

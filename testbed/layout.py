@@ -79,6 +79,10 @@ class Layout:
         return self.state / "admin.kubeconfig"
 
     @property
+    def faults_file(self) -> Path:
+        return self.state / "faults.json"
+
+    @property
     def credentials_file(self) -> Path:
         return self.state / "credentials.json"
 

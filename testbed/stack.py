@@ -89,7 +89,7 @@ class Testbed:
                 "--authorization-mode=Node,RBAC",
                 f"--token-auth-file={layout.state / 'tokens.csv'}",
                 # WCP JWTs from /wcp/login, checked by the WCP simulator; a short cache so that
-                # an expired or revoked token stops working within seconds
+                # a revoked token stops working soon (kube-apiserver adds 10 s of its own)
                 f"--authentication-token-webhook-config-file={self._webhook_config()}",
                 "--authentication-token-webhook-version=v1",
                 "--authentication-token-webhook-cache-ttl=2s",

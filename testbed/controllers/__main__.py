@@ -11,6 +11,7 @@ from kubernetes import config
 
 from testbed.controllers.vm_operator import VmOperator
 from testbed.controllers.vsphere import Vsphere
+from testbed.faults import FaultBook
 from testbed.layout import HOST, Layout
 
 log = logging.getLogger("testbed.controllers")
@@ -45,7 +46,7 @@ def main() -> None:
     api_client = _retry(lambda: config.new_client_from_config(config_file=str(layout.admin_kubeconfig)),
                         "kubeconfig")
     vsphere = _retry(lambda: Vsphere(layout), "vcsim")
-    operator = VmOperator(api_client, vsphere)
+    operator = VmOperator(api_client, vsphere, FaultBook(layout.faults_file))
     _retry(operator.seed_images, "the VM Operator CRDs")
     operator.start(stop)
     health = ThreadingHTTPServer((HOST, layout.ports.controllers), Health)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
 from kubernetes import client
 from kubernetes.client.rest import ApiException
@@ -20,6 +19,7 @@ from kubernetes.client.rest import ApiException
 from testbed.controllers import kube
 from testbed.controllers.conditions import record_event, set_condition
 from testbed.controllers.vsphere import POWER_FROM_VSPHERE, Vsphere
+from testbed.faults import FaultBook
 
 log = logging.getLogger("testbed.controllers.vm_operator")
 
@@ -53,7 +53,8 @@ def primary_ip(moref: str) -> str:
 
 
 class VmOperator:
-    def __init__(self, api_client: client.ApiClient, vsphere: Vsphere):
+    def __init__(self, api_client: client.ApiClient, vsphere: Vsphere, faults: FaultBook):
+        self.faults = faults
         self.custom = client.CustomObjectsApi(api_client)
         self.core = client.CoreV1Api(api_client)
         self.vsphere = vsphere
@@ -172,6 +173,8 @@ class VmOperator:
             self._write_status(vm, {**status, "conditions": conditions})
             return
 
+        if placed is None and self._creation_faulted(vm, status, conditions):
+            return
         if placed is None:
             pool, folder = self.vsphere.placement(namespace, self._cluster_of(namespace))
             placed = self.vsphere.find_vm(folder, name)
@@ -205,20 +208,42 @@ class VmOperator:
         self.known_power[placed._moId] = power
         self._write_status(vm, status)
 
+    def _creation_faulted(self, vm: dict, status: dict, conditions: list[dict]) -> bool:
+        """Injected faults hold creation: stuck (no news at all) or failed (a Warning event)."""
+        namespace, name = vm["metadata"]["namespace"], vm["metadata"]["name"]
+        if self.faults.active("vm-stuck-creating", namespace, name):
+            conditions = set_condition(conditions, "VirtualMachineCreated", False, "Creating",
+                                       "waiting for the VM to be created in vCenter")
+        elif self.faults.active("vm-create-failure", namespace, name):
+            message = "CreateVM_Task failed: InsufficientResourcesFault: not enough resources in the namespace's pool"
+            previous = next((c for c in conditions if c["type"] == "VirtualMachineCreated"), {})
+            conditions = set_condition(conditions, "VirtualMachineCreated", False, "CreateFailed", message)
+            if previous.get("reason") != "CreateFailed":
+                record_event(self.core, vm, "CreateFailure", message, warning=True)
+        else:
+            return False
+        self._write_status(vm, {**status, "conditions": conditions})
+        return True
+
     # --- vCenter -> status -----------------------------------------------------------------
     def poll_power(self, stop: threading.Event) -> None:
-        """Notice power changes made in vCenter and requeue their VirtualMachines."""
+        """Notice power changes made in vCenter and requeue their VirtualMachines; every few
+        seconds also requeue VMs not created yet, so an undone fault lets them proceed."""
+        rounds = 0
         while not stop.wait(0.5):
+            rounds += 1
             try:
-                states = self.vsphere.power_states()
-            except Exception as err:
+                self._poll_once(requeue_uncreated=rounds % 4 == 0)
+            except Exception as err:  # vcsim or the apiserver restarting
                 log.warning("power poll failed: %s", err)
-                continue
-            drifted = {moref for moref, power in states.items()
-                       if moref in self.known_power and self.known_power[moref] != power}
-            if not drifted:
-                continue
-            for vm in self.custom.list_cluster_custom_object(GROUP, VERSION, "virtualmachines")["items"]:
-                if vm.get("status", {}).get("uniqueID") in drifted:
-                    self._enqueue(vm)
-            time.sleep(0)
+
+    def _poll_once(self, requeue_uncreated: bool) -> None:
+        states = self.vsphere.power_states()
+        drifted = {moref for moref, power in states.items()
+                   if moref in self.known_power and self.known_power[moref] != power}
+        if not drifted and not requeue_uncreated:
+            return
+        for vm in self.custom.list_cluster_custom_object(GROUP, VERSION, "virtualmachines")["items"]:
+            unique_id = vm.get("status", {}).get("uniqueID")
+            if unique_id in drifted or (requeue_uncreated and not unique_id):
+                self._enqueue(vm)

@@ -9,6 +9,7 @@ import aiohttp
 from aiohttp import web
 
 from testbed.credentials import Credentials
+from testbed.faults import FaultBook
 from testbed.layout import HOST, Layout
 from testbed.pki import Pki
 from testbed.wcp import app as wcp_app
@@ -91,6 +92,7 @@ async def serve(layout: Layout) -> None:
         upstream_tls=upstream_tls,
         apiserver_url=layout.apiserver_url,
         ca_pem=pki.ca_cert.read_text(),
+        faults=FaultBook(layout.faults_file),
     )
     application = web.Application(middlewares=[wcp_app.api_errors], client_max_size=16 * 1024 * 1024)
     application["wcp"] = wcp

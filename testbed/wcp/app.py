@@ -14,6 +14,7 @@ import aiohttp
 from aiohttp import web
 
 from testbed.credentials import Credentials
+from testbed.faults import FaultBook
 from testbed.wcp import tokens, validation
 from testbed.wcp.errors import ApiError
 from testbed.wcp.store import Store
@@ -32,6 +33,7 @@ class Wcp:
     upstream_tls: ssl.SSLContext
     apiserver_url: str
     ca_pem: str
+    faults: FaultBook
     mirror: object = None  # testbed.wcp.mirror.Mirror, once Kubernetes answers
     sessions: dict[str, dict] = field(default_factory=dict)
     mirror_errors: dict[str, str] = field(default_factory=dict)
@@ -57,6 +59,9 @@ class Wcp:
 
     def session_user(self, request: web.Request) -> str:
         session = self.sessions.get(request.headers.get(SESSION_HEADER, ""))
+        if session is not None and session["created"] < self.faults.revoked_before("vcenter-session-expiry"):
+            self.sessions.pop(request.headers[SESSION_HEADER], None)
+            session = None
         if session is None:
             raise ApiError("UNAUTHENTICATED", "no valid vmware-api-session-id: log in with POST /api/session")
         session["last_accessed_time"] = _now()
@@ -108,7 +113,8 @@ async def login(request: web.Request) -> web.Response:
 
 
 async def token_review(request: web.Request) -> web.Response:
-    return _json(tokens.review(wcp_of(request).jwt_key, await _body(request)))
+    wcp = wcp_of(request)
+    return _json(tokens.review(wcp.jwt_key, await _body(request), wcp.faults.revoked_before("wcp-token-expiry")))
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -120,14 +126,16 @@ async def create_session(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     user = wcp.basic_user(request)
     session_id = secrets.token_hex(16)
-    wcp.sessions[session_id] = {"user": user, "created_time": _now(), "last_accessed_time": _now()}
+    wcp.sessions[session_id] = {"user": user, "created": time.time(), "created_time": _now(),
+                                "last_accessed_time": _now()}
     return _json(session_id, status=201)
 
 
 async def get_session(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.session_user(request)
-    return _json(wcp.sessions[request.headers[SESSION_HEADER]])
+    session = wcp.sessions[request.headers[SESSION_HEADER]]
+    return _json({key: session[key] for key in ("user", "created_time", "last_accessed_time")})
 
 
 async def delete_session(request: web.Request) -> web.Response:

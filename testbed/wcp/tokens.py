@@ -29,11 +29,11 @@ def kubernetes_user(vcenter_user: str) -> str:
     return USER_PREFIX + vcenter_user
 
 
-def review(key: bytes, request: dict) -> dict:
-    """Answer an authentication.k8s.io/v1 TokenReview."""
+def review(key: bytes, request: dict, not_before: float = 0.0) -> dict:
+    """Answer an authentication.k8s.io/v1 TokenReview; tokens issued before ``not_before`` are void."""
     claims = verify(key, request.get("spec", {}).get("token", ""))
     status: dict = {"authenticated": False}
-    if claims:
+    if claims and claims.get("iat", 0) >= int(not_before):
         status = {
             "authenticated": True,
             "user": {

@@ -1,101 +1,14 @@
 """The simulated VM Operator: VirtualMachines become real vcsim VMs, and status follows vCenter."""
 from __future__ import annotations
 
-import ssl
-import time
-
 import pytest
 from kubernetes import client
-from kubernetes.client.rest import ApiException
-from pyVim.connect import Disconnect, SmartConnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from testbed.layout import HOST
+from tests.testbed.conftest import GROUP, VERSION, _absent, _conditions, _get, _until, _vm
 
 pytestmark = pytest.mark.testbed
-
-GROUP, VERSION = "vmoperator.vmware.com", "v1alpha3"
-NAMESPACE = "vmop-test"
-VM_CLASS = "vmop-small"
-
-
-@pytest.fixture(scope="module")
-def namespace(testbed, admin_client):
-    """A vSphere Namespace with one VM class, made through the vCenter API as an admin would."""
-    from tests.testbed.test_wcp import Vcenter
-
-    vcenter = Vcenter(testbed, testbed.credentials.vcenter_user, testbed.credentials.vcenter_password)
-    cluster = vcenter.call("GET", "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
-    core = client.CoreV1Api(admin_client)
-    vcenter.call("DELETE", f"/api/vcenter/namespaces/instances/{NAMESPACE}")  # an aborted run's
-    _until(lambda: _absent(core.read_namespace, NAMESPACE), 30, "the namespace of an earlier run to go")
-    vcenter.call("POST", "/api/vcenter/namespace-management/virtual-machine-classes",
-                 json={"id": VM_CLASS, "cpu_count": 2, "memory_MB": 4096})
-    answer = vcenter.call("POST", "/api/vcenter/namespaces/instances",
-                          json={"cluster": cluster, "namespace": NAMESPACE, "vm_service_spec": {"vm_classes": [VM_CLASS]}})
-    assert answer.status_code == 204, answer.text
-    objects = client.CustomObjectsApi(admin_client)
-    _until(lambda: objects.get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachineclasses", VM_CLASS),
-           5, "VM class bound into the namespace")
-    yield NAMESPACE
-    for vm in objects.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachines")["items"]:
-        objects.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachines", vm["metadata"]["name"])
-    # while the VM Operator runs, so that no finalizer outlives it
-    _until(lambda: not objects.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachines")["items"],
-           10, "VirtualMachines deleted")
-    vcenter.call("DELETE", f"/api/vcenter/namespaces/instances/{NAMESPACE}")
-    vcenter.call("DELETE", f"/api/vcenter/namespace-management/virtual-machine-classes/{VM_CLASS}")
-
-
-@pytest.fixture(scope="module")
-def vcenter_si(testbed):
-    context = ssl.create_default_context(cafile=str(testbed.pki.ca_cert))
-    si = SmartConnect(host=HOST, port=testbed.layout.ports.wcp, user=testbed.credentials.vcenter_user,
-                      pwd=testbed.credentials.vcenter_password, sslContext=context)
-    yield si
-    Disconnect(si)
-
-
-def _absent(read, *args) -> bool:
-    try:
-        read(*args)
-    except ApiException as err:
-        if err.status == 404:
-            return True
-        raise
-    return False
-
-
-def _until(probe, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = probe()
-        except ApiException as err:
-            if err.status != 404:
-                raise
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout}s")
-        time.sleep(0.05)
-
-
-def _vm(name: str, **spec) -> dict:
-    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "VirtualMachine", "metadata": {"name": name},
-            "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "wcp-default",
-                     "powerState": "PoweredOn", **spec}}
-
-
-def _get(objects, name):
-    return objects.get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachines", name)
-
-
-def _conditions(vm) -> dict[str, tuple[str, str]]:
-    return {c["type"]: (c["status"], c["reason"]) for c in vm.get("status", {}).get("conditions", [])}
-
 
 def test_virtual_machine_becomes_a_vcsim_vm_within_five_seconds(namespace, admin_client, vcenter_si):
     objects = client.CustomObjectsApi(admin_client)

@@ -1,0 +1,109 @@
+"""Helpers and fixtures shared by the testbed's tests."""
+from __future__ import annotations
+
+import ssl
+import time
+
+import pytest
+import requests
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+from pyVim.connect import Disconnect, SmartConnect
+
+from testbed.layout import HOST
+
+
+class Vcenter:
+    """A vSphere Automation API session against the testbed's vCenter endpoint."""
+
+    def __init__(self, testbed, user: str, password: str):
+        self.base = testbed.layout.vcenter_url
+        self.http = requests.Session()
+        self.http.trust_env = False  # REQUESTS_CA_BUNDLE would override the testbed CA
+        self.http.verify = str(testbed.pki.ca_cert)
+        answer = self.http.post(self.base + "/api/session", auth=(user, password))
+        answer.raise_for_status()
+        self.http.headers["vmware-api-session-id"] = answer.json()
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        return self.http.request(method, self.base + path, **kwargs)
+
+
+GROUP, VERSION = "vmoperator.vmware.com", "v1alpha3"
+NAMESPACE = "vmop-test"
+VM_CLASS = "vmop-small"
+
+
+@pytest.fixture(scope="session")
+def namespace(testbed, admin_client):
+    """A vSphere Namespace with one VM class, made through the vCenter API as an admin would."""
+    vcenter = Vcenter(testbed, testbed.credentials.vcenter_user, testbed.credentials.vcenter_password)
+    cluster = vcenter.call("GET", "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
+    core = client.CoreV1Api(admin_client)
+    vcenter.call("DELETE", f"/api/vcenter/namespaces/instances/{NAMESPACE}")  # an aborted run's
+    _until(lambda: _absent(core.read_namespace, NAMESPACE), 30, "the namespace of an earlier run to go")
+    vcenter.call("POST", "/api/vcenter/namespace-management/virtual-machine-classes",
+                 json={"id": VM_CLASS, "cpu_count": 2, "memory_MB": 4096})
+    answer = vcenter.call("POST", "/api/vcenter/namespaces/instances",
+                          json={"cluster": cluster, "namespace": NAMESPACE, "vm_service_spec": {"vm_classes": [VM_CLASS]}})
+    assert answer.status_code == 204, answer.text
+    objects = client.CustomObjectsApi(admin_client)
+    _until(lambda: objects.get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachineclasses", VM_CLASS),
+           5, "VM class bound into the namespace")
+    yield NAMESPACE
+    for vm in objects.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachines")["items"]:
+        objects.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachines", vm["metadata"]["name"])
+    # while the VM Operator runs, so that no finalizer outlives it
+    _until(lambda: not objects.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachines")["items"],
+           10, "VirtualMachines deleted")
+    vcenter.call("DELETE", f"/api/vcenter/namespaces/instances/{NAMESPACE}")
+    vcenter.call("DELETE", f"/api/vcenter/namespace-management/virtual-machine-classes/{VM_CLASS}")
+
+
+@pytest.fixture(scope="session")
+def vcenter_si(testbed):
+    context = ssl.create_default_context(cafile=str(testbed.pki.ca_cert))
+    si = SmartConnect(host=HOST, port=testbed.layout.ports.wcp, user=testbed.credentials.vcenter_user,
+                      pwd=testbed.credentials.vcenter_password, sslContext=context)
+    yield si
+    Disconnect(si)
+
+
+def _absent(read, *args) -> bool:
+    try:
+        read(*args)
+    except ApiException as err:
+        if err.status == 404:
+            return True
+        raise
+    return False
+
+
+def _until(probe, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = probe()
+        except ApiException as err:
+            if err.status != 404:
+                raise
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout}s")
+        time.sleep(0.05)
+
+
+def _vm(name: str, **spec) -> dict:
+    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "VirtualMachine", "metadata": {"name": name},
+            "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "wcp-default",
+                     "powerState": "PoweredOn", **spec}}
+
+
+def _get(objects, name):
+    return objects.get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachines", name)
+
+
+def _conditions(vm) -> dict[str, tuple[str, str]]:
+    return {c["type"]: (c["status"], c["reason"]) for c in vm.get("status", {}).get("conditions", [])}
