@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -22,9 +23,15 @@ from testbed.layout import TOOLS_DIR, Layout
 BINARIES = {
     "etcd": "go.etcd.io/etcd/server/v3",
     "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
+    "kube-apiserver-1.34": "k8s.io/kubernetes/cmd/kube-apiserver",
     "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
     "vcsim": "./vcsim",
 }
+# Guest clusters run kube-apiserver too, answering /version with their release's minor. The
+# testbed has one Kubernetes source; an older minor is the same code stamped with that release,
+# marked "+testbed" so nobody mistakes it for the real thing.
+STAMPED_RELEASES = {"kube-apiserver-1.34": "v1.34.4+testbed"}
+GUEST_APISERVERS = {"1.34": "kube-apiserver-1.34", "1.35": "kube-apiserver"}
 CRD_MODULES_DIR = TOOLS_DIR / "crds"
 
 
@@ -44,11 +51,11 @@ def kubernetes_version() -> str:
     raise TestbedError("testbed/tools/go.mod does not require k8s.io/kubernetes")
 
 
-def _ldflags(package: str) -> str:
+def _ldflags(name: str) -> str:
     flags = ["-s", "-w"]
-    if package.startswith("k8s.io/kubernetes/"):
+    if BINARIES[name].startswith("k8s.io/kubernetes/"):
         # what the Kubernetes release build stamps in, so /version tells the truth
-        version = kubernetes_version()
+        version = STAMPED_RELEASES.get(name) or kubernetes_version()
         major, minor = version.lstrip("v").split(".")[:2]
         for stamp in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
             flags += [f"-X {stamp}.gitVersion={version}", f"-X {stamp}.gitMajor={major}",
@@ -56,8 +63,8 @@ def _ldflags(package: str) -> str:
     return " ".join(flags)
 
 
-def _key(package: str, own_sources: list[Path]) -> str:
-    digest = hashlib.sha256(_ldflags(package).encode())
+def _key(name: str, own_sources: list[Path]) -> str:
+    digest = hashlib.sha256(_ldflags(name).encode())
     for path in [TOOLS_DIR / "go.mod", TOOLS_DIR / "go.sum", *own_sources]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -71,7 +78,7 @@ def binary_paths(layout: Layout) -> dict[str, Path]:
     paths = {}
     for name, package in BINARIES.items():
         own = sorted((TOOLS_DIR / package).glob("*.go")) if package.startswith("./") else []
-        paths[name] = layout.home / "bin" / f"{name}-{_key(package, own)}"
+        paths[name] = layout.home / "bin" / f"{name}-{_key(name, own)}"
     return paths
 
 
@@ -98,11 +105,11 @@ def ensure_built(layout: Layout, log=print) -> dict[str, Path]:
         started = time.monotonic()
         log(f"building {name} ({BINARIES[name]}) ...")
         partial = path.with_name(f".{path.name}.partial")
-        _run_go(["build", "-trimpath", f"-ldflags={_ldflags(BINARIES[name])}", "-o", str(partial), BINARIES[name]],
+        _run_go(["build", "-trimpath", f"-ldflags={_ldflags(name)}", "-o", str(partial), BINARIES[name]],
                 TOOLS_DIR)
         partial.rename(path)
         for stale in path.parent.glob(f"{name}-*"):
-            if stale != path:
+            if stale != path and re.fullmatch(rf"{re.escape(name)}-[0-9a-f]{{16}}", stale.name):
                 stale.unlink()
         log(f"built {name} in {time.monotonic() - started:.0f}s")
     download_crd_modules()

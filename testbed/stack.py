@@ -77,30 +77,7 @@ class Testbed:
                 "--unsafe-no-fsync", "--log-level=warn",
             ], self.port(name))
         if name == "kube-apiserver":
-            return processes.Daemon(name, [
-                str(binaries[name]),
-                f"--bind-address={HOST}", f"--advertise-address={HOST}", f"--secure-port={ports.apiserver}",
-                f"--etcd-servers=https://{HOST}:{ports.etcd_client}",
-                f"--etcd-cafile={pki.ca_cert}",
-                f"--etcd-certfile={pki.client_cert('apiserver-etcd-client')}",
-                f"--etcd-keyfile={pki.client_key('apiserver-etcd-client')}",
-                f"--tls-cert-file={pki.serving_cert}", f"--tls-private-key-file={pki.serving_key}",
-                f"--client-ca-file={pki.ca_cert}",
-                "--authorization-mode=Node,RBAC",
-                f"--token-auth-file={layout.state / 'tokens.csv'}",
-                # WCP JWTs from /wcp/login, checked by the WCP simulator; a short cache so that
-                # a revoked token stops working soon (kube-apiserver adds 10 s of its own)
-                f"--authentication-token-webhook-config-file={self._webhook_config()}",
-                "--authentication-token-webhook-version=v1",
-                "--authentication-token-webhook-cache-ttl=2s",
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                f"--service-account-key-file={pki.sa_pub}",
-                f"--service-account-signing-key-file={pki.sa_key}",
-                f"--service-cluster-ip-range={SERVICE_CIDR}",
-                # the "kubernetes" Service cannot point at a loopback address; nothing needs it
-                "--endpoint-reconciler-type=none",
-                "--allow-privileged=true", "--profiling=false", "--v=1",
-            ], self.port(name))
+            return processes.Daemon(name, self.apiserver_argv(binaries[name], self.port(name)), self.port(name))
         if name == "kube-controller-manager":
             config = self._controller_manager_kubeconfig()
             return processes.Daemon(name, [
@@ -134,6 +111,40 @@ class Testbed:
                 "PACIFIC_TESTBED_PORT_BASE": str(ports.etcd_client - 1),
             })
         raise KeyError(name)
+
+    def apiserver_argv(self, binary: Path, port: int, etcd_prefix: str = "/registry",
+                       service_cidr: str = SERVICE_CIDR, wcp_tokens: bool = True) -> list[str]:
+        """kube-apiserver's command line: the Supervisor's, or a guest cluster's (own port, own
+        etcd prefix, admin certificates only)."""
+        layout, pki, ports = self.layout, self.pki, self.layout.ports
+        argv = [
+            str(binary),
+            f"--bind-address={HOST}", f"--advertise-address={HOST}", f"--secure-port={port}",
+            f"--etcd-servers=https://{HOST}:{ports.etcd_client}", f"--etcd-prefix={etcd_prefix}",
+            f"--etcd-cafile={pki.ca_cert}",
+            f"--etcd-certfile={pki.client_cert('apiserver-etcd-client')}",
+            f"--etcd-keyfile={pki.client_key('apiserver-etcd-client')}",
+            f"--tls-cert-file={pki.serving_cert}", f"--tls-private-key-file={pki.serving_key}",
+            f"--client-ca-file={pki.ca_cert}",
+            "--authorization-mode=Node,RBAC",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-account-key-file={pki.sa_pub}",
+            f"--service-account-signing-key-file={pki.sa_key}",
+            f"--service-cluster-ip-range={service_cidr}",
+            # the "kubernetes" Service cannot point at a loopback address; nothing needs it
+            "--endpoint-reconciler-type=none",
+            "--allow-privileged=true", "--profiling=false", "--v=1",
+        ]
+        if wcp_tokens:
+            argv += [
+                f"--token-auth-file={layout.state / 'tokens.csv'}",
+                # WCP JWTs from /wcp/login, checked by the WCP simulator; a short cache so that
+                # a revoked token stops working soon (kube-apiserver adds 10 s of its own)
+                f"--authentication-token-webhook-config-file={self._webhook_config()}",
+                "--authentication-token-webhook-version=v1",
+                "--authentication-token-webhook-cache-ttl=2s",
+            ]
+        return argv
 
     # --- readiness -----------------------------------------------------------------------
     def _tls(self) -> ssl.SSLContext:

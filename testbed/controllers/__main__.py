@@ -9,10 +9,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from kubernetes import config
 
+from testbed.controllers.guest_apiservers import GuestApiservers
+from testbed.controllers.guest_clusters import GuestClusters
 from testbed.controllers.vm_operator import VmOperator
 from testbed.controllers.vsphere import Vsphere
 from testbed.faults import FaultBook
 from testbed.layout import HOST, Layout
+from testbed.stack import Testbed
 
 log = logging.getLogger("testbed.controllers")
 
@@ -49,6 +52,7 @@ def main() -> None:
     operator = VmOperator(api_client, vsphere, FaultBook(layout.faults_file))
     _retry(operator.seed_images, "the VM Operator CRDs")
     operator.start(stop)
+    GuestClusters(api_client, GuestApiservers(Testbed(layout))).start(stop)
     health = ThreadingHTTPServer((HOST, layout.ports.controllers), Health)
     threading.Thread(target=health.serve_forever, daemon=True, name="health").start()
     log.info("controllers running")

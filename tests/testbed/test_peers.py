@@ -11,6 +11,8 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from tests.testbed.conftest import _absent, _until
+
 pytestmark = pytest.mark.testbed
 
 NAMESPACE = "testbed-peers"
@@ -132,6 +134,9 @@ def test_supervisor_object_round_trips(admin_client, namespace, manifest):
         assert read["metadata"]["uid"]
     finally:
         objects.delete_namespaced_custom_object(group, version, namespace, plural, manifest["metadata"]["name"])
+        # controllers may hold a finalizer briefly
+        _until(lambda: _absent(objects.get_namespaced_custom_object, group, version, namespace, plural,
+                               manifest["metadata"]["name"]), 10, "the object deleted")
 
 
 def _with(manifest, path: list[str], value):

@@ -9,6 +9,7 @@ from pyVmomi import vim
 
 from testbed import report
 from testbed.layout import HOST
+from tests.testbed.conftest import vcsim_vms
 
 pytestmark = pytest.mark.testbed
 
@@ -26,13 +27,13 @@ def test_pyvmomi_logs_in_and_counts_hosts_and_vms(testbed):
         assert content.about.apiType == "VirtualCenter"
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.HostSystem], True)
         hosts = view.view
-        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
-        vms = view.view
         # vcsim's VPX model: one cluster of three hosts plus one standalone host, two VMs per pool;
         # VMs of the Supervisor's namespaces come on top
         assert len(hosts) == 4
-        assert len([vm for vm in vms if vm.name.startswith("DC0_")]) == 4
-        assert {vm.runtime.host for vm in vms} <= set(hosts)
+        model = [content.searchIndex.FindByInventoryPath(f"DC0/vm/{name}") for name in vcsim_vms(si)
+                 if name.startswith("DC0_")]
+        assert len(model) == 4
+        assert {vm.runtime.host for vm in model} <= set(hosts)
     finally:
         Disconnect(si)
     assert report.vcenter_counts(testbed)["HostSystem"] == 4

@@ -6,7 +6,7 @@ from kubernetes import client
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.testbed.conftest import GROUP, VERSION, _absent, _conditions, _get, _until, _vm
+from tests.testbed.conftest import GROUP, VERSION, _absent, _conditions, _get, _until, _vm, vcsim_vms
 
 pytestmark = pytest.mark.testbed
 
@@ -71,10 +71,7 @@ def test_unknown_class_or_image_sets_the_condition_and_makes_no_vm(namespace, ad
     assert _conditions(vm)[condition] == ("False", "NotFound")
     assert _conditions(vm)["VirtualMachineCreated"][0] == "False"
     assert "uniqueID" not in vm["status"]
-    content = vcenter_si.RetrieveContent()
-    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
-    assert name not in {v.name for v in view.view}
-    view.Destroy()
+    assert name not in vcsim_vms(vcenter_si)
     events = client.CoreV1Api(admin_client).list_namespaced_event(
         namespace, field_selector=f"involvedObject.name={name}").items
     assert [e.type for e in events if e.reason == "CreateFailure"] == ["Warning"]

@@ -119,10 +119,8 @@ def test_update_and_delete_follow_into_kubernetes(admin, cluster, admin_client, 
     assert answer.status_code == 204, answer.text
     _wait(lambda: core.read_namespaced_resource_quota("wcp-resource-quota", "wcp-team-b").spec.hard
           == {"limits.memory": "2Gi"}, what="raised memory limit")
-    bindings = _wait(lambda: [b for b in rbac.list_namespaced_role_binding("wcp-team-b").items
-                              if b.role_ref.name == "admin"] and rbac.list_namespaced_role_binding("wcp-team-b").items,
-                     what="OWNER binding")
-    assert [(b.role_ref.name, b.subjects[0].kind) for b in bindings] == [("admin", "User")]
+    _wait(lambda: [(b.role_ref.name, b.subjects[0].kind) for b in rbac.list_namespaced_role_binding("wcp-team-b").items]
+          == [("admin", "User")], what="the OWNER binding alone")
 
     assert admin.call("DELETE", "/api/vcenter/namespaces/instances/wcp-team-b").status_code == 204
     namespaces.remove("wcp-team-b")

@@ -1,0 +1,143 @@
+"""Real kube-apiservers for guest clusters: one process each, its own port and etcd prefix.
+
+They are children of the controllers process (same process group), so stopping the controllers
+stops them; their data stays in etcd under the cluster's prefix and returns with a restart.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from testbed import build
+from testbed.errors import TestbedError
+from testbed.layout import HOST
+from testbed.stack import Testbed
+
+PORT_OFFSET = 1000  # guest ports: the testbed's base + 1000 + n, clear of every other testbed port
+
+
+def release_minor(version: str) -> str | None:
+    """'v1.34.4---vmware.1-fips-vkr.2' or 'v1.34.4+vmware.1' -> '1.34'."""
+    parts = version.lstrip("v").split(".")
+    return f"{parts[0]}.{parts[1]}" if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() else None
+
+
+class GuestApiservers:
+    def __init__(self, testbed: Testbed):
+        self.testbed = testbed
+        self.ports_file = testbed.layout.state / "guest-apiservers.json"
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.lock = threading.Lock()
+
+    def _ports(self) -> dict[str, int]:
+        return json.loads(self.ports_file.read_text()) if self.ports_file.exists() else {}
+
+    def port_of(self, key: str) -> int:
+        with self.lock:
+            ports = self._ports()
+            if key not in ports:
+                used = set(ports.values())
+                base = self.testbed.layout.ports.etcd_client - 1 + PORT_OFFSET
+                ports[key] = next(port for port in range(base, base + 500) if port not in used)
+                self._delete_etcd_prefix(f"/guest/{key}/")  # a new cluster starts empty
+                self.ports_file.write_text(json.dumps(ports))
+            return ports[key]
+
+    def ensure(self, key: str, version: str) -> int:
+        """Run the guest apiserver for cluster ``key`` at ``version``'s minor; return its port."""
+        minor = release_minor(version)
+        binary_name = build.GUEST_APISERVERS.get(minor or "")
+        if binary_name is None:
+            raise TestbedError(f"Kubernetes {version} is not a release this Supervisor offers "
+                               f"(supported: {', '.join('v' + m for m in build.GUEST_APISERVERS)})")
+        port = self.port_of(key)
+        running = self.processes.get(key)
+        if running is not None and running.poll() is None and getattr(running, "minor", None) == minor:
+            return port
+        self.stop(key)
+        binary = build.binary_paths(self.testbed.layout)[binary_name]
+        argv = self.testbed.apiserver_argv(binary, port, etcd_prefix=f"/guest/{key}",
+                                           service_cidr="10.97.0.0/24", wcp_tokens=False)
+        log = open(self.testbed.layout.logs / f"guest-{key.replace('/', '-')}.log", "wb")
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        process.minor = minor
+        self.processes[key] = process
+        self._wait_ready(port, process)
+        return port
+
+    def _wait_ready(self, port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
+        pki = self.testbed.pki
+        context = ssl.create_default_context(cafile=str(pki.ca_cert))
+        context.load_cert_chain(str(pki.client_cert("admin")), str(pki.client_key("admin")))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise TestbedError(f"guest kube-apiserver on port {port} exited with {process.returncode}")
+            try:
+                with urllib.request.urlopen(f"https://{HOST}:{port}/readyz", context=context, timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise TestbedError(f"guest kube-apiserver on port {port} not ready after {timeout:.0f}s")
+
+    def stop(self, key: str) -> None:
+        process = self.processes.pop(key, None)
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def forget(self, key: str) -> None:
+        """Stop the cluster's apiserver and drop its data: a deleted cluster leaves nothing behind."""
+        self.stop(key)
+        self._delete_etcd_prefix(f"/guest/{key}/")
+        with self.lock:
+            ports = self._ports()
+            if ports.pop(key, None) is not None:
+                self.ports_file.write_text(json.dumps(ports))
+
+    def _delete_etcd_prefix(self, prefix: str) -> None:
+        # etcd's JSON gateway: deleterange over [prefix, prefix with its last byte + 1)
+        pki, port = self.testbed.pki, self.testbed.layout.ports.etcd_client
+        context = ssl.create_default_context(cafile=str(pki.ca_cert))
+        context.load_cert_chain(str(pki.client_cert("apiserver-etcd-client")),
+                                str(pki.client_key("apiserver-etcd-client")))
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        body = json.dumps({"key": base64.b64encode(prefix.encode()).decode(),
+                           "range_end": base64.b64encode(end.encode()).decode()}).encode()
+        request = urllib.request.Request(f"https://{HOST}:{port}/v3/kv/deleterange", data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, context=context, timeout=10) as answer:
+            answer.read()
+
+    def kubeconfig(self, cluster: str, port: int) -> str:
+        """An admin kubeconfig of the guest cluster, credentials inline (what the Secret holds)."""
+        pki = self.testbed.pki
+
+        def inline(path: Path) -> str:
+            return base64.b64encode(path.read_bytes()).decode()
+
+        user = f"{cluster}-admin"
+        return yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config",
+            "clusters": [{"name": cluster, "cluster": {"server": f"https://{HOST}:{port}",
+                                                       "certificate-authority-data": inline(pki.ca_cert)}}],
+            "users": [{"name": user, "user": {"client-certificate-data": inline(pki.client_cert("admin")),
+                                              "client-key-data": inline(pki.client_key("admin"))}}],
+            "contexts": [{"name": f"{user}@{cluster}", "context": {"cluster": cluster, "user": user}}],
+            "current-context": f"{user}@{cluster}",
+        }, sort_keys=False)

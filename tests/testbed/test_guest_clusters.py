@@ -1,0 +1,143 @@
+"""Cluster API / TKG: guest clusters become Machines, vcsim VMs and a real guest kube-apiserver."""
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+import yaml
+from kubernetes import client, config
+
+from tests.testbed.conftest import VM_CLASS, _absent, _until, vcsim_vms
+
+pytestmark = pytest.mark.testbed
+
+TKC = ("run.tanzu.vmware.com", "v1alpha3", "tanzukubernetesclusters")
+CAPI_CLUSTER = ("cluster.x-k8s.io", "v1beta1", "clusters")
+MACHINES = ("cluster.x-k8s.io", "v1beta1", "machines")
+
+
+def tkc(name: str, workers: int, release: str = "v1.34.4---vmware.1-fips-vkr.2") -> dict:
+    pool = {"name": "workers", "replicas": workers, "vmClass": VM_CLASS, "storageClass": "wcp-default"}
+    return {"apiVersion": "run.tanzu.vmware.com/v1alpha3", "kind": "TanzuKubernetesCluster", "metadata": {"name": name},
+            "spec": {"topology": {"controlPlane": {"replicas": 1, "vmClass": VM_CLASS, "storageClass": "wcp-default",
+                                                   "tkr": {"reference": {"name": release}}},
+                                  "nodePools": [pool]}}}
+
+
+def _read(objects, namespace, kind, name):
+    return objects.get_namespaced_custom_object(*kind[:2], namespace, kind[2], name)
+
+
+def _ready(objects, namespace, kind, name, timeout=60):
+    def probe():
+        obj = _read(objects, namespace, kind, name)
+        status = obj.get("status", {})
+        ready = any(c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", []))
+        return obj if ready and status.get("observedGeneration") == obj["metadata"]["generation"] else None
+
+    return _until(probe, timeout, f"{kind[2]} {name} Ready")
+
+
+def _machines(objects, namespace, cluster):
+    return sorted(m["metadata"]["name"] for m in objects.list_namespaced_custom_object(
+        *MACHINES[:2], namespace, MACHINES[2], label_selector=f"cluster.x-k8s.io/cluster-name={cluster}")["items"])
+
+
+def _vcsim_vms(vcenter_si, namespace) -> set[str]:
+    return set(vcsim_vms(vcenter_si, namespace))
+
+
+def _guest(admin_client, namespace, cluster):
+    secret = client.CoreV1Api(admin_client).read_namespaced_secret(f"{cluster}-kubeconfig", namespace)
+    return config.new_client_from_config_dict(yaml.safe_load(base64.b64decode(secret.data["value"])))
+
+
+def test_tkc_becomes_ready_and_its_kubeconfig_reaches_a_real_guest_apiserver(namespace, admin_client, vcenter_si):
+    objects = client.CustomObjectsApi(admin_client)
+    objects.create_namespaced_custom_object(*TKC[:2], namespace, TKC[2], tkc("tkc-a", workers=2))
+    started = time.monotonic()
+    ready = _ready(objects, namespace, TKC, "tkc-a")
+    print(f"tkc-a Ready in {time.monotonic() - started:.1f}s")
+    status = ready["status"]
+    assert status["phase"] == "running" and status["version"] == "v1.34.4"
+    assert status["totalWorkerReplicas"] == 2
+    machines = _machines(objects, namespace, "tkc-a")
+    assert len(machines) == 3 and sum("control-plane" in m for m in machines) == 1
+    assert set(machines) <= _vcsim_vms(vcenter_si, namespace)
+
+    guest = _guest(admin_client, namespace, "tkc-a")
+    version = client.VersionApi(guest).get_code()
+    assert (version.major, version.minor) == ("1", "34")
+    assert f"https://127.0.0.1:{status['apiEndpoints'][0]['port']}" == guest.configuration.host
+    client.CoreV1Api(guest).create_namespace({"metadata": {"name": "inside-the-guest"}})
+    assert "inside-the-guest" not in {n.metadata.name for n in client.CoreV1Api(admin_client).list_namespace().items}
+    ssh = client.CoreV1Api(admin_client).read_namespaced_secret("tkc-a-ssh", namespace)
+    assert {"ssh-privatekey", "ssh-publickey"} <= set(ssh.data)
+
+
+def test_scale_workers_2_3_1_is_reflected_in_machines_and_vcsim(namespace, admin_client, vcenter_si):
+    objects = client.CustomObjectsApi(admin_client)
+    for workers in (3, 1):
+        objects.patch_namespaced_custom_object(*TKC[:2], namespace, TKC[2], "tkc-a", {"spec": {"topology": {
+            "nodePools": [{"name": "workers", "replicas": workers, "vmClass": VM_CLASS, "storageClass": "wcp-default"}]}}})
+        _ready(objects, namespace, TKC, "tkc-a")
+        machines = _machines(objects, namespace, "tkc-a")
+        workers_now = [m for m in machines if "-workers-" in m]
+        assert len(workers_now) == workers
+        assert workers_now[-1].endswith(f"-{workers - 1}")  # the highest ordinals went first
+        _until(lambda: set(machines) == {vm for vm in _vcsim_vms(vcenter_si, namespace) if vm.startswith("tkc-a-")},
+               10, f"vcsim VMs of tkc-a matching {workers} workers")
+
+
+def test_upgrade_rolls_every_machine(namespace, admin_client):
+    objects = client.CustomObjectsApi(admin_client)
+    before = _machines(objects, namespace, "tkc-a")
+    objects.patch_namespaced_custom_object(*TKC[:2], namespace, TKC[2], "tkc-a", {"spec": {"topology": {
+        "controlPlane": {"tkr": {"reference": {"name": "v1.35.4---vmware.1-fips-vkr.1"}}}}}})
+    ready = _ready(objects, namespace, TKC, "tkc-a")
+    _until(lambda: not set(before) & set(_machines(objects, namespace, "tkc-a")), 30, "old Machines removed")
+    assert ready["status"]["version"] == "v1.35.4"
+    assert client.VersionApi(_guest(admin_client, namespace, "tkc-a")).get_code().minor == "35"
+
+
+def test_unsupported_release_fails_clearly(namespace, admin_client):
+    objects = client.CustomObjectsApi(admin_client)
+    objects.create_namespaced_custom_object(*TKC[:2], namespace, TKC[2], tkc("tkc-old", 1, "v1.19.7---vmware.1"))
+    failed = _until(lambda: (lambda o: o if o.get("status", {}).get("phase") == "failed" else None)(
+        _read(objects, namespace, TKC, "tkc-old")), 10, "tkc-old failed")
+    ready = next(c for c in failed["status"]["conditions"] if c["type"] == "Ready")
+    assert ready["status"] == "False" and "not offered" in ready["message"]
+    assert _machines(objects, namespace, "tkc-old") == []
+    objects.delete_namespaced_custom_object(*TKC[:2], namespace, TKC[2], "tkc-old")
+
+
+def test_capi_topology_cluster_becomes_ready(namespace, admin_client):
+    objects = client.CustomObjectsApi(admin_client)
+    cluster = {"apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "Cluster", "metadata": {"name": "capi-a"},
+               "spec": {"topology": {"class": "tanzukubernetescluster", "version": "v1.35.4---vmware.1-fips-vkr.1",
+                                     "controlPlane": {"replicas": 1},
+                                     "workers": {"machineDeployments": [{"class": "node-pool", "name": "md-0",
+                                                                         "replicas": 1}]},
+                                     "variables": [{"name": "vmClass", "value": VM_CLASS},
+                                                   {"name": "storageClass", "value": "wcp-default"}]}}}
+    objects.create_namespaced_custom_object(*CAPI_CLUSTER[:2], namespace, CAPI_CLUSTER[2], cluster)
+    ready = _ready(objects, namespace, CAPI_CLUSTER, "capi-a")
+    assert ready["status"]["phase"] == "Provisioned" and ready["status"]["controlPlaneReady"] is True
+    assert ready["spec"]["controlPlaneEndpoint"]["host"] == "127.0.0.1"
+    assert client.VersionApi(_guest(admin_client, namespace, "capi-a")).get_code().minor == "35"
+
+
+@pytest.mark.parametrize(("kind", "name"), [(TKC, "tkc-a"), (CAPI_CLUSTER, "capi-a")])
+def test_deleting_the_cluster_removes_machines_vms_and_apiserver(namespace, admin_client, vcenter_si, kind, name):
+    objects = client.CustomObjectsApi(admin_client)
+    port = _read(objects, namespace, kind, name)["status"].get("apiEndpoints", [{}])[0].get("port") \
+        if kind is TKC else _read(objects, namespace, kind, name)["spec"]["controlPlaneEndpoint"]["port"]
+    objects.delete_namespaced_custom_object(*kind[:2], namespace, kind[2], name)
+    _until(lambda: _absent(_read, objects, namespace, kind, name), 20, f"{name} deleted")
+    _until(lambda: _machines(objects, namespace, name) == [], 10, "Machines removed")
+    _until(lambda: not {vm for vm in _vcsim_vms(vcenter_si, namespace) if vm.startswith(f"{name}-")}, 10,
+           "vcsim VMs removed")
+    from testbed import processes
+
+    _until(lambda: processes.port_is_free(port), 10, "guest apiserver stopped")
