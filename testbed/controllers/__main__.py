@@ -11,6 +11,7 @@ from kubernetes import config
 
 from testbed.controllers.guest_apiservers import GuestApiservers
 from testbed.controllers.guest_clusters import GuestClusters
+from testbed.controllers.spherelet import Spherelet
 from testbed.controllers.vm_operator import VmOperator
 from testbed.controllers.vsphere import Vsphere
 from testbed.faults import FaultBook
@@ -53,6 +54,7 @@ def main() -> None:
     _retry(operator.seed_images, "the VM Operator CRDs")
     operator.start(stop)
     GuestClusters(api_client, GuestApiservers(Testbed(layout))).start(stop)
+    _retry(lambda: Spherelet(api_client, vsphere).start(stop), "Spherelet nodes")
     health = ThreadingHTTPServer((HOST, layout.ports.controllers), Health)
     threading.Thread(target=health.serve_forever, daemon=True, name="health").start()
     log.info("controllers running")

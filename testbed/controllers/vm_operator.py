@@ -25,6 +25,7 @@ log = logging.getLogger("testbed.controllers.vm_operator")
 
 GROUP, VERSION = "vmoperator.vmware.com", "v1alpha3"
 FINALIZER = "vmoperator.vmware.com/virtualmachine"
+ANNOTATION = "VirtualMachine "  # how a VM made by the VM Operator says so in vCenter
 CLUSTER_LABEL = "vSphereClusterID"
 # images every testbed offers, as if published by a subscribed content library
 SEEDED_IMAGES = {
@@ -177,14 +178,14 @@ class VmOperator:
             return
         if placed is None:
             pool, folder = self.vsphere.placement(namespace, self._cluster_of(namespace))
-            placed = self.vsphere.find_vm(folder, name)
+            placed = self.vsphere.find_vm(folder, name, ANNOTATION)
             if placed is None:
                 hardware = vm_class["spec"].get("hardware", {})
                 guest_id = image["metadata"].get("labels", {}).get("testbed.pacific.supervisor/guest-id",
                                                                     "otherLinux64Guest")
                 placed = self.vsphere.create_vm(folder, pool, name, int(hardware.get("cpus", 1)),
                                                 memory_mib(hardware.get("memory", "1Gi")), guest_id,
-                                                f"VirtualMachine {namespace}/{name} ({meta['uid']})")
+                                                f"{ANNOTATION}{namespace}/{name} ({meta['uid']})")
                 record_event(self.core, vm, "CreateSuccess", f"created VM {placed._moId} in {namespace}")
 
         wanted = spec.get("powerState", "PoweredOff")

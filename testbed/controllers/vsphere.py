@@ -60,8 +60,10 @@ class Vsphere:
                 folder = parent.CreateFolder(namespace)
             return pool, folder
 
-    def find_vm(self, folder, name: str):
-        return next((vm for vm in folder.childEntity if isinstance(vm, vim.VirtualMachine) and vm.name == name), None)
+    def find_vm(self, folder, name: str, annotation_prefix: str = ""):
+        """The VM called ``name`` in ``folder`` whose annotation says who made it (VM or pod)."""
+        return next((vm for vm in folder.childEntity if isinstance(vm, vim.VirtualMachine) and vm.name == name
+                     and (vm.config.annotation or "").startswith(annotation_prefix)), None)
 
     def vm_by_moref(self, moref: str):
         vm = vim.VirtualMachine(moref, self._si._stub)
@@ -78,7 +80,7 @@ class Vsphere:
             files=vim.vm.FileInfo(vmPathName=f"[{datastore.name}]"),
         )
         WaitForTask(folder.CreateVM_Task(config=spec, pool=pool))
-        return self.find_vm(folder, name)
+        return self.find_vm(folder, name, annotation)
 
     def set_power(self, vm, wanted: str) -> None:
         current = POWER_FROM_VSPHERE[vm.runtime.powerState]
@@ -97,6 +99,15 @@ class Vsphere:
         if vm.runtime.powerState != "poweredOff":
             WaitForTask(vm.PowerOffVM_Task())
         WaitForTask(vm.Destroy_Task())
+
+    def esxi_hosts(self, cluster_moref: str | None) -> list[dict]:
+        """The hosts of the Supervisor cluster, with what a Node reports of them."""
+        hosts = []
+        for host in self.cluster(cluster_moref).host:
+            hardware = host.summary.hardware
+            hosts.append({"moid": host._moId, "name": host.name, "uuid": hardware.uuid,
+                          "cpus": hardware.numCpuCores, "memory_bytes": hardware.memorySize})
+        return hosts
 
     def power_states(self) -> dict[str, str]:
         """moref -> power state of every VM under the Namespaces folder, in one property fetch."""

@@ -1,0 +1,288 @@
+"""Spherelet: ESXi hosts as Nodes, and native (vSphere) pods scheduled, run and shown as pod VMs.
+
+- One Node per host of the Supervisor cluster, with the host's capacity, kept alive by Leases.
+- Unbound pods are bound to the host with the most free CPU that fits their requests; a pod
+  that fits nowhere stays Pending with PodScheduled False (Unschedulable) and an Event.
+- A bound pod gets a pod VM in its namespace's folder and an IP on loopback (127.1.x.y), then
+  runs: images of the testbed catalogue (``testbed.workloads``) as real local processes bound to
+  that IP, every other image as a simulated container.
+- Deleting a pod stops its process and removes its pod VM before the pod object goes.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+import subprocess
+import sys
+import threading
+
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+
+from testbed import workloads
+from testbed.controllers import kube
+from testbed.controllers.conditions import now, record_event
+from testbed.controllers.vsphere import Vsphere
+from testbed.layout import REPO_ROOT
+
+log = logging.getLogger("testbed.controllers.spherelet")
+
+POD_VM = "vSphere Pod "  # how a pod VM says so in vCenter
+KUBELET_VERSION = "v1.35.4-sph-testbed"
+LEASE_SECONDS = 40
+CPU_UNITS = {"m": 0.001}
+MEMORY_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "K": 1e3, "M": 1e6, "G": 1e9}
+
+
+def cpu(quantity: str | None) -> float:
+    if not quantity:
+        return 0.0
+    quantity = str(quantity)
+    return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def memory(quantity: str | None) -> int:
+    if not quantity:
+        return 0
+    quantity = str(quantity)
+    for suffix, factor in MEMORY_UNITS.items():
+        if quantity.endswith(suffix):
+            return int(float(quantity[: -len(suffix)]) * factor)
+    return int(float(quantity))
+
+
+def requests_of(pod: client.V1Pod) -> tuple[float, int]:
+    total_cpu, total_memory = 0.0, 0
+    for container in pod.spec.containers:
+        asked = (container.resources.requests if container.resources else None) or {}
+        total_cpu += cpu(asked.get("cpu"))
+        total_memory += memory(asked.get("memory"))
+    return total_cpu, total_memory
+
+
+def node_name(host_name: str) -> str:
+    return host_name.lower().replace("_", "-")
+
+
+class Spherelet:
+    def __init__(self, api_client: client.ApiClient, vsphere: Vsphere, cluster_moref: str | None = None):
+        self.core = client.CoreV1Api(api_client)
+        self.coordination = client.CoordinationV1Api(api_client)
+        self.vsphere = vsphere
+        self.cluster_moref = cluster_moref
+        self.queue = kube.WorkQueue()
+        self.nodes: dict[str, dict] = {}
+        self.processes: dict[kube.Key, list[subprocess.Popen]] = {}
+        self.ips: dict[kube.Key, str] = {}
+        self.lock = threading.Lock()
+
+    # --- nodes -----------------------------------------------------------------------------
+    def register_nodes(self) -> None:
+        for index, host in enumerate(self.vsphere.esxi_hosts(self.cluster_moref)):
+            name = node_name(host["name"])
+            self.nodes[name] = {**host, "address": f"127.0.2.{index + 1}"}
+            body = {"metadata": {"name": name, "labels": {
+                        "kubernetes.io/hostname": name, "kubernetes.io/os": "CRX", "kubernetes.io/arch": "amd64",
+                        "node-role.kubernetes.io/agent": ""},
+                    "annotations": {"vmware-system-esxi-node-moid": host["moid"]}},
+                    "spec": {}}
+            try:
+                self.core.create_node(body)
+            except ApiException as err:
+                if err.status != 409:
+                    raise
+            self._node_status(name)
+            self._renew_lease(name)
+
+    def _node_status(self, name: str) -> None:
+        node = self.nodes[name]
+        capacity = {"cpu": str(node["cpus"]), "memory": f"{node['memory_bytes'] // 2**10}Ki", "pods": "110"}
+        stamp = now()
+        self.core.patch_node_status(name, {"status": {
+            "capacity": capacity, "allocatable": capacity,
+            "addresses": [{"type": "InternalIP", "address": node["address"]}, {"type": "Hostname", "address": name}],
+            "conditions": [{"type": "Ready", "status": "True", "reason": "SpheReletReady",
+                            "message": "spherelet is posting ready status", "lastHeartbeatTime": stamp,
+                            "lastTransitionTime": stamp}],
+            "nodeInfo": {"machineID": node["uuid"], "systemUUID": node["uuid"], "bootID": node["moid"],
+                         "kernelVersion": "8.0.3", "osImage": "VMware ESXi 8.0.3", "containerRuntimeVersion": "crx://1.0",
+                         "kubeletVersion": KUBELET_VERSION, "kubeProxyVersion": "", "operatingSystem": "CRX",
+                         "architecture": "amd64"},
+        }})
+
+    def _renew_lease(self, name: str) -> None:
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        body = {"metadata": {"name": name, "namespace": "kube-node-lease"},
+                "spec": {"holderIdentity": name, "leaseDurationSeconds": LEASE_SECONDS, "renewTime": stamp}}
+        try:
+            self.coordination.patch_namespaced_lease(name, "kube-node-lease", body)
+        except ApiException as err:
+            if err.status != 404:
+                raise
+            self.coordination.create_namespaced_lease("kube-node-lease", body)
+
+    def keep_alive(self, stop: threading.Event) -> None:
+        rounds = 0
+        while not stop.wait(10):
+            rounds += 1
+            for name in self.nodes:
+                try:
+                    self._renew_lease(name)
+                    if rounds % 4 == 0:
+                        self._node_status(name)
+                except Exception as err:  # apiserver restarting
+                    log.warning("node %s heartbeat failed: %s", name, err)
+
+    # --- wiring ----------------------------------------------------------------------------
+    def start(self, stop: threading.Event) -> None:
+        self.register_nodes()
+        for pod in self.core.list_pod_for_all_namespaces().items:
+            if pod.status.pod_ip and pod.spec.node_name in self.nodes:
+                self.ips[(pod.metadata.namespace, pod.metadata.name)] = pod.status.pod_ip
+        kube.run_workers(self.queue, self.reconcile, count=4, name="spherelet")
+        threading.Thread(target=kube.watch_forever, daemon=True, name="watch-pods", args=(
+            self._list_pods, self._enqueue, stop)).start()
+        threading.Thread(target=self.keep_alive, args=(stop,), daemon=True, name="node-leases").start()
+
+    def _list_pods(self, **kwargs):
+        # dicts, as the watch helper expects of every list call
+        return self.core.api_client.sanitize_for_serialization(self.core.list_pod_for_all_namespaces(**kwargs)) \
+            if not kwargs.get("watch") else self.core.list_pod_for_all_namespaces(**kwargs)
+
+    def _enqueue(self, pod) -> None:
+        meta = pod["metadata"] if isinstance(pod, dict) else pod.metadata.to_dict()
+        self.queue.add((meta["namespace"], meta["name"]))
+
+    # --- reconcile -------------------------------------------------------------------------
+    def reconcile(self, key: kube.Key) -> None:
+        namespace, name = key
+        try:
+            pod = self.core.read_namespaced_pod(name, namespace)
+        except ApiException as err:
+            if err.status != 404:
+                raise
+            self._tear_down(key)
+            return
+        if pod.metadata.deletion_timestamp:
+            self._tear_down(key)
+            try:
+                self.core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+            except ApiException as err:
+                if err.status != 404:
+                    raise
+            return
+        if not pod.spec.node_name:
+            self._schedule(pod)
+            return
+        if pod.spec.node_name in self.nodes and pod.status.phase == "Pending":
+            self._run(pod)
+
+    def _free(self) -> dict[str, tuple[float, int]]:
+        free = {name: (float(node["cpus"]), int(node["memory_bytes"])) for name, node in self.nodes.items()}
+        for pod in self.core.list_pod_for_all_namespaces(field_selector="status.phase!=Succeeded,status.phase!=Failed").items:
+            if pod.spec.node_name in free:
+                used_cpu, used_memory = requests_of(pod)
+                left_cpu, left_memory = free[pod.spec.node_name]
+                free[pod.spec.node_name] = (left_cpu - used_cpu, left_memory - used_memory)
+        return free
+
+    def _schedule(self, pod: client.V1Pod) -> None:
+        want_cpu, want_memory = requests_of(pod)
+        with self.lock:  # one binding decision at a time, so two pods never take the same room
+            fits = [(left_cpu, name) for name, (left_cpu, left_memory) in self._free().items()
+                    if left_cpu >= want_cpu and left_memory >= want_memory]
+            if not fits:
+                message = (f"0/{len(self.nodes)} nodes are available: insufficient cpu or memory for "
+                           f"{want_cpu:g} CPU and {want_memory // 2**20} MiB")
+                self.core.patch_namespaced_pod_status(pod.metadata.name, pod.metadata.namespace, {"status": {
+                    "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                    "message": message, "lastTransitionTime": now()}]}})
+                record_event(self.core, _ref(pod), "FailedScheduling", message, warning=True,
+                             component="vsphere-scheduler")
+                return
+            target = max(fits)[1]
+            self.core.create_namespaced_pod_binding(
+                pod.metadata.name, pod.metadata.namespace,
+                {"metadata": {"name": pod.metadata.name},
+                 "target": {"apiVersion": "v1", "kind": "Node", "name": target}},
+                _preload_content=False)
+        record_event(self.core, _ref(pod), "Scheduled",
+                     f"Successfully assigned {pod.metadata.namespace}/{pod.metadata.name} to {target}",
+                     component="vsphere-scheduler")
+
+    def _ip(self, key: kube.Key) -> str:
+        with self.lock:
+            if key not in self.ips:
+                used = set(self.ips.values())
+                self.ips[key] = next(f"127.1.{n // 250}.{n % 250 + 1}" for n in range(62500)
+                                     if f"127.1.{n // 250}.{n % 250 + 1}" not in used)
+            return self.ips[key]
+
+    def _run(self, pod: client.V1Pod) -> None:
+        namespace, name = pod.metadata.namespace, pod.metadata.name
+        key = (namespace, name)
+        ref = _ref(pod)
+        ip = self._ip(key)
+        pool, folder = self.vsphere.placement(namespace, self.cluster_moref)
+        if self.vsphere.find_vm(folder, name, POD_VM) is None:
+            want_cpu, want_memory = requests_of(pod)
+            vm = self.vsphere.create_vm(folder, pool, name, max(1, int(want_cpu + 0.999)),
+                                        max(512, want_memory // 2**20), "crxPod1Guest",
+                                        f"{POD_VM}{namespace}/{name} ({pod.metadata.uid})")
+            self.vsphere.set_power(vm, "PoweredOn")
+        statuses = []
+        started = now()
+        for container in pod.spec.containers:
+            record_event(self.core, ref, "Pulled", f'Container image "{container.image}" already present',
+                         component="spherelet")
+            self._start_container(key, pod, container, ip)
+            record_event(self.core, ref, "Started", f"Started container {container.name}", component="spherelet")
+            statuses.append({"name": container.name, "image": container.image, "imageID": container.image,
+                             "containerID": f"crx://{pod.metadata.uid}-{container.name}",
+                             "ready": True, "started": True, "restartCount": 0,
+                             "state": {"running": {"startedAt": started}}})
+        node = self.nodes[pod.spec.node_name]
+        self.core.patch_namespaced_pod_status(name, namespace, {"status": {
+            "phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}], "hostIP": node["address"],
+            "hostIPs": [{"ip": node["address"]}], "startTime": started,
+            "conditions": [{"type": kind, "status": "True", "lastTransitionTime": started}
+                           for kind in ("PodScheduled", "Initialized", "ContainersReady", "Ready")],
+            "containerStatuses": statuses,
+        }})
+
+    def _start_container(self, key: kube.Key, pod: client.V1Pod, container, ip: str) -> None:
+        module = workloads.runnable(container.image)
+        if module is None:
+            return  # simulated: it "runs" as long as the pod does
+        port = next((p.container_port for p in container.ports or []), 8080)
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), "HOSTNAME": pod.metadata.name}
+        env.update({e.name: e.value or "" for e in container.env or []})
+        argv = [sys.executable, "-m", module, "--listen", f"{ip}:{port}", *(container.args or [])]
+        process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        self.processes.setdefault(key, []).append(process)
+
+    def _tear_down(self, key: kube.Key) -> None:
+        for process in self.processes.pop(key, []):
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        namespace, name = key
+        with self.lock:
+            self.ips.pop(key, None)
+        try:
+            _, folder = self.vsphere.placement(namespace, self.cluster_moref)
+        except Exception:
+            return
+        vm = self.vsphere.find_vm(folder, name, POD_VM)
+        if vm is not None:
+            self.vsphere.destroy(vm)
+
+
+def _ref(pod: client.V1Pod) -> dict:
+    """The dict shape record_event expects, from a typed pod."""
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod.metadata.name,
+                                                            "namespace": pod.metadata.namespace,
+                                                            "uid": pod.metadata.uid}}

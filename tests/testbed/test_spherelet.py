@@ -1,0 +1,102 @@
+"""The simulated Spherelet: ESXi Nodes, native pods bound, run, reachable, and shown as pod VMs."""
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+from kubernetes import client
+from kubernetes.client.rest import ApiException
+from pyVmomi import vim
+
+from tests.testbed.conftest import _absent, _until, vcsim_vms
+
+pytestmark = pytest.mark.testbed
+
+
+def _echo_pod(name: str, text: str, cpu: str = "250m") -> dict:
+    return {"metadata": {"name": name, "labels": {"app": name}},
+            "spec": {"containers": [{"name": "echo", "image": "pacific/echo:1.0", "ports": [{"containerPort": 8080}],
+                                     "env": [{"name": "ECHO_TEXT", "value": text}],
+                                     "resources": {"requests": {"cpu": cpu, "memory": "128Mi"}}}]}}
+
+
+@pytest.fixture(scope="module")
+def core(admin_client, namespace):
+    api = client.CoreV1Api(admin_client)
+    _until(lambda: api.read_namespaced_service_account("default", namespace), 10, "default ServiceAccount")
+    return api
+
+
+def _running(core, namespace, name):
+    return _until(lambda: (lambda p: p if p.status.phase == "Running" else None)(
+        core.read_namespaced_pod(name, namespace)), 5, f"pod {name} Running")
+
+
+def test_one_node_per_esxi_host_with_capacity_and_a_lease(admin_client, vcenter_si):
+    nodes = client.CoreV1Api(admin_client).list_node().items
+    content = vcenter_si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ClusterComputeResource], True)
+    hosts = {h.name.lower().replace("_", "-") for h in view.view[0].host}
+    view.Destroy()
+    assert {n.metadata.name for n in nodes} == hosts
+    for node in nodes:
+        assert node.metadata.labels["kubernetes.io/os"] == "CRX"
+        assert node.metadata.annotations["vmware-system-esxi-node-moid"].startswith("host-")
+        assert int(node.status.capacity["cpu"]) >= 1
+        assert [c.status for c in node.status.conditions if c.type == "Ready"] == ["True"]
+        lease = client.CoordinationV1Api(admin_client).read_namespaced_lease(node.metadata.name, "kube-node-lease")
+        assert lease.spec.holder_identity == node.metadata.name
+
+
+def test_native_pod_runs_on_an_esxi_node_with_a_pod_vm_and_answers_http(core, namespace, vcenter_si):
+    core.create_namespaced_pod(namespace, _echo_pod("echo-a", "hello from a vSphere pod"))
+    pod = _running(core, namespace, "echo-a")
+    assert pod.spec.node_name.startswith("dc0-c0-h")
+    assert pod.status.pod_ip.startswith("127.1.") and pod.status.container_statuses[0].ready
+    assert vcsim_vms(vcenter_si, namespace).get("echo-a") == namespace
+    reasons = {e.reason for e in core.list_namespaced_event(namespace, field_selector="involvedObject.name=echo-a").items}
+    assert {"Scheduled", "Started"} <= reasons
+    answer = _until(lambda: _fetch(f"http://{pod.status.pod_ip}:8080/"), 5, "the echo server")
+    assert answer == "hello from a vSphere pod\n"
+
+
+def _fetch(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return answer.read().decode()
+    except OSError:
+        return None
+
+
+def test_a_pod_that_fits_nowhere_stays_pending_and_says_why(core, namespace):
+    core.create_namespaced_pod(namespace, _echo_pod("too-big", "never", cpu="64"))
+    pod = _until(lambda: (lambda p: p if p.status.conditions else None)(core.read_namespaced_pod("too-big", namespace)),
+                 5, "a scheduling verdict")
+    scheduled = pod.status.conditions[0]
+    assert (scheduled.type, scheduled.status, scheduled.reason) == ("PodScheduled", "False", "Unschedulable")
+    assert pod.spec.node_name is None and pod.status.phase == "Pending"
+    core.delete_namespaced_pod("too-big", namespace)
+
+
+def test_deleting_a_pod_stops_it_and_removes_its_pod_vm(core, namespace, vcenter_si):
+    pod = core.read_namespaced_pod("echo-a", namespace)
+    core.delete_namespaced_pod("echo-a", namespace)
+    _until(lambda: _absent(core.read_namespaced_pod, "echo-a", namespace), 5, "pod deleted")
+    assert "echo-a" not in vcsim_vms(vcenter_si, namespace)
+    _until(lambda: _fetch(f"http://{pod.status.pod_ip}:8080/") is None, 5, "the echo server stopped")
+
+
+def test_namespace_pod_quota_is_enforced(core, testbed, namespace):
+    from tests.testbed.conftest import Vcenter
+
+    vcenter = Vcenter(testbed, testbed.credentials.vcenter_user, testbed.credentials.vcenter_password)
+    path = f"/api/vcenter/namespaces/instances/{namespace}"
+    assert vcenter.call("PATCH", path, json={"resource_spec": {"pod_count": 0}}).status_code == 204
+    try:
+        _until(lambda: (core.read_namespaced_resource_quota("wcp-resource-quota", namespace).status.hard or {})
+               .get("pods") == "0", 10, "pod quota of 0 in force")
+        with pytest.raises(ApiException) as raised:
+            core.create_namespaced_pod(namespace, _echo_pod("over-quota", "no"))
+        assert raised.value.status == 403 and "exceeded quota" in raised.value.body
+    finally:
+        vcenter.call("PATCH", path, json={"resource_spec": {}})
