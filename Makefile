@@ -11,6 +11,8 @@ DEPS_STAMP := $(VENV)/.deps-$(shell sha256sum requirements.txt | cut -c1-16)
 demo: up
 	@$(PY) -m testbed status
 	@echo
+	@$(PY) -m testbed demo
+	@echo
 	@echo "The testbed stays up: 'eval \"\$$($(PY) -m testbed env)\"' points clients at it, 'make down' stops it."
 
 test: build pytest lint

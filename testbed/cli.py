@@ -58,6 +58,13 @@ def _env(testbed: Testbed, args) -> int:
     return 0
 
 
+def _demo(testbed: Testbed, args) -> int:
+    from testbed import demo
+
+    print(demo.run(testbed))
+    return 0
+
+
 def _fault(testbed: Testbed, args) -> int:
     print(f"testbed: {inject.apply(testbed, args.fault, args.namespace, args.name, args.undo)}")
     return 0
@@ -69,6 +76,7 @@ COMMANDS = {
     "status": (_status, "show each peer and what it holds (exit 3 when something is not running)"),
     "env": (_env, "print export lines for clients of the testbed (contains its secrets)"),
     "build": (lambda testbed, args: build.main(), "build the Go binaries into the cache"),
+    "demo": (_demo, "make a namespace, a VM, a guest cluster and a pod through both faces; show the tree"),
     "fault": (_fault, "inject a fault (or --undo it): " + ", ".join(inject.FAULTS)),
 }
 
