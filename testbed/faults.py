@@ -3,7 +3,8 @@
 Standing faults (``vm-stuck-creating``, ``vm-create-failure``) hold until undone and are scoped
 to a namespace and optionally one object name. Revocations (``vcenter-session-expiry``,
 ``wcp-token-expiry``) record a time: credentials issued before it stop working, new ones work.
-One-shot actions (``power-off``, ``apiserver-restart``) act at once; their undo restores.
+One-shot actions (``power-off``, ``guest-cluster-unhealthy``, ``quota-exhausted``,
+``apiserver-restart``) act at once; their undo restores what they changed.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import os
 import time
 from pathlib import Path
 
-STANDING = ("vm-stuck-creating", "vm-create-failure")
+STANDING = ("vm-stuck-creating", "vm-create-failure", "pod-crashloop")
 REVOCATIONS = ("vcenter-session-expiry", "wcp-token-expiry")
 
 
@@ -25,7 +26,7 @@ class FaultBook:
         try:
             mtime = self.path.stat().st_mtime
         except FileNotFoundError:
-            return {"standing": [], "revoked_at": {}}
+            return {"standing": [], "revoked_at": {}, "saved": {}}
         if self._cache is None or self._cache[0] != mtime:
             self._cache = (mtime, json.loads(self.path.read_text()))
         return self._cache[1]
@@ -58,6 +59,18 @@ class FaultBook:
     def revoke(self, what: str, at: float | None = None) -> None:
         book = self.read()
         self._write({**book, "revoked_at": {**book["revoked_at"], what: at if at is not None else time.time()}})
+
+    def save(self, key: str, value) -> None:
+        """Keep what a one-shot fault changed, for its undo."""
+        book = self.read()
+        self._write({**book, "saved": {**book.get("saved", {}), key: value}})
+
+    def take_saved(self, key: str):
+        book = self.read()
+        saved = dict(book.get("saved", {}))
+        value = saved.pop(key, None)
+        self._write({**book, "saved": saved})
+        return value
 
     def revoked_before(self, what: str) -> float:
         """Credentials of ``what`` issued before this time are void (0 when never revoked)."""

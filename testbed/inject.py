@@ -8,7 +8,7 @@ from testbed.faults import REVOCATIONS, STANDING, FaultBook
 from testbed.layout import HOST
 from testbed.stack import Testbed
 
-ACTIONS = ("power-off", "apiserver-restart")
+ACTIONS = ("power-off", "guest-cluster-unhealthy", "quota-exhausted", "apiserver-restart")
 FAULTS = STANDING + REVOCATIONS + ACTIONS
 
 
@@ -66,6 +66,14 @@ def apply(testbed: Testbed, fault: str, namespace: str | None, name: str | None,
             raise TestbedError("power-off needs --namespace and --name of a VirtualMachine")
         _set_power(testbed, _vm_moref(testbed, namespace, name), on=undo)
         return f"VM of {namespace}/{name} powered {'on' if undo else 'off'} in vCenter"
+    if fault == "guest-cluster-unhealthy":
+        if not (namespace and name):
+            raise TestbedError("guest-cluster-unhealthy needs --namespace and --name of a guest cluster")
+        return _guest_cluster_unhealthy(testbed, namespace, name, undo)
+    if fault == "quota-exhausted":
+        if not namespace:
+            raise TestbedError("quota-exhausted needs --namespace")
+        return _quota_exhausted(testbed, book, namespace, undo)
     if fault == "apiserver-restart":
         if undo:
             return "apiserver-restart: nothing to undo"
@@ -73,3 +81,51 @@ def apply(testbed: Testbed, fault: str, namespace: str | None, name: str | None,
         testbed.up(log=lambda line: None)
         return "kube-apiserver restarted"
     raise TestbedError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
+
+
+def _guest_cluster_unhealthy(testbed: Testbed, namespace: str, cluster: str, undo: bool) -> str:
+    """Power off the VM of one worker Machine (the control plane's if there is no worker)."""
+    from kubernetes import client
+
+    with testbed.admin_client() as api_client:
+        machines = client.CustomObjectsApi(api_client).list_namespaced_custom_object(
+            "cluster.x-k8s.io", "v1beta1", namespace, "machines",
+            label_selector=f"cluster.x-k8s.io/cluster-name={cluster}")["items"]
+    if not machines:
+        raise TestbedError(f"guest cluster {namespace}/{cluster} has no Machines")
+    if undo:
+        for machine in machines:
+            _set_power(testbed, _vm_moref(testbed, namespace, machine["metadata"]["name"]), on=True)
+        return f"every Machine of {namespace}/{cluster} powered on"
+    workers = [m for m in machines if "cluster.x-k8s.io/control-plane" not in m["metadata"].get("labels", {})]
+    victim = sorted(m["metadata"]["name"] for m in workers or machines)[0]
+    _set_power(testbed, _vm_moref(testbed, namespace, victim), on=False)
+    return f"Machine {namespace}/{victim} failed: its VM is powered off"
+
+
+def _quota_exhausted(testbed: Testbed, book: FaultBook, namespace: str, undo: bool) -> str:
+    """Lower the vSphere Namespace's pod limit (in vCenter) to the pods it runs now."""
+    import requests
+    from kubernetes import client
+
+    http = requests.Session()
+    http.trust_env, http.verify = False, str(testbed.pki.ca_cert)
+    creds, base = testbed.credentials, testbed.layout.vcenter_url
+    http.headers["vmware-api-session-id"] = http.post(
+        base + "/api/session", auth=(creds.vcenter_user, creds.vcenter_password)).json()
+    path = f"{base}/api/vcenter/namespaces/instances/{namespace}"
+    info = http.get(path)
+    if info.status_code != 200:
+        raise TestbedError(f"vSphere Namespace {namespace}: {info.status_code} {info.text}")
+    if undo:
+        saved = book.take_saved(f"quota-exhausted/{namespace}")
+        if saved is None:
+            return f"quota-exhausted was not injected in {namespace}"
+        http.patch(path, json={"resource_spec": saved}).raise_for_status()
+        return f"limits of {namespace} restored"
+    with testbed.admin_client() as api_client:
+        pods = len(client.CoreV1Api(api_client).list_namespaced_pod(namespace).items)
+    resource_spec = info.json().get("resource_spec") or {}
+    book.save(f"quota-exhausted/{namespace}", resource_spec)
+    http.patch(path, json={"resource_spec": {**resource_spec, "pod_count": pods}}).raise_for_status()
+    return f"pod limit of {namespace} lowered to the {pods} pods it runs"

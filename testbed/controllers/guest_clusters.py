@@ -149,6 +149,7 @@ class GuestClusters:
         for machine_name, pool in wanted.items():
             if machine_name not in machines:
                 machines[machine_name] = self._create_machine(kind, obj, machine_name, pool, release)
+            self._ensure_vm(machines[machine_name], pool)
         running = {n for n, m in machines.items() if self._machine_progress(m)}
         if set(wanted) <= running:
             for extra in sorted(set(machines) - set(wanted), key=ordinal, reverse=True):
@@ -180,16 +181,26 @@ class GuestClusters:
                      "infrastructureRef": {"apiVersion": f"{VMOP}/{VMOP_VERSION}", "kind": "VirtualMachine",
                                            "name": name, "namespace": namespace}},
         })
+        record_event(self.core, cluster, "MachineCreated", f"created Machine {name}", component="capi-controller")
+        return machine
+
+    def _ensure_vm(self, machine: dict, pool: Pool) -> None:
+        """Every Machine owns one VirtualMachine; a replaced Machine waits for its predecessor's VM to go."""
+        namespace, name = machine["metadata"]["namespace"], machine["metadata"]["name"]
+        try:
+            self.custom.get_namespaced_custom_object(VMOP, VMOP_VERSION, namespace, "virtualmachines", name)
+            return
+        except ApiException as err:
+            if err.status != 404:
+                raise
         self.custom.create_namespaced_custom_object(VMOP, VMOP_VERSION, namespace, "virtualmachines", {
             "apiVersion": f"{VMOP}/{VMOP_VERSION}", "kind": "VirtualMachine",
-            "metadata": {"name": name, "labels": labels, "ownerReferences": [{
+            "metadata": {"name": name, "labels": machine["metadata"]["labels"], "ownerReferences": [{
                 "apiVersion": f"{CAPI}/{CAPI_VERSION}", "kind": "Machine", "name": name,
                 "uid": machine["metadata"]["uid"], "controller": True, "blockOwnerDeletion": False}]},
             "spec": {"className": pool.vm_class, "imageName": NODE_IMAGE, "storageClass": pool.storage_class,
                      "powerState": "PoweredOn"},
         })
-        record_event(self.core, cluster, "MachineCreated", f"created Machine {name}", component="capi-controller")
-        return machine
 
     def _machine_progress(self, machine: dict) -> bool:
         """Bring a Machine's status up to its VM's; True when it runs (powered on, with an IP)."""
@@ -205,12 +216,16 @@ class GuestClusters:
         running = vm_status.get("powerState") == "PoweredOn" and bool(address)
         failed = any(c["type"] in ("VirtualMachineClassReady", "VirtualMachineImageReady") and c["status"] == "False"
                      for c in vm_status.get("conditions", []))
+        # a node whose VM stopped is a failed Machine: Cluster API leaves it for remediation
+        # (delete the Machine and a new one replaces it), it does not power it back on
+        lost = bool(vm_status.get("uniqueID")) and vm_status.get("powerState") != "PoweredOn"
         status = dict(machine.get("status", {}))
-        conditions = set_condition(status.get("conditions", []), "InfrastructureReady", running,
-                                   "Running" if running else "WaitingForVirtualMachine")
-        conditions = set_condition(conditions, "Ready", running, "Running" if running else "Provisioning")
+        reason = "Running" if running else ("VirtualMachineNotRunning" if lost else "WaitingForVirtualMachine")
+        conditions = set_condition(status.get("conditions", []), "InfrastructureReady", running, reason,
+                                   f"VM {vm_status.get('uniqueID')} is {vm_status.get('powerState')}" if lost else "")
+        conditions = set_condition(conditions, "Ready", running, reason)
         status.update({
-            "phase": "Running" if running else ("Failed" if failed else "Provisioning"),
+            "phase": "Running" if running else ("Failed" if failed or lost else "Provisioning"),
             "bootstrapReady": True, "infrastructureReady": running, "conditions": capi_conditions(conditions),
             "addresses": [{"type": "InternalIP", "address": address}] if address else [],
         })

@@ -23,6 +23,7 @@ from testbed import workloads
 from testbed.controllers import kube
 from testbed.controllers.conditions import now, record_event
 from testbed.controllers.vsphere import Vsphere
+from testbed.faults import FaultBook
 from testbed.layout import REPO_ROOT
 
 log = logging.getLogger("testbed.controllers.spherelet")
@@ -65,7 +66,9 @@ def node_name(host_name: str) -> str:
 
 
 class Spherelet:
-    def __init__(self, api_client: client.ApiClient, vsphere: Vsphere, cluster_moref: str | None = None):
+    def __init__(self, api_client: client.ApiClient, vsphere: Vsphere, faults: FaultBook,
+                 cluster_moref: str | None = None):
+        self.faults = faults
         self.core = client.CoreV1Api(api_client)
         self.coordination = client.CoordinationV1Api(api_client)
         self.vsphere = vsphere
@@ -143,6 +146,7 @@ class Spherelet:
         threading.Thread(target=kube.watch_forever, daemon=True, name="watch-pods", args=(
             self._list_pods, self._enqueue, stop)).start()
         threading.Thread(target=self.keep_alive, args=(stop,), daemon=True, name="node-leases").start()
+        threading.Thread(target=self.crash_loop, args=(stop,), daemon=True, name="pod-faults").start()
 
     def _list_pods(self, **kwargs):
         # dicts, as the watch helper expects of every list call
@@ -279,6 +283,70 @@ class Spherelet:
         vm = self.vsphere.find_vm(folder, name, POD_VM)
         if vm is not None:
             self.vsphere.destroy(vm)
+
+
+    # --- injected container crashes ---------------------------------------------------------
+    def crash_loop(self, stop: threading.Event) -> None:
+        """Every 2 s: crash the containers of pods under ``pod-crashloop``, heal the others."""
+        while not stop.wait(2.0):
+            try:
+                for pod in self.core.list_pod_for_all_namespaces(field_selector="status.phase=Running").items:
+                    if pod.spec.node_name not in self.nodes:
+                        continue
+                    faulted = self.faults.active("pod-crashloop", pod.metadata.namespace, pod.metadata.name)
+                    crashed = any(s.state.waiting for s in pod.status.container_statuses or [])
+                    if faulted:
+                        self._crash(pod)
+                    elif crashed:
+                        self._heal(pod)
+            except Exception as err:  # apiserver restarting
+                log.warning("crash loop pass failed: %s", err)
+
+    def _crash(self, pod: client.V1Pod) -> None:
+        key = (pod.metadata.namespace, pod.metadata.name)
+        for process in self.processes.pop(key, []):
+            process.kill()
+        never = pod.spec.restart_policy == "Never"
+        finished = now()
+        statuses = []
+        for status in pod.status.container_statuses or []:
+            terminated = {"exitCode": 1, "reason": "Error", "startedAt": finished, "finishedAt": finished,
+                          "containerID": status.container_id}
+            statuses.append({
+                "name": status.name, "image": status.image, "imageID": status.image_id,
+                "containerID": status.container_id, "ready": False, "started": False,
+                "restartCount": status.restart_count + (0 if never else 1),
+                "lastState": {"terminated": terminated},
+                # a strategic merge patch merges state maps: None clears the state left behind
+                "state": {"running": None, "waiting": None, "terminated": terminated} if never else {
+                    "running": None, "terminated": None, "waiting": {
+                        "reason": "CrashLoopBackOff",
+                        "message": f"back-off 10s restarting failed container={status.name} pod={pod.metadata.name}"}},
+            })
+        patch = {"containerStatuses": statuses,
+                 "conditions": [{"type": kind, "status": "False", "reason": "ContainersNotReady",
+                                 "lastTransitionTime": finished} for kind in ("ContainersReady", "Ready")]}
+        if never:
+            patch["phase"] = "Failed"
+        self.core.patch_namespaced_pod_status(pod.metadata.name, pod.metadata.namespace, {"status": patch})
+        record_event(self.core, _ref(pod), "BackOff" if not never else "Failed",
+                     "Back-off restarting failed container" if not never else "Container exited with code 1",
+                     warning=True, component="spherelet")
+
+    def _heal(self, pod: client.V1Pod) -> None:
+        key = (pod.metadata.namespace, pod.metadata.name)
+        started = now()
+        statuses = []
+        for container, status in zip(pod.spec.containers, pod.status.container_statuses or []):
+            self._start_container(key, pod, container, pod.status.pod_ip)
+            statuses.append({"name": status.name, "image": status.image, "imageID": status.image_id,
+                             "containerID": status.container_id, "ready": True, "started": True,
+                             "restartCount": status.restart_count,
+                             "state": {"running": {"startedAt": started}, "waiting": None, "terminated": None}})
+        self.core.patch_namespaced_pod_status(pod.metadata.name, pod.metadata.namespace, {"status": {
+            "containerStatuses": statuses,
+            "conditions": [{"type": kind, "status": "True", "lastTransitionTime": started}
+                           for kind in ("ContainersReady", "Ready")]}})
 
 
 def _ref(pod: client.V1Pod) -> dict:

@@ -105,3 +105,51 @@ def test_unknown_fault_and_missing_scope_are_clear_errors(testbed):
         done = subprocess.run([sys.executable, "-m", "testbed", "fault", *args], cwd=REPO_ROOT, env=env,
                               capture_output=True, text=True)
         assert done.returncode != 0 and complaint in done.stderr, done.stderr
+
+
+def _pod(name: str, restart_policy: str = "Always") -> dict:
+    return {"metadata": {"name": name}, "spec": {"restartPolicy": restart_policy, "containers": [{
+        "name": "app", "image": "busybox:1.36", "resources": {"limits": {"cpu": "100m", "memory": "64Mi"}}}]}}
+
+
+@pytest.mark.parametrize(("restart_policy", "phase", "state"), [("Always", "Running", "waiting"),
+                                                                ("Never", "Failed", "terminated")])
+def test_pod_crashloop(testbed, namespace, admin_client, restart_policy, phase, state):
+    core = client.CoreV1Api(admin_client)
+    _until(lambda: core.read_namespaced_service_account("default", namespace), 10, "default ServiceAccount")
+    name = f"crashy-{restart_policy.lower()}"
+    core.create_namespaced_pod(namespace, _pod(name, restart_policy))
+    _until(lambda: core.read_namespaced_pod(name, namespace).status.phase == "Running", 5, "Running")
+    fault(testbed, "pod-crashloop", "--namespace", namespace, "--name", name)
+    try:
+        pod = _until(lambda: (lambda p: p if getattr(p.status.container_statuses[0].state, state) else None)(
+            core.read_namespaced_pod(name, namespace)), 6, f"container {state}")
+        status = pod.status.container_statuses[0]
+        assert pod.status.phase == phase and status.ready is False
+        assert status.last_state.terminated.exit_code == 1
+        if restart_policy == "Always":
+            assert status.state.waiting.reason == "CrashLoopBackOff" and status.restart_count >= 1
+    finally:
+        fault(testbed, "pod-crashloop", "--namespace", namespace, "--name", name, "--undo")
+    if restart_policy == "Always":
+        healed = _until(lambda: (lambda p: p if p.status.container_statuses[0].ready else None)(
+            core.read_namespaced_pod(name, namespace)), 6, "healed after the undo")
+        assert healed.status.container_statuses[0].state.running and healed.status.container_statuses[0].restart_count >= 1
+    core.delete_namespaced_pod(name, namespace)
+
+
+def test_quota_exhausted_and_undo(testbed, namespace, admin_client):
+    core = client.CoreV1Api(admin_client)
+    _until(lambda: core.read_namespaced_service_account("default", namespace), 10, "default ServiceAccount")
+    fault(testbed, "quota-exhausted", "--namespace", namespace)
+    try:
+        running = len(core.list_namespaced_pod(namespace).items)
+        _until(lambda: (core.read_namespaced_resource_quota("wcp-resource-quota", namespace).status.hard or {})
+               .get("pods") == str(running), 10, "the lowered pod limit in force")
+        with pytest.raises(client.exceptions.ApiException) as raised:
+            core.create_namespaced_pod(namespace, _pod("one-too-many"))
+        assert raised.value.status == 403 and "exceeded quota" in raised.value.body
+    finally:
+        assert "restored" in fault(testbed, "quota-exhausted", "--namespace", namespace, "--undo")
+    _until(lambda: "pods" not in (core.read_namespaced_resource_quota("wcp-resource-quota", namespace).status.hard or {}),
+           10, "the limit lifted")

@@ -141,3 +141,24 @@ def test_deleting_the_cluster_removes_machines_vms_and_apiserver(namespace, admi
     from testbed import processes
 
     _until(lambda: processes.port_is_free(port), 10, "guest apiserver stopped")
+
+
+def test_guest_cluster_unhealthy_fault_and_machine_replacement(testbed, namespace, admin_client):
+    from tests.testbed.test_faults import fault
+
+    objects = client.CustomObjectsApi(admin_client)
+    objects.create_namespaced_custom_object(*TKC[:2], namespace, TKC[2], tkc("tkc-sick", workers=1))
+    _ready(objects, namespace, TKC, "tkc-sick")
+    assert "failed" in fault(testbed, "guest-cluster-unhealthy", "--namespace", namespace, "--name", "tkc-sick")
+    machine = _until(lambda: next((m for m in objects.list_namespaced_custom_object(
+        *MACHINES[:2], namespace, MACHINES[2], label_selector="cluster.x-k8s.io/cluster-name=tkc-sick")["items"]
+        if m.get("status", {}).get("phase") == "Failed"), None), 5, "a Failed Machine")
+    cluster = _read(objects, namespace, TKC, "tkc-sick")
+    assert [c["status"] for c in cluster["status"]["conditions"] if c["type"] == "Ready"] == ["False"]
+    # the remediation a rulebook would run: delete the failed Machine, a new one replaces it
+    objects.delete_namespaced_custom_object(*MACHINES[:2], namespace, MACHINES[2], machine["metadata"]["name"])
+    _ready(objects, namespace, TKC, "tkc-sick")
+    replaced = _read(objects, namespace, MACHINES, machine["metadata"]["name"])
+    assert replaced["metadata"]["uid"] != machine["metadata"]["uid"] and replaced["status"]["phase"] == "Running"
+    objects.delete_namespaced_custom_object(*TKC[:2], namespace, TKC[2], "tkc-sick")
+    _until(lambda: _absent(_read, objects, namespace, TKC, "tkc-sick"), 20, "tkc-sick deleted")
