@@ -13,6 +13,7 @@ from testbed.controllers.guest_apiservers import GuestApiservers
 from testbed.controllers.guest_clusters import GuestClusters
 from testbed.controllers.spherelet import Spherelet
 from testbed.controllers.vm_operator import VmOperator
+from testbed.controllers.vm_services import VmServices
 from testbed.controllers.vsphere import Vsphere
 from testbed.faults import FaultBook
 from testbed.layout import HOST, Layout
@@ -54,6 +55,7 @@ def main() -> None:
     operator = VmOperator(api_client, vsphere, faults)
     _retry(operator.seed_images, "the VM Operator CRDs")
     operator.start(stop)
+    VmServices(api_client).start(stop)
     GuestClusters(api_client, GuestApiservers(Testbed(layout))).start(stop)
     _retry(lambda: Spherelet(api_client, vsphere, faults).start(stop), "Spherelet nodes")
     health = ThreadingHTTPServer((HOST, layout.ports.controllers), Health)

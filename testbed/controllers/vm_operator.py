@@ -105,6 +105,20 @@ class VmOperator:
         return next((image for image in candidates if name in (image["metadata"]["name"],
                                                                 image.get("status", {}).get("name"))), None)
 
+    def _resource_policy(self, namespace: str, name: str | None) -> tuple[str | None, str | None]:
+        """(child resource pool, child folder) of a VirtualMachineSetResourcePolicy, if one is named."""
+        if not name:
+            return None, None
+        try:
+            policy = self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace,
+                                                              "virtualmachinesetresourcepolicies", name)
+        except ApiException as err:
+            if err.status == 404:
+                raise RuntimeError(f"VirtualMachineSetResourcePolicy {namespace}/{name} not found") from None
+            raise
+        spec = policy.get("spec", {})
+        return (spec.get("resourcePool") or {}).get("name") or name, spec.get("folder") or name
+
     def _cluster_of(self, namespace: str) -> str | None:
         try:
             return (self.core.read_namespace(namespace).metadata.labels or {}).get(CLUSTER_LABEL)
@@ -177,7 +191,8 @@ class VmOperator:
         if placed is None and self._creation_faulted(vm, status, conditions):
             return
         if placed is None:
-            pool, folder = self.vsphere.placement(namespace, self._cluster_of(namespace))
+            policy = self._resource_policy(namespace, (spec.get("reserved") or {}).get("resourcePolicyName"))
+            pool, folder = self.vsphere.placement(namespace, self._cluster_of(namespace), *policy)
             placed = self.vsphere.find_vm(folder, name, ANNOTATION)
             if placed is None:
                 hardware = vm_class["spec"].get("hardware", {})

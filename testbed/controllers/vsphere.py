@@ -43,8 +43,21 @@ class Vsphere:
                 return candidate
         return clusters[0]
 
-    def placement(self, namespace: str, cluster_moref: str | None):
-        """The resource pool and folder of a vSphere Namespace, made on first use."""
+    def placement(self, namespace: str, cluster_moref: str | None, child_pool: str | None = None,
+                  child_folder: str | None = None):
+        """The resource pool and folder of a vSphere Namespace, made on first use; with a
+        VirtualMachineSetResourcePolicy, its child pool and folder inside them."""
+        pool, folder = self._namespace_placement(namespace, cluster_moref)
+        with self._lock:
+            if child_pool:
+                pool = next((p for p in pool.resourcePool if p.name == child_pool), None) or \
+                    pool.CreateResourcePool(child_pool, _unlimited_pool_spec())
+            if child_folder:
+                folder = next((f for f in folder.childEntity if isinstance(f, vim.Folder) and f.name == child_folder),
+                              None) or folder.CreateFolder(child_folder)
+        return pool, folder
+
+    def _namespace_placement(self, namespace: str, cluster_moref: str | None):
         with self._lock:
             cluster = self.cluster(cluster_moref)
             root_pool = cluster.resourcePool

@@ -87,3 +87,46 @@ def test_deleting_the_virtual_machine_destroys_the_vm(namespace, admin_client, v
     _until(lambda: _absent(_get, objects, "web-4"), 5, "VirtualMachine web-4 deleted")
     with pytest.raises(vmodl.fault.ManagedObjectNotFound):
         vim.VirtualMachine(vm["status"]["uniqueID"], vcenter_si._stub).name  # noqa: B018
+
+
+def test_virtual_machine_service_publishes_selected_vms(namespace, admin_client):
+    objects, core = client.CustomObjectsApi(admin_client), client.CoreV1Api(admin_client)
+    for name in ("svc-a", "svc-b"):
+        vm = _vm(name)
+        vm["metadata"]["labels"] = {"app": "svc"}
+        objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines", vm)
+    service = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "VirtualMachineService", "metadata": {"name": "svc"},
+               "spec": {"type": "LoadBalancer", "selector": {"app": "svc"},
+                        "ports": [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080}]}}
+    objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachineservices", service)
+    ips = sorted(_until(lambda: (_get(objects, n).get("status", {}).get("network") or {}).get("primaryIP4"), 5, n)
+                 for n in ("svc-a", "svc-b"))
+    endpoints = _until(lambda: (lambda e: e if e.subsets and len(e.subsets[0].addresses) == 2 else None)(
+        core.read_namespaced_endpoints("svc", namespace)), 5, "Endpoints of both VMs")
+    assert sorted(a.ip for a in endpoints.subsets[0].addresses) == ips
+    assert endpoints.subsets[0].ports[0].port == 8080
+    assert core.read_namespaced_service("svc", namespace).spec.ports[0].port == 80
+    published = _until(lambda: objects.get_namespaced_custom_object(GROUP, VERSION, namespace,
+                                                                   "virtualmachineservices", "svc").get("status"),
+                       5, "a load-balancer address")
+    assert published["loadBalancer"]["ingress"][0]["ip"].startswith("10.245.")
+
+    objects.patch_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines", "svc-b",
+                                           {"spec": {"powerState": "PoweredOff"}})
+    _until(lambda: [a.ip for a in core.read_namespaced_endpoints("svc", namespace).subsets[0].addresses]
+           == [_get(objects, "svc-a")["status"]["network"]["primaryIP4"]], 5, "the powered-off VM dropped")
+
+
+def test_vm_set_resource_policy_places_its_vms_together(namespace, admin_client, vcenter_si):
+    objects = client.CustomObjectsApi(admin_client)
+    objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachinesetresourcepolicies", {
+        "apiVersion": f"{GROUP}/{VERSION}", "kind": "VirtualMachineSetResourcePolicy", "metadata": {"name": "web-set"},
+        "spec": {"resourcePool": {"name": "web-pool"}, "folder": "web-folder"}})
+    for name in ("set-0", "set-1"):
+        objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines",
+                                                _vm(name, reserved={"resourcePolicyName": "web-set"}))
+    for name in ("set-0", "set-1"):
+        moref = _until(lambda: _get(objects, name).get("status", {}).get("uniqueID"), 5, f"{name} created")
+        real = vim.VirtualMachine(moref, vcenter_si._stub)
+        assert (real.resourcePool.name, real.resourcePool.parent.name) == ("web-pool", namespace)
+        assert (real.parent.name, real.parent.parent.name) == ("web-folder", namespace)
