@@ -99,6 +99,8 @@ class Testbed:
             return processes.Daemon(name, [
                 str(binaries[name]),
                 f"-l={HOST}:{ports.vcsim}",
+                # two clusters: one runs the Supervisor, the other is there to enable it on
+                "-cluster=2",
                 f"-tlscert={pki.serving_cert}", f"-tlskey={pki.serving_key}",
                 f"-username={creds.vcenter_user}", f"-password={creds.vcenter_password}",
                 f"-ready-file={self._vcsim_ready_file()}",

@@ -45,11 +45,14 @@ async def discover_clusters(wcp: wcp_app.Wcp, layout: Layout, pki: Pki) -> None:
             log.info("waiting for vcsim: %s", err)
             await asyncio.sleep(0.2)
     known = wcp.store.list("clusters")
-    any_enabled = any(stored.get("enabled") for stored in known.values())
+    for moref in set(known) - set(found):  # vcsim's inventory changed under us
+        wcp.store.delete("clusters", moref)
+    any_enabled = any(stored.get("enabled") for moref, stored in known.items() if moref in found)
     for moref, name in sorted(found.items()):
-        if moref not in known:
-            wcp.store.put("clusters", moref, {"name": name, "enabled": not any_enabled})
-            any_enabled = True
+        stored = known.get(moref, {"enabled": False})
+        if not any_enabled and not stored["enabled"]:
+            stored, any_enabled = {**stored, "enabled": True}, True
+        wcp.store.put("clusters", moref, {**stored, "name": name})
 
 
 async def mirror_loop(wcp: wcp_app.Wcp, kubeconfig: str) -> None:

@@ -189,7 +189,7 @@ async def create_namespace(request: web.Request) -> web.Response:
     name = validation.dns_label(spec.get("namespace") if isinstance(spec, dict) else None, "namespace")
     cluster = spec.get("cluster")
     clusters = wcp.store.list("clusters")
-    if cluster not in clusters or not clusters[cluster].get("enabled"):
+    if cluster not in clusters or _config_status(clusters[cluster]) != "RUNNING":
         raise validation.invalid(f"cluster {cluster!r} is not a cluster with workload management enabled")
     checked = validation.namespace_fields(spec, set(wcp.store.list("vm_classes")), creating=True)
     if wcp.store.get("namespaces", name) is not None:
@@ -300,18 +300,28 @@ async def delete_vm_class(request: web.Request) -> web.Response:
 
 
 # --- clusters with workload management ----------------------------------------------------
+ENABLE_SECONDS = 2.0  # how long CONFIGURING lasts after an enable, so that waiters have work
+SIZE_HINTS = {"TINY", "SMALL", "MEDIUM", "LARGE"}
+NETWORK_PROVIDERS = {"NSXT_CONTAINER_PLUGIN", "VSPHERE_NETWORK", "NSX_VPC"}
+
+
+def _config_status(stored: dict) -> str:
+    if not stored.get("enabled"):
+        return "REMOVING" if stored.get("disabled_at", 0) > time.time() - ENABLE_SECONDS else "DISABLED"
+    return "CONFIGURING" if stored.get("enabled_at", 0) > time.time() - ENABLE_SECONDS else "RUNNING"
+
+
 def _cluster_summary(cluster: str, stored: dict) -> dict:
-    enabled = stored.get("enabled", False)
-    return {"cluster": cluster, "cluster_name": stored["name"],
-            "config_status": "RUNNING" if enabled else "REMOVING",
-            "kubernetes_status": "READY" if enabled else "WARNING"}
+    status = _config_status(stored)
+    return {"cluster": cluster, "cluster_name": stored["name"], "config_status": status,
+            "kubernetes_status": "READY" if status == "RUNNING" else "WARNING"}
 
 
 async def list_clusters(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.session_user(request)
     return _json([_cluster_summary(cluster, stored) for cluster, stored in sorted(wcp.store.list("clusters").items())
-                  if stored.get("enabled")])
+                  if _config_status(stored) != "DISABLED"])
 
 
 async def get_cluster(request: web.Request) -> web.Response:
@@ -319,7 +329,7 @@ async def get_cluster(request: web.Request) -> web.Response:
     wcp.session_user(request)
     cluster = request.match_info["cluster"]
     stored = wcp.store.get("clusters", cluster)
-    if stored is None or not stored.get("enabled"):
+    if stored is None or _config_status(stored) == "DISABLED":
         raise ApiError("NOT_FOUND", f"cluster {cluster} has no workload management enabled")
     host_port = wcp.apiserver_url.split("://", 1)[1]
     return _json({**_cluster_summary(cluster, stored),
@@ -327,7 +337,51 @@ async def get_cluster(request: web.Request) -> web.Response:
                   "api_server_management_endpoint": host_port,
                   "api_servers": [host_port],
                   "tls_endpoint_certificate": wcp.ca_pem,
+                  "size_hint": stored.get("spec", {}).get("size_hint", "SMALL"),
+                  "network_provider": stored.get("spec", {}).get("network_provider", "VSPHERE_NETWORK"),
+                  "master_storage_policy": stored.get("spec", {}).get("master_storage_policy", ""),
                   "messages": []})
+
+
+async def cluster_action(request: web.Request) -> web.Response:
+    """POST .../clusters/{cluster}?action=enable|disable"""
+    wcp = wcp_of(request)
+    wcp.admin_user(request)
+    cluster, action = request.match_info["cluster"], request.query.get("action")
+    stored = wcp.store.get("clusters", cluster)
+    if stored is None:
+        raise ApiError("NOT_FOUND", f"cluster {cluster} does not exist")
+    if action == "disable":
+        if not stored.get("enabled"):
+            raise validation.invalid(f"workload management is not enabled on cluster {cluster}")
+        if any(ns["cluster"] == cluster for ns in wcp.store.list("namespaces").values()):
+            raise validation.invalid(f"cluster {cluster} still has vSphere Namespaces; delete them first")
+        wcp.store.put("clusters", cluster, {**stored, "enabled": False, "disabled_at": time.time()})
+        return web.Response(status=204)
+    if action != "enable":
+        raise validation.invalid("action must be enable or disable")
+    if stored.get("enabled"):
+        raise ApiError("ALREADY_EXISTS", f"workload management is already enabled on cluster {cluster}")
+    spec = await _body(request)
+    if not isinstance(spec, dict) or not spec.get("master_storage_policy"):
+        raise validation.invalid("an enable spec needs master_storage_policy")
+    if spec.get("size_hint", "SMALL") not in SIZE_HINTS:
+        raise validation.invalid(f"size_hint must be one of {', '.join(sorted(SIZE_HINTS))}")
+    if spec.get("network_provider") not in NETWORK_PROVIDERS:
+        raise validation.invalid(f"network_provider must be one of {', '.join(sorted(NETWORK_PROVIDERS))}")
+    wcp.store.put("clusters", cluster, {**stored, "enabled": True, "enabled_at": time.time(), "spec": spec})
+    return web.Response(status=204)
+
+
+async def supervisor_summaries(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    items = [{"supervisor": f"supervisor-{cluster}",
+              "info": {"name": f"supervisor-{stored['name'].lower().replace('_', '-')}",
+                       "config_status": _config_status(stored),
+                       "kubernetes_status": "READY" if _config_status(stored) == "RUNNING" else "WARNING"}}
+             for cluster, stored in sorted(wcp.store.list("clusters").items()) if _config_status(stored) != "DISABLED"]
+    return _json({"items": items})
 
 
 # --- everything else goes to vcsim ----------------------------------------------------------
@@ -366,4 +420,6 @@ def routes(app: web.Application) -> None:
     add("DELETE", classes + "/{vm_class}", delete_vm_class)
     add("GET", "/api/vcenter/namespace-management/clusters", list_clusters)
     add("GET", "/api/vcenter/namespace-management/clusters/{cluster}", get_cluster)
+    add("POST", "/api/vcenter/namespace-management/clusters/{cluster}", cluster_action)
+    add("GET", "/api/vcenter/namespace-management/supervisors/summaries", supervisor_summaries)
     add("*", "/{tail:.*}", proxy)

@@ -54,8 +54,17 @@ def namespace(testbed, admin_client):
     for vm in objects.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachines")["items"]:
         objects.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachines", vm["metadata"]["name"])
     # while the VM Operator runs, so that no finalizer outlives it
-    _until(lambda: not objects.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachines")["items"],
-           10, "VirtualMachines deleted")
+    left = []
+
+    def all_gone() -> bool:
+        left[:] = [vm["metadata"]["name"] for vm in
+                   objects.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachines")["items"]]
+        return not left
+
+    try:
+        _until(all_gone, 30, "VirtualMachines deleted")
+    except pytest.fail.Exception:
+        pytest.fail(f"VirtualMachines of {NAMESPACE} not deleted within 30 s: {left}")
     vcenter.call("DELETE", f"/api/vcenter/namespaces/instances/{NAMESPACE}")
     vcenter.call("DELETE", f"/api/vcenter/namespace-management/virtual-machine-classes/{VM_CLASS}")
 
@@ -63,7 +72,8 @@ def namespace(testbed, admin_client):
 @pytest.fixture(scope="session")
 def vcenter_si(testbed):
     context = ssl.create_default_context(cafile=str(testbed.pki.ca_cert))
-    si = SmartConnect(host=HOST, port=testbed.layout.ports.wcp, user=testbed.credentials.vcenter_user,
+    # straight to vcsim: tests restart the WCP proxy, which would cut a long-lived session
+    si = SmartConnect(host=HOST, port=testbed.layout.ports.vcsim, user=testbed.credentials.vcenter_user,
                       pwd=testbed.credentials.vcenter_password, sslContext=context)
     yield si
     Disconnect(si)

@@ -153,8 +153,8 @@ def test_guest_cluster_unhealthy_fault_and_machine_replacement(testbed, namespac
     machine = _until(lambda: next((m for m in objects.list_namespaced_custom_object(
         *MACHINES[:2], namespace, MACHINES[2], label_selector="cluster.x-k8s.io/cluster-name=tkc-sick")["items"]
         if m.get("status", {}).get("phase") == "Failed"), None), 5, "a Failed Machine")
-    cluster = _read(objects, namespace, TKC, "tkc-sick")
-    assert [c["status"] for c in cluster["status"]["conditions"] if c["type"] == "Ready"] == ["False"]
+    _until(lambda: [c["status"] for c in _read(objects, namespace, TKC, "tkc-sick")["status"]["conditions"]
+                    if c["type"] == "Ready"] == ["False"], 5, "tkc-sick not Ready")
     # the remediation a rulebook would run: delete the failed Machine, a new one replaces it
     objects.delete_namespaced_custom_object(*MACHINES[:2], namespace, MACHINES[2], machine["metadata"]["name"])
     _ready(objects, namespace, TKC, "tkc-sick")

@@ -27,16 +27,16 @@ def test_pyvmomi_logs_in_and_counts_hosts_and_vms(testbed):
         assert content.about.apiType == "VirtualCenter"
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.HostSystem], True)
         hosts = view.view
-        # vcsim's VPX model: one cluster of three hosts plus one standalone host, two VMs per pool;
-        # VMs of the Supervisor's namespaces come on top
-        assert len(hosts) == 4
+        # vcsim's VPX model, as the testbed starts it: two clusters of three hosts plus one
+        # standalone host, two VMs per root pool; VMs of the Supervisor's namespaces come on top
+        assert len(hosts) == 7
         model = [content.searchIndex.FindByInventoryPath(f"DC0/vm/{name}") for name in vcsim_vms(si)
                  if name.startswith("DC0_")]
-        assert len(model) == 4
+        assert len(model) == 6
         assert {vm.runtime.host for vm in model} <= set(hosts)
     finally:
         Disconnect(si)
-    assert report.vcenter_counts(testbed)["HostSystem"] == 4
+    assert report.vcenter_counts(testbed)["HostSystem"] == 7
 
 
 def test_vcenter_refuses_a_wrong_password(testbed):

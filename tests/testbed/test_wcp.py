@@ -231,3 +231,26 @@ def test_namespaces_survive_a_wcp_restart(testbed, admin, cluster, namespaces):
     fresh = Vcenter(testbed, testbed.credentials.vcenter_user, testbed.credentials.vcenter_password)
     assert fresh.call("GET", "/api/vcenter/namespaces/instances/wcp-durable").status_code == 200
     admin.http.headers["vmware-api-session-id"] = fresh.http.headers["vmware-api-session-id"]
+
+
+def test_enable_and_disable_workload_management_on_a_cluster(admin, vcenter_si):
+    from pyVmomi import vim
+
+    clusters = "/api/vcenter/namespace-management/clusters"
+    enabled = {c["cluster"] for c in admin.call("GET", clusters).json()}
+    content = vcenter_si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ClusterComputeResource], True)
+    other = next(cluster._moId for cluster in view.view if cluster._moId not in enabled)
+    view.Destroy()
+    spec = {"size_hint": "TINY", "network_provider": "VSPHERE_NETWORK", "master_storage_policy": "wcp-default"}
+    bad = admin.call("POST", f"{clusters}/{other}?action=enable", json={**spec, "size_hint": "HUGE"})
+    assert bad.status_code == 400 and "size_hint" in bad.json()["messages"][0]["default_message"]
+    assert admin.call("POST", f"{clusters}/{other}?action=enable", json=spec).status_code == 204
+    assert admin.call("GET", f"{clusters}/{other}").json()["config_status"] == "CONFIGURING"
+    _wait(lambda: admin.call("GET", f"{clusters}/{other}").json()["config_status"] == "RUNNING", 5, "RUNNING")
+    summaries = admin.call("GET", "/api/vcenter/namespace-management/supervisors/summaries").json()["items"]
+    assert len(summaries) == len(enabled) + 1
+    assert admin.call("POST", f"{clusters}/{other}?action=enable", json=spec).json()["error_type"] == "ALREADY_EXISTS"
+    assert admin.call("POST", f"{clusters}/{other}?action=disable").status_code == 204
+    _wait(lambda: admin.call("GET", f"{clusters}/{other}").status_code == 404, 5, "disabled")
+    assert {c["cluster"] for c in admin.call("GET", clusters).json()} == enabled
