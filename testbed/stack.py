@@ -38,8 +38,21 @@ class Testbed:
     def _controller_manager_kubeconfig(self) -> Path:
         return self.layout.state / "controller-manager.kubeconfig"
 
-    def _webhook_config(self) -> Path:
-        return self.layout.state / "wcp-token-webhook.kubeconfig"
+    def webhook_config(self, guest: str | None = None) -> Path:
+        """The TokenReview webhook kubeconfig of the Supervisor or of guest cluster ``guest``."""
+        name = f"guest-{guest.replace('/', '-')}" if guest else "supervisor"
+        path = self.layout.state / f"wcp-token-webhook-{name}.kubeconfig"
+        review = "/wcp/tokenreview" + (f"/guest/{guest}" if guest else "")
+        path.write_text(json.dumps({
+            "apiVersion": "v1", "kind": "Config",
+            "clusters": [{"name": "wcp", "cluster": {
+                "server": f"https://{HOST}:{self.layout.ports.wcp}{review}",
+                "certificate-authority": str(self.pki.ca_cert)}}],
+            "users": [{"name": "kube-apiserver", "user": {}}],
+            "contexts": [{"name": "wcp", "context": {"cluster": "wcp", "user": "kube-apiserver"}}],
+            "current-context": "wcp",
+        }))
+        return path
 
     @property
     def jwt_key_file(self) -> Path:
@@ -115,9 +128,9 @@ class Testbed:
         raise KeyError(name)
 
     def apiserver_argv(self, binary: Path, port: int, etcd_prefix: str = "/registry",
-                       service_cidr: str = SERVICE_CIDR, wcp_tokens: bool = True) -> list[str]:
-        """kube-apiserver's command line: the Supervisor's, or a guest cluster's (own port, own
-        etcd prefix, admin certificates only)."""
+                       service_cidr: str = SERVICE_CIDR, guest: str | None = None) -> list[str]:
+        """kube-apiserver's command line: the Supervisor's, or guest cluster ``guest``'s
+        ("namespace/name": own port, own etcd prefix, WCP tokens issued for that cluster only)."""
         layout, pki, ports = self.layout, self.pki, self.layout.ports
         argv = [
             str(binary),
@@ -137,15 +150,15 @@ class Testbed:
             "--endpoint-reconciler-type=none",
             "--allow-privileged=true", "--profiling=false", "--v=1",
         ]
-        if wcp_tokens:
-            argv += [
-                f"--token-auth-file={layout.state / 'tokens.csv'}",
-                # WCP JWTs from /wcp/login, checked by the WCP simulator; a short cache so that
-                # a revoked token stops working soon (kube-apiserver adds 10 s of its own)
-                f"--authentication-token-webhook-config-file={self._webhook_config()}",
-                "--authentication-token-webhook-version=v1",
-                "--authentication-token-webhook-cache-ttl=2s",
-            ]
+        if guest is None:
+            argv.append(f"--token-auth-file={layout.state / 'tokens.csv'}")
+        argv += [
+            # WCP JWTs from /wcp/login, checked by the WCP simulator; a short cache so that
+            # a revoked token stops working soon (kube-apiserver adds 10 s of its own)
+            f"--authentication-token-webhook-config-file={self.webhook_config(guest)}",
+            "--authentication-token-webhook-version=v1",
+            "--authentication-token-webhook-cache-ttl=2s",
+        ]
         return argv
 
     # --- readiness -----------------------------------------------------------------------
@@ -205,16 +218,6 @@ class Testbed:
         if not self.jwt_key_file.exists():
             self.jwt_key_file.write_bytes(secrets.token_bytes(32))
             self.jwt_key_file.chmod(0o600)
-        webhook = {
-            "apiVersion": "v1", "kind": "Config",
-            "clusters": [{"name": "wcp", "cluster": {
-                "server": f"https://{HOST}:{layout.ports.wcp}/wcp/tokenreview",
-                "certificate-authority": str(pki.ca_cert)}}],
-            "users": [{"name": "kube-apiserver", "user": {}}],
-            "contexts": [{"name": "wcp", "context": {"cluster": "wcp", "user": "kube-apiserver"}}],
-            "current-context": "wcp",
-        }
-        self._webhook_config().write_text(json.dumps(webhook))
         kubeconfig.write(self._controller_manager_kubeconfig(), layout.apiserver_url, pki.ca_cert,
                          pki.client_cert("controller-manager"), pki.client_key("controller-manager"),
                          "system:kube-controller-manager")

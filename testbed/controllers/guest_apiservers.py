@@ -65,14 +65,33 @@ class GuestApiservers:
         self.stop(key)
         binary = build.binary_paths(self.testbed.layout)[binary_name]
         argv = self.testbed.apiserver_argv(binary, port, etcd_prefix=f"/guest/{key}",
-                                           service_cidr="10.97.0.0/24", wcp_tokens=False)
+                                           service_cidr="10.97.0.0/24", guest=key)
         log = open(self.testbed.layout.logs / f"guest-{key.replace('/', '-')}.log", "wb")
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         process.minor = minor
         self.processes[key] = process
         self._wait_ready(port, process)
+        self._bind_guest_admins(key, port)
         return port
+
+    def _bind_guest_admins(self, key: str, port: int) -> None:
+        """Inside the guest, users of /wcp/login for this cluster are cluster admins."""
+        from kubernetes import client, config
+        from kubernetes.client.rest import ApiException
+
+        from testbed.wcp.tokens import GUEST_ADMINS
+
+        with config.new_client_from_config_dict(yaml.safe_load(self.kubeconfig(key, port))) as api_client:
+            try:
+                client.RbacAuthorizationV1Api(api_client).create_cluster_role_binding({
+                    "metadata": {"name": "vsphere-namespace-editors"},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                "name": "cluster-admin"},
+                    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": GUEST_ADMINS}]})
+            except ApiException as err:
+                if err.status != 409:
+                    raise
 
     def _wait_ready(self, port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
         pki = self.testbed.pki

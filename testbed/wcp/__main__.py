@@ -96,6 +96,7 @@ async def serve(layout: Layout) -> None:
         apiserver_url=layout.apiserver_url,
         ca_pem=pki.ca_cert.read_text(),
         faults=FaultBook(layout.faults_file),
+        guest_ports_file=layout.state / "guest-apiservers.json",
     )
     application = web.Application(middlewares=[wcp_app.api_errors], client_max_size=16 * 1024 * 1024)
     application["wcp"] = wcp

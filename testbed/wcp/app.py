@@ -9,6 +9,7 @@ import secrets
 import ssl
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -34,6 +35,7 @@ class Wcp:
     apiserver_url: str
     ca_pem: str
     faults: FaultBook
+    guest_ports_file: Path
     mirror: object = None  # testbed.wcp.mirror.Mirror, once Kubernetes answers
     sessions: dict[str, dict] = field(default_factory=dict)
     mirror_errors: dict[str, str] = field(default_factory=dict)
@@ -66,6 +68,14 @@ class Wcp:
             raise ApiError("UNAUTHENTICATED", "no valid vmware-api-session-id: log in with POST /api/session")
         session["last_accessed_time"] = _now()
         return session["user"]
+
+    def may_edit(self, user: str, namespace: str) -> bool:
+        """Whether ``user`` is the admin or an OWNER/EDIT user of the vSphere Namespace."""
+        if user == self.credentials.vcenter_user:
+            return True
+        stored = self.store.get("namespaces", namespace) or {}
+        return any(entry["subject_type"] == "USER" and entry["role"] in ("OWNER", "EDIT")
+                   and f"{entry['subject']}@{entry['domain']}" == user for entry in stored.get("access_list", []))
 
     def admin_user(self, request: web.Request) -> str:
         user = self.session_user(request)
@@ -105,16 +115,29 @@ def wcp_of(request: web.Request) -> Wcp:
 async def login(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     user = wcp.basic_user(request)
-    body = await request.json() if request.can_read_body else {}
-    if body.get("guest_cluster_name"):
-        raise ApiError("NOT_FOUND", f"guest cluster {body.get('guest_cluster_namespace')}/"
-                       f"{body['guest_cluster_name']} does not exist or is not ready")
-    return _json({"session_id": tokens.issue(wcp.jwt_key, user)})
+    body = await _body(request) if request.can_read_body else {}
+    cluster, namespace = body.get("guest_cluster_name"), body.get("guest_cluster_namespace")
+    if not cluster:
+        return _json({"session_id": tokens.issue(wcp.jwt_key, user)})
+    if not namespace:
+        raise validation.invalid("guest_cluster_namespace is required with guest_cluster_name")
+    key = f"{namespace}/{cluster}"
+    if not wcp.may_edit(user, namespace):
+        raise ApiError("UNAUTHORIZED", f"{user} has no edit access to vSphere Namespace {namespace}")
+    ports = json.loads(wcp.guest_ports_file.read_text()) if wcp.guest_ports_file.exists() else {}
+    if key not in ports:
+        raise ApiError("NOT_FOUND", f"guest cluster {key} does not exist or is not ready")
+    return _json({"session_id": tokens.issue(wcp.jwt_key, user, guest=key),
+                  "guest_cluster_server": f"127.0.0.1:{ports[key]}",
+                  "guest_cluster_ca": base64.b64encode(wcp.ca_pem.encode()).decode()})
 
 
 async def token_review(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
-    return _json(tokens.review(wcp.jwt_key, await _body(request), wcp.faults.revoked_before("wcp-token-expiry")))
+    guest = f"{request.match_info['namespace']}/{request.match_info['cluster']}" \
+        if "cluster" in request.match_info else None
+    return _json(tokens.review(wcp.jwt_key, await _body(request), wcp.faults.revoked_before("wcp-token-expiry"),
+                               guest=guest))
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -163,12 +186,17 @@ def _namespace_info(wcp: Wcp, name: str, stored: dict) -> dict:
     }
 
 
-def _stored_namespace(wcp: Wcp, request: web.Request) -> tuple[str, dict]:
-    name = request.match_info["namespace"]
-    stored = wcp.store.get("namespaces", name)
+def _stored(wcp: Wcp, request: web.Request, table: str, what: str) -> tuple[str, dict]:
+    """The stored record the URL names (its last path parameter), or NOT_FOUND."""
+    name = list(request.match_info.values())[-1]
+    stored = wcp.store.get(table, name)
     if stored is None:
-        raise ApiError("NOT_FOUND", f"namespace {name} does not exist")
+        raise ApiError("NOT_FOUND", f"{what} {name} does not exist")
     return name, stored
+
+
+def _stored_namespace(wcp: Wcp, request: web.Request) -> tuple[str, dict]:
+    return _stored(wcp, request, "namespaces", "namespace")
 
 
 async def list_namespaces(request: web.Request) -> web.Response:
@@ -240,11 +268,7 @@ def _vm_class_info(name: str, stored: dict) -> dict:
 
 
 def _stored_vm_class(wcp: Wcp, request: web.Request) -> tuple[str, dict]:
-    name = request.match_info["vm_class"]
-    stored = wcp.store.get("vm_classes", name)
-    if stored is None:
-        raise ApiError("NOT_FOUND", f"VM class {name} does not exist")
-    return name, stored
+    return _stored(wcp, request, "vm_classes", "VM class")
 
 
 async def list_vm_classes(request: web.Request) -> web.Response:
@@ -402,6 +426,7 @@ def routes(app: web.Application) -> None:
     add("GET", "/wcp/healthz", healthz)
     add("POST", "/wcp/login", login)
     add("POST", "/wcp/tokenreview", token_review)
+    add("POST", "/wcp/tokenreview/guest/{namespace}/{cluster}", token_review)
     add("POST", "/api/session", create_session)
     add("GET", "/api/session", get_session)
     add("DELETE", "/api/session", delete_session)

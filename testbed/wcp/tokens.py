@@ -8,6 +8,7 @@ import jwt
 ISSUER = "https://wcp.testbed.pacific.supervisor"
 LIFETIME = 10 * 3600  # a Supervisor login is good for ten hours
 USER_PREFIX = "sso:"
+GUEST_ADMINS = "sso:guest-cluster-admins"  # bound to cluster-admin inside every guest cluster
 
 
 def issue(key: bytes, user: str, lifetime: int = LIFETIME, **claims) -> str:
@@ -29,17 +30,20 @@ def kubernetes_user(vcenter_user: str) -> str:
     return USER_PREFIX + vcenter_user
 
 
-def review(key: bytes, request: dict, not_before: float = 0.0) -> dict:
-    """Answer an authentication.k8s.io/v1 TokenReview; tokens issued before ``not_before`` are void."""
+def review(key: bytes, request: dict, not_before: float = 0.0, guest: str | None = None) -> dict:
+    """Answer an authentication.k8s.io/v1 TokenReview for the Supervisor, or (``guest`` =
+    "namespace/cluster") for one guest cluster; a token is good for exactly one of them, and
+    void when issued before ``not_before``."""
     claims = verify(key, request.get("spec", {}).get("token", ""))
     status: dict = {"authenticated": False}
-    if claims and claims.get("iat", 0) >= int(not_before):
+    if claims and claims.get("iat", 0) >= int(not_before) and claims.get("guest") == guest:
+        groups = [kubernetes_user(group) for group in claims.get("groups", [])]
         status = {
             "authenticated": True,
             "user": {
                 "username": kubernetes_user(claims["sub"]),
                 "uid": claims["sub"],
-                "groups": [kubernetes_user(group) for group in claims.get("groups", [])] + ["system:authenticated"],
+                "groups": groups + ([GUEST_ADMINS] if guest else []) + ["system:authenticated"],
             },
         }
     return {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "status": status}

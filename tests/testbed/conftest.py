@@ -51,6 +51,11 @@ def namespace(testbed, admin_client):
     _until(lambda: objects.get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachineclasses", VM_CLASS),
            5, "VM class bound into the namespace")
     yield NAMESPACE
+    # guest clusters first: their controller would make their VMs again
+    for group, version, plural in (("run.tanzu.vmware.com", "v1alpha3", "tanzukubernetesclusters"),
+                                   ("cluster.x-k8s.io", "v1beta1", "clusters")):
+        for cluster in objects.list_namespaced_custom_object(group, version, NAMESPACE, plural)["items"]:
+            objects.delete_namespaced_custom_object(group, version, NAMESPACE, plural, cluster["metadata"]["name"])
     for vm in objects.list_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachines")["items"]:
         objects.delete_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachines", vm["metadata"]["name"])
     # while the VM Operator runs, so that no finalizer outlives it

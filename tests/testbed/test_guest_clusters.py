@@ -162,3 +162,39 @@ def test_guest_cluster_unhealthy_fault_and_machine_replacement(testbed, namespac
     assert replaced["metadata"]["uid"] != machine["metadata"]["uid"] and replaced["status"]["phase"] == "Running"
     objects.delete_namespaced_custom_object(*TKC[:2], namespace, TKC[2], "tkc-sick")
     _until(lambda: _absent(_read, objects, namespace, TKC, "tkc-sick"), 20, "tkc-sick deleted")
+
+
+def test_wcp_login_to_a_guest_cluster(testbed, namespace, admin_client):
+    from tests.testbed.conftest import Vcenter
+
+    objects = client.CustomObjectsApi(admin_client)
+    objects.create_namespaced_custom_object(*TKC[:2], namespace, TKC[2], tkc("tkc-login", workers=0))
+    _ready(objects, namespace, TKC, "tkc-login")
+    creds = testbed.credentials
+    admin = Vcenter(testbed, creds.vcenter_user, creds.vcenter_password)
+    login = testbed.layout.vcenter_url + "/wcp/login"
+    body = {"guest_cluster_name": "tkc-login", "guest_cluster_namespace": namespace}
+
+    refused = admin.http.post(login, auth=(creds.developer_user, creds.developer_password), json=body)
+    assert refused.status_code == 403 and "no edit access" in refused.text
+    access = [{"role": "EDIT", "subject_type": "USER", "subject": "devops", "domain": "vsphere.local"}]
+    path = f"/api/vcenter/namespaces/instances/{namespace}"
+    assert admin.call("PATCH", path, json={"access_list": access}).status_code == 204
+    try:
+        answer = admin.http.post(login, auth=(creds.developer_user, creds.developer_password), json=body)
+        assert answer.status_code == 200, answer.text
+        granted = answer.json()
+        guest_url = f"https://{granted['guest_cluster_server']}"
+        assert base64.b64decode(granted["guest_cluster_ca"]).decode() == testbed.pki.ca_cert.read_text()
+        bearer = {"Authorization": f"Bearer {granted['session_id']}"}
+        # the token opens this guest cluster as a cluster admin, and nothing else
+        _until(lambda: admin.http.get(f"{guest_url}/api/v1/namespaces", headers=bearer).status_code == 200, 5,
+               "guest access with the WCP token")
+        assert admin.http.get(f"{testbed.layout.apiserver_url}/api/v1/namespaces", headers=bearer).status_code == 401
+        missing = admin.http.post(login, auth=(creds.developer_user, creds.developer_password),
+                                  json={**body, "guest_cluster_name": "no-such-cluster"})
+        assert missing.status_code == 404
+    finally:
+        admin.call("PATCH", path, json={"access_list": []})
+        objects.delete_namespaced_custom_object(*TKC[:2], namespace, TKC[2], "tkc-login")
+    _until(lambda: _absent(_read, objects, namespace, TKC, "tkc-login"), 20, "tkc-login deleted")

@@ -9,7 +9,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from testbed.wcp import tokens
-from tests.testbed.conftest import Vcenter
+from tests.testbed.conftest import Vcenter, _until
 
 pytestmark = pytest.mark.testbed
 
@@ -39,19 +39,7 @@ def vm_class(admin):
 
 
 def _wait(predicate, timeout: float = 2.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            value = predicate()
-        except ApiException as err:
-            if err.status != 404:
-                raise
-            value = None
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} not reached within {timeout}s")
-        time.sleep(0.05)
+    return _until(predicate, timeout, what)
 
 
 def _namespace_spec(cluster, name, **extra):
