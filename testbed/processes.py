@@ -51,6 +51,12 @@ def running_pid(layout: Layout, name: str) -> int | None:
     except (OSError, ValueError):
         return None
     argv = _cmdline(pid)
+    # right after fork/exec the kernel may show an empty command line for a moment
+    for _ in range(50):
+        if argv or not _alive(pid):
+            break
+        time.sleep(0.01)
+        argv = _cmdline(pid)
     if not argv or argv[0] != binary.strip():
         return None
     return pid

@@ -47,11 +47,16 @@ class WorkQueue:
             self._ready.notify_all()
 
 
-def watch_forever(list_call: Callable, on_object: Callable[[dict], None], stop: threading.Event, **kwargs) -> None:
-    """LIST then WATCH ``list_call`` from the listed resourceVersion; relist on 410 or errors."""
+def watch_forever(list_call: Callable, on_object: Callable, stop: threading.Event, **kwargs) -> None:
+    """LIST then WATCH ``list_call`` from the listed resourceVersion; relist on 410 or errors.
+
+    ``on_object`` gets what the call yields: dicts for custom objects, typed models otherwise.
+    """
     while not stop.is_set():
         try:
             listed = list_call(**kwargs)
+            if not isinstance(listed, dict):  # a typed list: read it as the JSON it came from
+                listed = {"items": listed.items, "metadata": {"resourceVersion": listed.metadata.resource_version}}
             for item in listed["items"]:
                 on_object(item)
             version = listed["metadata"]["resourceVersion"]

@@ -144,18 +144,12 @@ class Spherelet:
                 self.ips[(pod.metadata.namespace, pod.metadata.name)] = pod.status.pod_ip
         kube.run_workers(self.queue, self.reconcile, count=4, name="spherelet")
         threading.Thread(target=kube.watch_forever, daemon=True, name="watch-pods", args=(
-            self._list_pods, self._enqueue, stop)).start()
+            self.core.list_pod_for_all_namespaces, self._enqueue, stop)).start()
         threading.Thread(target=self.keep_alive, args=(stop,), daemon=True, name="node-leases").start()
         threading.Thread(target=self.crash_loop, args=(stop,), daemon=True, name="pod-faults").start()
 
-    def _list_pods(self, **kwargs):
-        # dicts, as the watch helper expects of every list call
-        return self.core.api_client.sanitize_for_serialization(self.core.list_pod_for_all_namespaces(**kwargs)) \
-            if not kwargs.get("watch") else self.core.list_pod_for_all_namespaces(**kwargs)
-
-    def _enqueue(self, pod) -> None:
-        meta = pod["metadata"] if isinstance(pod, dict) else pod.metadata.to_dict()
-        self.queue.add((meta["namespace"], meta["name"]))
+    def _enqueue(self, pod: client.V1Pod) -> None:
+        self.queue.add((pod.metadata.namespace, pod.metadata.name))
 
     # --- reconcile -------------------------------------------------------------------------
     def reconcile(self, key: kube.Key) -> None:

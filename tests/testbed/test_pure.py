@@ -60,3 +60,20 @@ def test_cli_rejects_an_unknown_command():
     done = subprocess.run([sys.executable, "-m", "testbed", "explode"], cwd=REPO_ROOT,
                           capture_output=True, text=True, env=dict(os.environ))
     assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+def test_a_daemon_is_found_right_after_its_start(tmp_path):
+    """The kernel may show an empty command line just after exec; that is no reason to think
+    the daemon died (it once made `up` roll back a healthy start)."""
+    from dataclasses import replace
+
+    from testbed import processes
+
+    layout = replace(Layout.from_env(), state=tmp_path)
+    layout.ensure_dirs()
+    missed = 0
+    for _ in range(100):
+        processes.start(layout, processes.Daemon("sleeper", ["/bin/sleep", "5"], port=1))
+        missed += processes.running_pid(layout, "sleeper") is None
+        processes.stop(layout, "sleeper")
+    assert missed == 0
