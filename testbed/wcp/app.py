@@ -271,17 +271,17 @@ def _stored_vm_class(wcp: Wcp, request: web.Request) -> tuple[str, dict]:
     return _stored(wcp, request, "vm_classes", "VM class")
 
 
+def _namespaces_using(namespaces: dict[str, dict], vm_class: str) -> list[str]:
+    return sorted(ns for ns, spec in namespaces.items()
+                  if vm_class in (spec.get("vm_service_spec") or {}).get("vm_classes", []))
+
+
 async def list_vm_classes(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.session_user(request)
     namespaces = wcp.store.list("namespaces")
-    infos = []
-    for name, stored in sorted(wcp.store.list("vm_classes").items()):
-        info = _vm_class_info(name, stored)
-        info["namespaces"] = sorted(ns for ns, spec in namespaces.items()
-                                    if name in (spec.get("vm_service_spec") or {}).get("vm_classes", []))
-        infos.append(info)
-    return _json(infos)
+    return _json([{**_vm_class_info(name, stored), "namespaces": _namespaces_using(namespaces, name)}
+                  for name, stored in sorted(wcp.store.list("vm_classes").items())])
 
 
 async def create_vm_class(request: web.Request) -> web.Response:
@@ -315,10 +315,9 @@ async def delete_vm_class(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.admin_user(request)
     name, _ = _stored_vm_class(wcp, request)
-    users = [ns for ns, spec in wcp.store.list("namespaces").items()
-             if name in (spec.get("vm_service_spec") or {}).get("vm_classes", [])]
+    users = _namespaces_using(wcp.store.list("namespaces"), name)
     if users:
-        raise validation.invalid(f"VM class {name} is still bound to namespaces: {', '.join(sorted(users))}")
+        raise validation.invalid(f"VM class {name} is still bound to namespaces: {', '.join(users)}")
     wcp.store.delete("vm_classes", name)
     return web.Response(status=204)
 

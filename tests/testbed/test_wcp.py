@@ -197,6 +197,8 @@ def test_vm_class_lifecycle_and_bound_class_cannot_go(admin, cluster, namespaces
     admin.call("POST", "/api/vcenter/namespaces/instances",
                json=_namespace_spec(cluster, "wcp-classy", vm_service_spec={"vm_classes": ["wcp-tmp"]}))
     namespaces.append("wcp-classy")
+    listed = {c["id"]: c["namespaces"] for c in admin.call("GET", path).json()}
+    assert listed["wcp-tmp"] == ["wcp-classy"]
     refused = admin.call("DELETE", f"{path}/wcp-tmp")
     assert refused.status_code == 400 and "wcp-classy" in refused.text
     admin.call("DELETE", "/api/vcenter/namespaces/instances/wcp-classy")
