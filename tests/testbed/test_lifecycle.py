@@ -104,3 +104,33 @@ def test_env_prints_what_a_client_needs(testbed):
     assert Path(exported["KUBECONFIG"]).is_file()
     assert exported["VMWARE_PORT"] == str(testbed.layout.ports.wcp)
     assert set(DAEMONS) <= set(testbed.running())
+
+
+def test_a_whole_testbed_restart_keeps_vcenter_namespace_state():
+    from tests.testbed.conftest import Vcenter
+
+    bed = Testbed(isolated_layout("restart", port_base=26940))
+    bed.up()
+    try:
+        vcenter = Vcenter(bed, bed.credentials.vcenter_user, bed.credentials.vcenter_password)
+        cluster = vcenter.call("GET", "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
+        vcenter.call("DELETE", "/api/vcenter/namespaces/instances/kept")  # an aborted run's
+        answer = vcenter.call("POST", "/api/vcenter/namespaces/instances",
+                              json={"cluster": cluster, "namespace": "kept", "description": "survives",
+                                    "resource_spec": {"memory_limit": 1024}})
+        assert answer.status_code == 204, answer.text
+        bed.down()
+        assert all(pid is None for pid in bed.running().values())
+        bed.up()
+        again = Vcenter(bed, bed.credentials.vcenter_user, bed.credentials.vcenter_password)
+        info = again.call("GET", "/api/vcenter/namespaces/instances/kept").json()
+        assert (info["cluster"], info["description"], info["resource_spec"]) == (cluster, "survives",
+                                                                                {"memory_limit": 1024})
+        from kubernetes import client
+
+        with bed.admin_client() as api_client:
+            quota = client.CoreV1Api(api_client).read_namespaced_resource_quota("wcp-resource-quota", "kept")
+        assert quota.spec.hard == {"limits.memory": "1Gi"}
+        again.call("DELETE", "/api/vcenter/namespaces/instances/kept")
+    finally:
+        bed.down()
