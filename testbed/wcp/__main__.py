@@ -13,6 +13,7 @@ from testbed.faults import FaultBook
 from testbed.layout import HOST, Layout
 from testbed.pki import Pki
 from testbed.wcp import app as wcp_app
+from testbed.wcp.libraries import ContentLibraries
 from testbed.wcp.store import Store
 
 log = logging.getLogger("testbed.wcp")
@@ -67,7 +68,8 @@ async def mirror_loop(wcp: wcp_app.Wcp, kubeconfig: str) -> None:
                     lambda: Mirror(config.new_client_from_config(config_file=kubeconfig)))
             snapshot = wcp.store.snapshot()
             wcp.changed.clear()
-            errors = await asyncio.to_thread(wcp.mirror.reconcile, snapshot["namespaces"], snapshot["vm_classes"])
+            errors = await asyncio.to_thread(wcp.mirror.reconcile, snapshot["namespaces"], snapshot["vm_classes"],
+                                             wcp.libraries.items)
             wcp.mirror_errors = errors
             for name, seen in snapshot["namespaces"].items():
                 # only what was mirrored is RUNNING: a change made meanwhile waits for the next pass
@@ -98,6 +100,7 @@ async def serve(layout: Layout) -> None:
         faults=FaultBook(layout.faults_file),
         guest_ports_file=layout.state / "guest-apiservers.json",
     )
+    wcp.libraries = ContentLibraries(wcp.vcsim_url, wcp.credentials, str(pki.ca_cert))
     application = web.Application(middlewares=[wcp_app.api_errors], client_max_size=16 * 1024 * 1024)
     application["wcp"] = wcp
     application["upstream"] = aiohttp.ClientSession(auto_decompress=False)

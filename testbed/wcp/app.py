@@ -36,6 +36,7 @@ class Wcp:
     ca_pem: str
     faults: FaultBook
     guest_ports_file: Path
+    libraries: object = None  # testbed.wcp.libraries.ContentLibraries
     mirror: object = None  # testbed.wcp.mirror.Mirror, once Kubernetes answers
     sessions: dict[str, dict] = field(default_factory=dict)
     mirror_errors: dict[str, str] = field(default_factory=dict)
@@ -220,11 +221,18 @@ async def create_namespace(request: web.Request) -> web.Response:
     if cluster not in clusters or _config_status(clusters[cluster]) != "RUNNING":
         raise validation.invalid(f"cluster {cluster!r} is not a cluster with workload management enabled")
     checked = validation.namespace_fields(spec, set(wcp.store.list("vm_classes")), creating=True)
+    await _check_libraries(wcp, checked)
     if wcp.store.get("namespaces", name) is not None:
         raise ApiError("ALREADY_EXISTS", f"namespace {name} already exists")
     wcp.store.put("namespaces", name, {"cluster": cluster, "config_status": "CONFIGURING", **checked})
     wcp.changed.set()
     return web.Response(status=204)
+
+
+async def _check_libraries(wcp: Wcp, checked: dict) -> None:
+    for library in (checked.get("vm_service_spec") or {}).get("content_libraries") or []:
+        if not await asyncio.to_thread(wcp.libraries.exists, str(library)):
+            raise validation.invalid(f"vm_service_spec names an unknown content library: {library}")
 
 
 async def get_namespace(request: web.Request) -> web.Response:
@@ -240,6 +248,7 @@ async def update_namespace(request: web.Request) -> web.Response:
     wcp.admin_user(request)
     name, stored = _stored_namespace(wcp, request)
     checked = validation.namespace_fields(await _body(request), set(wcp.store.list("vm_classes")), creating=False)
+    await _check_libraries(wcp, checked)
     if request.method == "PUT":
         stored = {"cluster": stored["cluster"]}
     stored.update(checked, config_status="CONFIGURING")

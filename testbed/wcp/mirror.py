@@ -7,11 +7,14 @@ in vCenter are removed with their Namespace.
 """
 from __future__ import annotations
 
+import datetime
+
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 from kubernetes.dynamic import DynamicClient
 
 from testbed.wcp import tokens
+from testbed.wcp.libraries import image_name
 
 MANAGED_BY = "testbed.pacific.supervisor/managed-by"
 CLUSTER_LABEL = "vSphereClusterID"
@@ -19,6 +22,10 @@ QUOTA = "wcp-resource-quota"
 LIMITS = "wcp-limit-range"
 VM_OPERATOR = ("vmoperator.vmware.com", "v1alpha3")
 ROLE_OF = {"OWNER": "admin", "EDIT": "edit", "VIEW": "view"}
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _managed(labels: dict | None = None) -> dict:
@@ -123,18 +130,42 @@ class Mirror:
                     if err.status != 404:
                         raise
 
-    def reconcile(self, namespaces: dict[str, dict], vm_classes: dict[str, dict]) -> dict[str, str]:
-        """Converge Kubernetes on vCenter's state. Returns an error message per failed namespace."""
+    def reconcile(self, namespaces: dict[str, dict], vm_classes: dict[str, dict],
+                  library_items=lambda library_id: []) -> dict[str, str]:
+        """Converge Kubernetes on vCenter's state. Returns an error message per failed namespace.
+        ``library_items`` lists a content library's items (id, name, type)."""
         errors = {}
         for name, info in namespaces.items():
             try:
+                items = [item for library in (info.get("vm_service_spec") or {}).get("content_libraries") or []
+                         for item in library_items(library)]
                 for body in desired_objects(name, info, vm_classes):
                     self.apply(body)
+                self._images(name, items)
                 self._prune_namespace(name, info)
             except ApiException as err:
                 errors[name] = f"Kubernetes answered {err.status} {err.reason} while configuring {name}"
         self.prune("v1", "Namespace", None, set(namespaces))
         return errors
+
+    def _images(self, namespace: str, items: list[dict]) -> None:
+        """One VirtualMachineImage per library item; its display name lives in status."""
+        resource = self._resource("/".join(VM_OPERATOR), "VirtualMachineImage")
+        for item in items:
+            body = {"apiVersion": "/".join(VM_OPERATOR), "kind": "VirtualMachineImage",
+                    "metadata": {"name": image_name(item["id"]), "namespace": namespace, "labels": _managed()},
+                    "spec": {"providerRef": {"apiVersion": "imageregistry.vmware.com/v1alpha1",
+                                             "kind": "ContentLibraryItem", "name": f"clitem-{item['id'][:17]}"}}}
+            self.apply(body)
+            current = self.dynamic.get(resource, name=body["metadata"]["name"], namespace=namespace)
+            if (current.to_dict().get("status") or {}).get("name") == item["name"]:
+                continue
+            self.dynamic.patch(resource.subresources["status"], name=body["metadata"]["name"], namespace=namespace,
+                               body={"status": {"name": item["name"], "type": item["type"].upper(),
+                                                "conditions": [{"type": "Ready", "status": "True", "reason": "Ready",
+                                                                "message": "", "lastTransitionTime": _now()}]}},
+                               content_type="application/merge-patch+json")
+        self.prune("/".join(VM_OPERATOR), "VirtualMachineImage", namespace, {image_name(i["id"]) for i in items})
 
     def _prune_namespace(self, name: str, info: dict) -> None:
         self.prune("rbac.authorization.k8s.io/v1", "RoleBinding", name,

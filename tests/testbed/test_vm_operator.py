@@ -130,3 +130,45 @@ def test_vm_set_resource_policy_places_its_vms_together(namespace, admin_client,
         real = vim.VirtualMachine(moref, vcenter_si._stub)
         assert (real.resourcePool.name, real.resourcePool.parent.name) == ("web-pool", namespace)
         assert (real.parent.name, real.parent.parent.name) == ("web-folder", namespace)
+
+
+def test_content_library_items_become_images_a_vm_can_use(testbed, namespace, admin_client, vcenter_si):
+    import requests
+
+    from tests.testbed.conftest import Vcenter
+
+    rest = requests.Session()
+    rest.trust_env, rest.verify = False, str(testbed.pki.ca_cert)
+    base = testbed.layout.vcenter_url + "/rest/com/vmware"  # the WCP endpoint proxies /rest to vcsim
+    creds = testbed.credentials
+    rest.headers["vmware-api-session-id"] = rest.post(
+        base + "/cis/session", auth=(creds.vcenter_user, creds.vcenter_password)).json()["value"]
+    content = vcenter_si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.Datastore], True)
+    datastore = view.view[0]._moId
+    view.Destroy()
+    library = rest.post(base + "/content/local-library", json={"create_spec": {
+        "name": "vmop-test-images", "type": "LOCAL",
+        "storage_backings": [{"datastore_id": datastore, "type": "DATASTORE"}]}}).json()["value"]
+    rest.post(base + "/content/library/item", json={"create_spec": {
+        "library_id": library, "name": "centos-stream-9", "type": "ovf"}}).raise_for_status()
+
+    admin = Vcenter(testbed, creds.vcenter_user, creds.vcenter_password)
+    path = f"/api/vcenter/namespaces/instances/{namespace}"
+    unknown = admin.call("PATCH", path, json={"vm_service_spec": {"vm_classes": ["vmop-small"],
+                                                                  "content_libraries": ["no-such-library"]}})
+    assert unknown.status_code == 400 and "unknown content library" in unknown.text
+    assert admin.call("PATCH", path, json={"vm_service_spec": {"vm_classes": ["vmop-small"],
+                                                               "content_libraries": [library]}}).status_code == 204
+    objects = client.CustomObjectsApi(admin_client)
+    image = _until(lambda: next((i for i in objects.list_namespaced_custom_object(
+        GROUP, VERSION, namespace, "virtualmachineimages")["items"]
+        if i.get("status", {}).get("name") == "centos-stream-9"), None), 5, "VirtualMachineImage from the library")
+    assert image["metadata"]["name"].startswith("vmi-")
+    objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines",
+                                            _vm("from-library", imageName="centos-stream-9"))
+    _until(lambda: _get(objects, "from-library").get("status", {}).get("uniqueID"), 5, "a VM from the library image")
+
+    admin.call("PATCH", path, json={"vm_service_spec": {"vm_classes": ["vmop-small"], "content_libraries": []}})
+    _until(lambda: not objects.list_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachineimages")["items"],
+           5, "images gone with the library")
