@@ -105,8 +105,9 @@ class VmOperator:
         return next((image for image in candidates if name in (image["metadata"]["name"],
                                                                 image.get("status", {}).get("name"))), None)
 
-    def _resource_policy(self, namespace: str, name: str | None) -> tuple[str | None, str | None]:
-        """(child resource pool, child folder) of a VirtualMachineSetResourcePolicy, if one is named."""
+    def _resource_policy(self, namespace: str, name: str | None) -> tuple[str | None, str | None] | None:
+        """(child resource pool, child folder) of the VirtualMachineSetResourcePolicy named, (None,
+        None) when none is named, None when the one named does not exist."""
         if not name:
             return None, None
         try:
@@ -114,7 +115,7 @@ class VmOperator:
                                                               "virtualmachinesetresourcepolicies", name)
         except ApiException as err:
             if err.status == 404:
-                raise RuntimeError(f"VirtualMachineSetResourcePolicy {namespace}/{name} not found") from None
+                return None
             raise
         spec = policy.get("spec", {})
         return (spec.get("resourcePool") or {}).get("name") or name, spec.get("folder") or name
@@ -191,7 +192,13 @@ class VmOperator:
         if placed is None and self._creation_faulted(vm, status, conditions):
             return
         if placed is None:
-            policy = self._resource_policy(namespace, (spec.get("reserved") or {}).get("resourcePolicyName"))
+            policy_name = (spec.get("reserved") or {}).get("resourcePolicyName")
+            policy = self._resource_policy(namespace, policy_name)
+            if policy is None:  # the requeue of VMs not created yet tries again when it appears
+                conditions = set_condition(conditions, "VirtualMachineCreated", False, "ResourcePolicyNotFound",
+                                           f"VirtualMachineSetResourcePolicy {policy_name!r} not found in {namespace}")
+                self._write_status(vm, {**status, "conditions": conditions})
+                return
             pool, folder = self.vsphere.placement(namespace, self._cluster_of(namespace), *policy)
             placed = self.vsphere.find_vm(folder, name, ANNOTATION)
             if placed is None:

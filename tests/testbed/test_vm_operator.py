@@ -119,12 +119,17 @@ def test_virtual_machine_service_publishes_selected_vms(namespace, admin_client)
 
 def test_vm_set_resource_policy_places_its_vms_together(namespace, admin_client, vcenter_si):
     objects = client.CustomObjectsApi(admin_client)
+    # a VM may name its policy before the policy exists: it waits, saying why
+    objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines",
+                                            _vm("set-0", reserved={"resourcePolicyName": "web-set"}))
+    waiting = _until(lambda: (lambda o: o if "VirtualMachineCreated" in _conditions(o) else None)(
+        _get(objects, "set-0")), 5, "set-0 waiting for its policy")
+    assert _conditions(waiting)["VirtualMachineCreated"] == ("False", "ResourcePolicyNotFound")
     objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachinesetresourcepolicies", {
         "apiVersion": f"{GROUP}/{VERSION}", "kind": "VirtualMachineSetResourcePolicy", "metadata": {"name": "web-set"},
         "spec": {"resourcePool": {"name": "web-pool"}, "folder": "web-folder"}})
-    for name in ("set-0", "set-1"):
-        objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines",
-                                                _vm(name, reserved={"resourcePolicyName": "web-set"}))
+    objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines",
+                                            _vm("set-1", reserved={"resourcePolicyName": "web-set"}))
     for name in ("set-0", "set-1"):
         moref = _until(lambda: _get(objects, name).get("status", {}).get("uniqueID"), 5, f"{name} created")
         real = vim.VirtualMachine(moref, vcenter_si._stub)
