@@ -41,6 +41,11 @@ class Ports:
             controllers=base + 7,
         )
 
+    @property
+    def base(self) -> int:
+        """The PACIFIC_TESTBED_PORT_BASE these ports were laid out from."""
+        return self.etcd_client - 1
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -94,6 +99,14 @@ class Layout:
     def vcenter_url(self) -> str:
         """The one vCenter endpoint users see: the WCP simulator, which proxies the rest to vcsim."""
         return f"https://{HOST}:{self.ports.wcp}"
+
+    def environment(self) -> dict[str, str]:
+        """The variables that make another process (CLI, daemon) see this same testbed."""
+        return {
+            "PACIFIC_TESTBED_HOME": str(self.home),
+            "PACIFIC_TESTBED_STATE": str(self.state),
+            "PACIFIC_TESTBED_PORT_BASE": str(self.ports.base),
+        }
 
     def ensure_dirs(self) -> None:
         for path in (self.state, self.pki, self.run, self.logs):

@@ -119,12 +119,8 @@ class Testbed:
                 f"-ready-file={self._vcsim_ready_file()}",
             ], self.port(name))
         if name in ("wcp", "controllers"):
-            return processes.Daemon(name, [sys.executable, "-m", f"testbed.{name}"], self.port(name), env={
-                "PYTHONPATH": str(REPO_ROOT),
-                "PACIFIC_TESTBED_HOME": str(layout.home),
-                "PACIFIC_TESTBED_STATE": str(layout.state),
-                "PACIFIC_TESTBED_PORT_BASE": str(ports.etcd_client - 1),
-            })
+            return processes.Daemon(name, [sys.executable, "-m", f"testbed.{name}"], self.port(name),
+                                    env={"PYTHONPATH": str(REPO_ROOT), **layout.environment()})
         raise KeyError(name)
 
     def apiserver_argv(self, binary: Path, port: int, etcd_prefix: str = "/registry",

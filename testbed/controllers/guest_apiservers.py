@@ -45,7 +45,7 @@ class GuestApiservers:
             ports = self._ports()
             if key not in ports:
                 used = set(ports.values())
-                base = self.testbed.layout.ports.etcd_client - 1 + PORT_OFFSET
+                base = self.testbed.layout.ports.base + PORT_OFFSET
                 ports[key] = next(port for port in range(base, base + 500) if port not in used)
                 self._delete_etcd_prefix(f"/guest/{key}/")  # a new cluster starts empty
                 self.ports_file.write_text(json.dumps(ports))

@@ -119,11 +119,8 @@ class GuestClusters:
         namespace, qualified = key
         kind, name = qualified.split(":", 1)
         group, version, plural = KINDS[kind]
-        try:
-            obj = self.custom.get_namespaced_custom_object(group, version, namespace, plural, name)
-        except ApiException as err:
-            if err.status != 404:
-                raise
+        obj = kube.unless_absent(self.custom.get_namespaced_custom_object, group, version, namespace, plural, name)
+        if obj is None:
             self.apiservers.forget(f"{namespace}/{name}")
             return
         meta = obj["metadata"]
@@ -187,12 +184,9 @@ class GuestClusters:
     def _ensure_vm(self, machine: dict, pool: Pool) -> None:
         """Every Machine owns one VirtualMachine; a replaced Machine waits for its predecessor's VM to go."""
         namespace, name = machine["metadata"]["namespace"], machine["metadata"]["name"]
-        try:
-            self.custom.get_namespaced_custom_object(VMOP, VMOP_VERSION, namespace, "virtualmachines", name)
+        if kube.unless_absent(self.custom.get_namespaced_custom_object, VMOP, VMOP_VERSION, namespace,
+                              "virtualmachines", name) is not None:
             return
-        except ApiException as err:
-            if err.status != 404:
-                raise
         self.custom.create_namespaced_custom_object(VMOP, VMOP_VERSION, namespace, "virtualmachines", {
             "apiVersion": f"{VMOP}/{VMOP_VERSION}", "kind": "VirtualMachine",
             "metadata": {"name": name, "labels": machine["metadata"]["labels"], "ownerReferences": [{
@@ -205,12 +199,8 @@ class GuestClusters:
     def _machine_progress(self, machine: dict) -> bool:
         """Bring a Machine's status up to its VM's; True when it runs (powered on, with an IP)."""
         namespace, name = machine["metadata"]["namespace"], machine["metadata"]["name"]
-        try:
-            vm = self.custom.get_namespaced_custom_object(VMOP, VMOP_VERSION, namespace, "virtualmachines", name)
-        except ApiException as err:
-            if err.status != 404:
-                raise
-            vm = {}
+        vm = kube.unless_absent(self.custom.get_namespaced_custom_object, VMOP, VMOP_VERSION, namespace,
+                                "virtualmachines", name) or {}
         vm_status = vm.get("status", {})
         address = (vm_status.get("network") or {}).get("primaryIP4")
         running = vm_status.get("powerState") == "PoweredOn" and bool(address)
@@ -242,11 +232,7 @@ class GuestClusters:
                   "uid": cluster["metadata"]["uid"]}]
         kubeconfig = self.apiservers.kubeconfig(name, port)
         wanted = {f"{name}-kubeconfig": {"value": kubeconfig}}
-        try:
-            self.core.read_namespaced_secret(f"{name}-ssh", namespace)
-        except ApiException as err:
-            if err.status != 404:
-                raise
+        if kube.unless_absent(self.core.read_namespaced_secret, f"{name}-ssh", namespace) is None:
             key = ed25519.Ed25519PrivateKey.generate()
             wanted[f"{name}-ssh"] = {
                 "ssh-privatekey": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
@@ -321,12 +307,8 @@ class GuestClusters:
         machines = self.custom.list_namespaced_custom_object(
             CAPI, CAPI_VERSION, namespace, "machines", label_selector=f"{CLUSTER_LABEL}={name}")["items"]
         for machine in machines:
-            try:
-                self.custom.delete_namespaced_custom_object(CAPI, CAPI_VERSION, namespace, "machines",
-                                                            machine["metadata"]["name"])
-            except ApiException as err:
-                if err.status != 404:
-                    raise
+            kube.unless_absent(self.custom.delete_namespaced_custom_object, CAPI, CAPI_VERSION, namespace,
+                               "machines", machine["metadata"]["name"])
         self.apiservers.forget(f"{namespace}/{name}")
         finalizers = [f for f in obj["metadata"].get("finalizers", []) if f != FINALIZER]
         self.custom.patch_namespaced_custom_object(group, version, namespace, plural, name,

@@ -47,6 +47,16 @@ class WorkQueue:
             self._ready.notify_all()
 
 
+def unless_absent(call: Callable, *args, **kwargs):
+    """``call(...)``, or None when Kubernetes answers 404: the object is not (or no longer) there."""
+    try:
+        return call(*args, **kwargs)
+    except ApiException as err:
+        if err.status != 404:
+            raise
+        return None
+
+
 def watch_forever(list_call: Callable, on_object: Callable, stop: threading.Event, **kwargs) -> None:
     """LIST then WATCH ``list_call`` from the listed resourceVersion; relist on 410 or errors.
 

@@ -154,20 +154,13 @@ class Spherelet:
     # --- reconcile -------------------------------------------------------------------------
     def reconcile(self, key: kube.Key) -> None:
         namespace, name = key
-        try:
-            pod = self.core.read_namespaced_pod(name, namespace)
-        except ApiException as err:
-            if err.status != 404:
-                raise
+        pod = kube.unless_absent(self.core.read_namespaced_pod, name, namespace)
+        if pod is None:
             self._tear_down(key)
             return
         if pod.metadata.deletion_timestamp:
             self._tear_down(key)
-            try:
-                self.core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
-            except ApiException as err:
-                if err.status != 404:
-                    raise
+            kube.unless_absent(self.core.delete_namespaced_pod, name, namespace, grace_period_seconds=0)
             return
         if not pod.spec.node_name:
             self._schedule(pod)

@@ -92,12 +92,8 @@ class VmOperator:
 
     # --- resolution ------------------------------------------------------------------------
     def _vm_class(self, namespace: str, name: str) -> dict | None:
-        try:
-            return self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachineclasses", name)
-        except ApiException as err:
-            if err.status == 404:
-                return None
-            raise
+        return kube.unless_absent(self.custom.get_namespaced_custom_object, GROUP, VERSION, namespace,
+                                  "virtualmachineclasses", name)
 
     def _image(self, namespace: str, name: str) -> dict | None:
         candidates = self.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachineimages")["items"]
@@ -110,13 +106,10 @@ class VmOperator:
         None) when none is named, None when the one named does not exist."""
         if not name:
             return None, None
-        try:
-            policy = self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace,
-                                                              "virtualmachinesetresourcepolicies", name)
-        except ApiException as err:
-            if err.status == 404:
-                return None
-            raise
+        policy = kube.unless_absent(self.custom.get_namespaced_custom_object, GROUP, VERSION, namespace,
+                                    "virtualmachinesetresourcepolicies", name)
+        if policy is None:
+            return None
         spec = policy.get("spec", {})
         return (spec.get("resourcePool") or {}).get("name") or name, spec.get("folder") or name
 
@@ -128,12 +121,8 @@ class VmOperator:
 
     # --- reconcile -------------------------------------------------------------------------
     def _get(self, key: kube.Key) -> dict | None:
-        try:
-            return self.custom.get_namespaced_custom_object(GROUP, VERSION, key[0], "virtualmachines", key[1])
-        except ApiException as err:
-            if err.status == 404:
-                return None
-            raise
+        return kube.unless_absent(self.custom.get_namespaced_custom_object, GROUP, VERSION, key[0],
+                                  "virtualmachines", key[1])
 
     def _write_status(self, vm: dict, status: dict) -> None:
         """Merge-patch status; keys set to None are removed. Nothing is sent when nothing changes."""

@@ -49,11 +49,9 @@ class VmServices:
 
     def reconcile(self, key: kube.Key) -> None:
         namespace, name = key
-        try:
-            service = self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachineservices", name)
-        except ApiException as err:
-            if err.status != 404:
-                raise
+        service = kube.unless_absent(self.custom.get_namespaced_custom_object, GROUP, VERSION, namespace,
+                                     "virtualmachineservices", name)
+        if service is None:
             return  # the Service and Endpoints go with it (owner references)
         spec = service["spec"]
         owner = [{"apiVersion": f"{GROUP}/{VERSION}", "kind": "VirtualMachineService", "name": name,

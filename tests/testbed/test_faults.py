@@ -17,9 +17,7 @@ pytestmark = pytest.mark.testbed
 
 
 def fault(testbed, *args) -> str:
-    env = {**os.environ, "PACIFIC_TESTBED_HOME": str(testbed.layout.home),
-           "PACIFIC_TESTBED_STATE": str(testbed.layout.state),
-           "PACIFIC_TESTBED_PORT_BASE": str(testbed.layout.ports.etcd_client - 1)}
+    env = {**os.environ, **testbed.layout.environment()}
     done = subprocess.run([sys.executable, "-m", "testbed", "fault", *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -97,8 +95,7 @@ def test_apiserver_restart_keeps_its_objects(testbed, namespace, admin_client):
 
 
 def test_unknown_fault_and_missing_scope_are_clear_errors(testbed):
-    env = {**os.environ, "PACIFIC_TESTBED_STATE": str(testbed.layout.state),
-           "PACIFIC_TESTBED_PORT_BASE": str(testbed.layout.ports.etcd_client - 1)}
+    env = {**os.environ, **testbed.layout.environment()}
     for args, complaint in ((["meteor-strike"], "invalid choice"),
                             (["vm-stuck-creating"], "needs --namespace"),
                             (["power-off", "--namespace", "nowhere", "--name", "nothing"], "nowhere/nothing")):

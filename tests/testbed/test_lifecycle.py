@@ -20,13 +20,7 @@ pytestmark = pytest.mark.testbed
 
 
 def _cli(layout, *args) -> subprocess.CompletedProcess:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(Path.home()),
-        "PACIFIC_TESTBED_HOME": str(layout.home),
-        "PACIFIC_TESTBED_STATE": str(layout.state),
-        "PACIFIC_TESTBED_PORT_BASE": str(layout.ports.etcd_client - 1),
-    }
+    env = {"PATH": os.environ["PATH"], "HOME": str(Path.home()), **layout.environment()}
     return subprocess.run([sys.executable, "-m", "testbed", *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
 

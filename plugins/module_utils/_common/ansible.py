@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright: pacific.supervisor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The only place that knows AnsibleModule: arguments in, engine call, ``exit_json``/``fail_json`` out.
+
+A module declares its options and a handler ``handler(params, run) -> result dict``; the
+handler builds the desired object and calls the engine or a client. ``run`` carries check mode,
+diff mode and ``warn``. Every ``PacificError`` becomes one ``fail_json(msg=...)``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import PacificError
+
+# Connection options of the admin face (action group pacific.supervisor.vcenter).
+VCENTER_ARGUMENT_SPEC = dict(
+    hostname=dict(type="str", required=True, fallback=(env_fallback, ["VMWARE_HOST"])),
+    port=dict(type="int", default=443, fallback=(env_fallback, ["VMWARE_PORT"])),
+    username=dict(type="str", required=True, aliases=["user"], fallback=(env_fallback, ["VMWARE_USER"])),
+    password=dict(type="str", required=True, no_log=True, aliases=["pass", "pwd"],
+                  fallback=(env_fallback, ["VMWARE_PASSWORD"])),
+    validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["VMWARE_VALIDATE_CERTS"])),
+    ca_cert=dict(type="path", fallback=(env_fallback, ["VMWARE_CA_CERT"])),
+)
+
+# Connection options of the developer face (action group pacific.supervisor.supervisor).
+SUPERVISOR_ARGUMENT_SPEC = dict(
+    server=dict(type="str", fallback=(env_fallback, ["PACIFIC_SUPERVISOR_SERVER"])),
+    token=dict(type="str", no_log=True, fallback=(env_fallback, ["PACIFIC_SUPERVISOR_TOKEN"])),
+    kubeconfig=dict(type="raw", no_log=True, fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG", "KUBECONFIG"])),
+    context=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
+    username=dict(type="str", fallback=(env_fallback, ["PACIFIC_SUPERVISOR_USERNAME"])),
+    password=dict(type="str", no_log=True, fallback=(env_fallback, ["PACIFIC_SUPERVISOR_PASSWORD"])),
+    login_url=dict(type="str", fallback=(env_fallback, ["PACIFIC_WCP_LOGIN_URL"])),
+    ca_cert=dict(type="path", fallback=(env_fallback, ["PACIFIC_SUPERVISOR_CA_CERT"])),
+    validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["PACIFIC_SUPERVISOR_VALIDATE_CERTS"])),
+)
+
+VCENTER_CONNECTION_KEYS = tuple(VCENTER_ARGUMENT_SPEC)
+SUPERVISOR_CONNECTION_KEYS = tuple(SUPERVISOR_ARGUMENT_SPEC)
+
+
+class Run(object):
+    """What a handler may know of the Ansible run besides its parameters."""
+
+    def __init__(self, module):
+        self.check_mode = module.check_mode
+        self.diff = module._diff
+        self.warn = module.warn
+
+
+def with_connection(spec, connection_spec):
+    """``spec`` plus the connection options of one face (a module's own options win)."""
+    merged = dict(connection_spec)
+    merged.update(spec)
+    return merged
+
+
+def run_module(argument_spec, handler, requirements=(), **module_kwargs):
+    """Parse arguments, check third-party imports, call ``handler`` and exit.
+
+    ``requirements``: pairs of (library name, ImportError or None) from the module's guarded imports.
+    """
+    module_kwargs.setdefault("supports_check_mode", True)
+    module = AnsibleModule(argument_spec=argument_spec, **module_kwargs)
+    for library, import_error in requirements:
+        if import_error is not None:
+            module.fail_json(msg=missing_required_lib(library), exception=import_error)
+    try:
+        result = handler(module.params, Run(module))
+    except PacificError as err:
+        module.fail_json(msg=err.msg, **err.details)
+    except Exception as err:  # pylint: disable=broad-except
+        # an unforeseen error still ends as one message; the traceback is for -vvv
+        module.fail_json(msg="unexpected {0}: {1}".format(type(err).__name__, err),
+                         exception=traceback.format_exc())
+    result.setdefault("changed", False)
+    module.exit_json(**result)

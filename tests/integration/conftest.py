@@ -1,0 +1,97 @@
+"""Run the collection's integration targets (ansible-test layout) against the testbed.
+
+Each directory under ``tests/integration/targets`` is a role whose ``tasks/main.yml`` drives the
+collection's modules against the real peers. The variables a target gets (endpoints, CA,
+credentials) are written to ``tests/integration/integration_config.yml`` (git-ignored, 0600), the
+file ``ansible-test integration`` also reads, so a target runs the same under both.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from testbed.layout import REPO_ROOT
+
+TARGETS = REPO_ROOT / "tests" / "integration" / "targets"
+CONFIG = REPO_ROOT / "tests" / "integration" / "integration_config.yml"
+COLLECTIONS = REPO_ROOT / ".cache" / "collections"
+
+
+def collection_tree() -> Path:
+    """An ``ansible_collections/pacific/supervisor`` path that is this checkout (a symlink)."""
+    link = COLLECTIONS / "ansible_collections" / "pacific" / "supervisor"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.is_symlink() or link.resolve() != REPO_ROOT.resolve():
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(REPO_ROOT.resolve(), target_is_directory=True)
+    return COLLECTIONS
+
+
+def target_vars(testbed) -> dict:
+    layout, creds = testbed.layout, testbed.credentials
+    return {
+        "vcenter_hostname": "127.0.0.1",
+        "vcenter_port": layout.ports.wcp,
+        "vcenter_username": creds.vcenter_user,
+        "vcenter_password": creds.vcenter_password,
+        "vcenter_ca_cert": str(testbed.pki.ca_cert),
+        "vcenter_cluster": "DC0_C0",
+        "supervisor_server": layout.apiserver_url,
+        "supervisor_token": creds.admin_token,
+        "supervisor_nobody_token": creds.nobody_token,
+        "supervisor_ca_cert": str(testbed.pki.ca_cert),
+        "supervisor_login_url": f"{layout.vcenter_url}/wcp/login",
+        "developer_username": creds.developer_user,
+        "developer_password": creds.developer_password,
+        "admin_kubeconfig": str(layout.admin_kubeconfig),
+        "testbed_python": os.environ.get("PACIFIC_TESTBED_PYTHON", str(Path(sys.executable))),
+        "testbed_environment": {**layout.environment(), "PYTHONPATH": str(REPO_ROOT)},
+        "repo_root": str(REPO_ROOT),
+    }
+
+
+@pytest.fixture(scope="session")
+def integration_config(testbed) -> Path:
+    CONFIG.write_text(yaml.safe_dump(target_vars(testbed), sort_keys=False))
+    CONFIG.chmod(0o600)
+    return CONFIG
+
+
+@pytest.fixture(scope="session")
+def run_target(integration_config, tmp_path_factory):
+    """``run_target(name, *extra_args)`` -> CompletedProcess of ansible-playbook running that role."""
+    collections = collection_tree()
+    work = tmp_path_factory.mktemp("targets")
+    env = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(collections),
+        "ANSIBLE_ROLES_PATH": str(TARGETS),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_HOME": str(work / "ansible-home"),
+    }
+
+    def run(name: str, *extra: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        playbook = work / f"{name}.yml"
+        playbook.write_text(yaml.safe_dump([{
+            "name": f"integration target {name}",
+            "hosts": "localhost",
+            "connection": "local",
+            "gather_facts": False,
+            "tasks": [{"ansible.builtin.include_role": {"name": name}}],
+        }]))
+        return subprocess.run(
+            ["ansible-playbook", "-i", "localhost,", str(playbook), "-e", f"@{integration_config}", *extra],
+            cwd=work, env=env, capture_output=True, text=True, timeout=timeout)
+
+    return run
