@@ -100,6 +100,13 @@ class Layout:
         """The one vCenter endpoint users see: the WCP simulator, which proxies the rest to vcsim."""
         return f"https://{HOST}:{self.ports.wcp}"
 
+    @property
+    def pod_network(self):
+        """The native pods' network namespace of this testbed (testbed.podnet)."""
+        from testbed.podnet import PodNetwork
+
+        return PodNetwork.for_port_base(self.ports.base)
+
     def environment(self) -> dict[str, str]:
         """The variables that make another process (CLI, daemon) see this same testbed."""
         return {

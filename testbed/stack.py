@@ -217,6 +217,7 @@ class Testbed:
         kubeconfig.write(self._controller_manager_kubeconfig(), layout.apiserver_url, pki.ca_cert,
                          pki.client_cert("controller-manager"), pki.client_key("controller-manager"),
                          "system:kube-controller-manager")
+        layout.pod_network.ensure()  # before the Spherelet starts: it looks for it once
 
     def up(self, log=print) -> bool:
         """Start whatever is not running and wait for all of it. False when all was up already."""
@@ -274,4 +275,5 @@ class Testbed:
             if self.stop(name):
                 stopped.append(name)
         self._vcsim_ready_file().unlink(missing_ok=True)
+        self.layout.pod_network.remove()  # after the controllers: no pod process is left inside it
         return stopped

@@ -57,7 +57,9 @@ def main() -> None:
     operator.start(stop)
     VmServices(api_client).start(stop)
     GuestClusters(api_client, GuestApiservers(Testbed(layout))).start(stop)
-    _retry(lambda: Spherelet(api_client, vsphere, faults).start(stop), "Spherelet nodes")
+    network = layout.pod_network if layout.pod_network.exists() else None
+    log.info("pod network: %s", network.subnet if network else "loopback (no network namespace)")
+    _retry(lambda: Spherelet(api_client, vsphere, faults, network=network).start(stop), "Spherelet nodes")
     health = ThreadingHTTPServer((HOST, layout.ports.controllers), Health)
     threading.Thread(target=health.serve_forever, daemon=True, name="health").start()
     log.info("controllers running")

@@ -3,8 +3,8 @@
 - One Node per host of the Supervisor cluster, with the host's capacity, kept alive by Leases.
 - Unbound pods are bound to the host with the most free CPU that fits their requests; a pod
   that fits nowhere stays Pending with PodScheduled False (Unschedulable) and an Event.
-- A bound pod gets a pod VM in its namespace's folder and an IP on loopback (127.1.x.y), then
-  runs: images of the testbed catalogue (``testbed.workloads``) as real local processes bound to
+- A bound pod gets a pod VM in its namespace's folder and an IP: a /32 in the testbed's pod
+  network (``testbed.podnet``), or on loopback (127.1.x.y) where that cannot be made; then it runs: images of the testbed catalogue (``testbed.workloads``) as real local processes bound to
   that IP, every other image as a simulated container.
 - Deleting a pod stops its process and removes its pod VM before the pod object goes.
 """
@@ -25,6 +25,7 @@ from testbed.controllers.conditions import now, record_event
 from testbed.controllers.vsphere import Vsphere
 from testbed.faults import FaultBook
 from testbed.layout import REPO_ROOT
+from testbed.podnet import PodNetwork
 
 log = logging.getLogger("testbed.controllers.spherelet")
 
@@ -67,8 +68,9 @@ def node_name(host_name: str) -> str:
 
 class Spherelet:
     def __init__(self, api_client: client.ApiClient, vsphere: Vsphere, faults: FaultBook,
-                 cluster_moref: str | None = None):
+                 cluster_moref: str | None = None, network: PodNetwork | None = None):
         self.faults = faults
+        self.network = network
         self.core = client.CoreV1Api(api_client)
         self.coordination = client.CoordinationV1Api(api_client)
         self.vsphere = vsphere
@@ -205,15 +207,21 @@ class Spherelet:
         with self.lock:
             if key not in self.ips:
                 used = set(self.ips.values())
-                self.ips[key] = next(f"127.1.{n // 250}.{n % 250 + 1}" for n in range(62500)
-                                     if f"127.1.{n // 250}.{n % 250 + 1}" not in used)
+                self.ips[key] = next(address for address in map(self._address, range(62500)) if address not in used)
             return self.ips[key]
+
+    def _address(self, index: int) -> str:
+        if self.network is not None:
+            return self.network.pod_address(index)
+        return f"127.1.{index // 250}.{index % 250 + 1}"
 
     def _run(self, pod: client.V1Pod) -> None:
         namespace, name = pod.metadata.namespace, pod.metadata.name
         key = (namespace, name)
         ref = _ref(pod)
         ip = self._ip(key)
+        if self.network is not None:
+            self.network.add(ip)
         pool, folder = self.vsphere.placement(namespace, self.cluster_moref)
         if self.vsphere.find_vm(folder, name, POD_VM) is None:
             want_cpu, want_memory = requests_of(pod)
@@ -249,6 +257,8 @@ class Spherelet:
         env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), "HOSTNAME": pod.metadata.name}
         env.update({e.name: e.value or "" for e in container.env or []})
         argv = [sys.executable, "-m", module, "--listen", f"{ip}:{port}", *(container.args or [])]
+        if self.network is not None:
+            argv = self.network.command(argv)
         process = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
         self.processes.setdefault(key, []).append(process)
@@ -262,7 +272,9 @@ class Spherelet:
                 process.kill()
         namespace, name = key
         with self.lock:
-            self.ips.pop(key, None)
+            address = self.ips.pop(key, None)
+        if address and self.network is not None:
+            self.network.release(address)
         try:
             _, folder = self.vsphere.placement(namespace, self.cluster_moref)
         except Exception:

@@ -4,7 +4,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socketserver
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Server(ThreadingHTTPServer):
+    def server_bind(self) -> None:
+        # HTTPServer asks DNS for its own name first: slow, and pointless for a pod address
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
 
 
 def main() -> None:
@@ -35,7 +43,7 @@ def main() -> None:
         def log_message(self, *args) -> None:
             pass
 
-    ThreadingHTTPServer((host, int(port)), Echo).serve_forever()
+    Server((host, int(port)), Echo).serve_forever()
 
 
 if __name__ == "__main__":

@@ -48,16 +48,37 @@ def test_one_node_per_esxi_host_with_capacity_and_a_lease(admin_client, vcenter_
         assert lease.spec.holder_identity == node.metadata.name
 
 
-def test_native_pod_runs_on_an_esxi_node_with_a_pod_vm_and_answers_http(core, namespace, vcenter_si):
+def test_native_pod_runs_on_an_esxi_node_with_a_pod_vm_and_answers_http(core, testbed, namespace, vcenter_si):
     core.create_namespaced_pod(namespace, _echo_pod("echo-a", "hello from a vSphere pod"))
     pod = _running(core, namespace, "echo-a")
     assert pod.spec.node_name.startswith("dc0-c0-h")
-    assert pod.status.pod_ip.startswith("127.1.") and pod.status.container_statuses[0].ready
+    network = testbed.layout.pod_network
+    assert pod.status.pod_ip.startswith(network.prefix + "." if network.possible() else "127.1.")
+    assert pod.status.container_statuses[0].ready
     assert vcsim_vms(vcenter_si, namespace).get("echo-a") == namespace
     reasons = {e.reason for e in core.list_namespaced_event(namespace, field_selector="involvedObject.name=echo-a").items}
     assert {"Scheduled", "Started"} <= reasons
     answer = _until(lambda: _fetch(f"http://{pod.status.pod_ip}:8080/"), 5, "the echo server")
     assert answer == "hello from a vSphere pod\n"
+
+
+def test_a_service_in_front_of_native_pods_has_their_addresses_as_endpoints(core, testbed, admin_client, namespace):
+    if not testbed.layout.pod_network.possible():
+        pytest.skip("pod network needs root and iproute2: pods are on loopback, which Endpoints refuse")
+    core.create_namespaced_service(namespace, {"metadata": {"name": "echo-a"}, "spec": {
+        "selector": {"app": "echo-a"}, "ports": [{"port": 80, "targetPort": 8080}]}})
+    discovery = client.DiscoveryV1Api(admin_client)
+
+    def ready_addresses():
+        slices = discovery.list_namespaced_endpoint_slice(
+            namespace, label_selector="kubernetes.io/service-name=echo-a").items
+        return [address for piece in slices for endpoint in piece.endpoints or []
+                if endpoint.conditions.ready for address in endpoint.addresses]
+
+    pod = core.read_namespaced_pod("echo-a", namespace)
+    assert _until(ready_addresses, 10, "EndpointSlice of the Service") == [pod.status.pod_ip]
+    assert _fetch(f"http://{pod.status.pod_ip}:8080/") == "hello from a vSphere pod\n"
+    core.delete_namespaced_service("echo-a", namespace)
 
 
 def _fetch(url: str) -> str | None:
