@@ -12,7 +12,7 @@ module: namespace
 short_description: Create, update or delete a vSphere Namespace
 version_added: 0.1.0
 description:
-  - Manages a vSphere Namespace on a Supervisor through vCenter's namespaces API: its description,
+  - Manages a vSphere Namespace on a Supervisor through vCenter's namespaces API, that is its description,
     storage policies and their limits, CPU, memory, storage and pod limits, the VM classes and content
     libraries of its VM service, and who may use it.
   - Give names as vSphere Client shows them (cluster, storage policies, content libraries); the module
@@ -252,7 +252,8 @@ def handle(params, run):
             return _result(run, name, found is not None, before, {}, {})
         settings = resolved_settings(params, lookup)
         if found is None:
-            settings.setdefault("cluster", only_supervisor(session))
+            if "cluster" not in settings:
+                settings["cluster"] = only_supervisor(session)
             create = spec.create_spec(name, spec.desired_fields(settings))
             if not run.check_mode:
                 namespaces.create(create)

@@ -12,8 +12,8 @@ module: supervisor_info
 short_description: The Supervisors of vCenter's clusters, with their status and endpoints
 version_added: 0.1.0
 description:
-  - Reads the clusters with workload management enabled through vCenter's namespace-management API:
-    configuration and Kubernetes status, the Kubernetes API server endpoint and certificate, size,
+  - Reads the clusters with workload management enabled through vCenter's namespace-management API, with their
+    configuration and Kubernetes status, Kubernetes API server endpoint and certificate, size,
     network provider and control plane storage policy.
 author:
   - pacific.supervisor contributors (@pacific)

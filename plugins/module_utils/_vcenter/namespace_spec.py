@@ -59,9 +59,9 @@ def _access_key(entry):
 
 
 def _access(entries):
-    unique = dict((_access_key(e), e) for e in entries)
-    return [dict(subject=e["subject"], domain=e["domain"], subject_type=e["subject_type"], role=e["role"])
-            for _, e in sorted(unique.items())]
+    unique = dict((_access_key(entry), entry) for entry in entries)
+    return [dict(subject=unique[key]["subject"], domain=unique[key]["domain"],
+                 subject_type=unique[key]["subject_type"], role=unique[key]["role"]) for key in sorted(unique)]
 
 
 def _storage(specs):

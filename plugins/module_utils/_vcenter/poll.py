@@ -31,4 +31,3 @@ def until(probe, timeout, what, interval=0.5, clock=time.monotonic, sleep=time.s
             raise WaitTimeout("{0} did not happen within {1} s; last state: {2}".format(what, timeout, state),
                               state=state)
         sleep(min(interval, left))
-

@@ -18,8 +18,9 @@ import json
 import socket
 import ssl
 
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
+from urllib.error import HTTPError, URLError
+from urllib.parse import quote, urlencode
+
 from ansible.module_utils.urls import Request
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
