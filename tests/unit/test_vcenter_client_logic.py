@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import (
     InvalidArgument, NotFound, WaitTimeout)
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import names
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.poll import until
-from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.rest import error_message
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.rest import error_message, not_done
 
 KNOWN = {"Cluster-1": ["domain-c8"], "Cluster-2": ["domain-c9"], "twin": ["domain-c1", "domain-c2"]}
 
@@ -54,3 +55,14 @@ def test_until_times_out_naming_the_last_state():
     with pytest.raises(WaitTimeout, match="last state: CONFIGURING"):
         until(lambda: (False, "CONFIGURING"), 3, "RUNNING", interval=1, clock=lambda: now[0], sleep=sleep)
     assert now[0] == 3
+
+
+@pytest.mark.parametrize(("error", "repeat"), [
+    (errors.Throttled("slow down", status=429), True),
+    (errors.ServerError("busy", status=503), True),
+    (errors.Unreachable("refused", refused=True), True),
+    (errors.ServerError("failed half-way", status=500), False),
+    (errors.Unreachable("reset after sending", refused=False), False),
+])
+def test_a_post_is_sent_again_only_when_it_surely_did_nothing(error, repeat):
+    assert not_done(error) is repeat

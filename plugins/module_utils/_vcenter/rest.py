@@ -31,6 +31,8 @@ DEFAULT_TIMEOUT = 30
 # the session resource of each flavour of the API: /api (vSphere 7+) and the older /rest, which
 # wraps every answer in {"value": ...} and is where vcsim serves the content library API
 SESSION_PATHS = {"api": "/api/session", "rest": "/rest/com/vmware/cis/session"}
+# methods whose repetition does no more than their first success (PATCH sets the fields it names)
+REPEATABLE = frozenset(("GET", "HEAD", "PUT", "PATCH", "DELETE"))
 
 
 def error_message(status, body):
@@ -51,6 +53,12 @@ def error_message(status, body):
             return kind
     text = (body or "").strip()
     return "HTTP {0}{1}".format(status, ": " + text[:300] if text else "")
+
+
+def not_done(err):
+    """Whether a failed call surely did nothing, so that even a POST may be sent again."""
+    return (isinstance(err, errors.Throttled) or err.details.get("status") == 503
+            or err.details.get("refused") is True)
 
 
 def quoted(identifier):
@@ -118,8 +126,13 @@ class VcenterSession(object):
         except errors.NotFound:
             return None
 
-    @retrying()
     def _send(self, method, path, body=None, query=None, auth=False):
+        """One call, retried when that is safe: any retryable failure of a call that can be
+        repeated, only "not done" answers (429, 503, connection refused) of a POST."""
+        retry_on = None if method in REPEATABLE else not_done
+        return retrying(retry_on=retry_on)(self._send_once)(method, path, body=body, query=query, auth=auth)
+
+    def _send_once(self, method, path, body=None, query=None, auth=False):
         url = self.base_url + path + ("?" + urlencode(query) if query else "")
         headers = {}
         if body is not None:
@@ -141,9 +154,11 @@ class VcenterSession(object):
             if isinstance(reason, ssl.SSLCertVerificationError):
                 raise errors.TlsError("{0}: vCenter's certificate is not trusted ({1}); set ca_cert to the CA "
                                       "that signed it".format(self.base_url, reason.verify_message or reason))
-            raise errors.Unreachable("{0}: cannot reach vCenter at {1}: {2}".format(what, self.base_url, reason))
+            raise errors.Unreachable("{0}: cannot reach vCenter at {1}: {2}".format(what, self.base_url, reason),
+                                     refused=isinstance(reason, ConnectionRefusedError))
         except (socket.timeout, ConnectionError, ssl.SSLError) as err:
-            raise errors.Unreachable("{0}: cannot reach vCenter at {1}: {2}".format(what, self.base_url, err))
+            raise errors.Unreachable("{0}: cannot reach vCenter at {1}: {2}".format(what, self.base_url, err),
+                                     refused=isinstance(err, ConnectionRefusedError))
         if not payload:
             return None
         try:
