@@ -6,6 +6,7 @@ certificate and a closed session each end in one clear error.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -31,7 +32,7 @@ def params(testbed):
 
 def _fault(testbed, name):
     subprocess.run([sys.executable, "-m", "testbed", "fault", name], check=True, capture_output=True,
-                   env={**__import__("os").environ, **testbed.layout.environment()})
+                   env={**os.environ, **testbed.layout.environment()})
 
 
 def test_an_expired_session_is_renewed_once_inside_one_session(testbed, params):
