@@ -115,10 +115,25 @@ class Mirror:
         return self.dynamic.resources.get(api_version=api_version, kind=kind)
 
     def apply(self, body: dict) -> None:
+        resource = self._resource(body["apiVersion"], body["kind"])
+        if "roleRef" in body:
+            self._drop_if_role_changed(resource, body)
         self.dynamic.server_side_apply(
-            self._resource(body["apiVersion"], body["kind"]), body=body, name=body["metadata"]["name"],
+            resource, body=body, name=body["metadata"]["name"],
             namespace=body["metadata"].get("namespace"), field_manager=self.FIELD_MANAGER, force_conflicts=True,
         )
+
+    def _drop_if_role_changed(self, resource, body: dict) -> None:
+        """A binding's roleRef is immutable: a new role for the same subject means a new binding."""
+        name, namespace = body["metadata"]["name"], body["metadata"]["namespace"]
+        try:
+            current = self.dynamic.get(resource, name=name, namespace=namespace)
+        except ApiException as err:
+            if err.status == 404:
+                return
+            raise
+        if current.roleRef.name != body["roleRef"]["name"]:
+            self.dynamic.delete(resource, name=name, namespace=namespace)
 
     def prune(self, api_version: str, kind: str, namespace: str | None, keep: set[str]) -> None:
         resource = self._resource(api_version, kind)

@@ -117,6 +117,22 @@ def test_update_and_delete_follow_into_kubernetes(admin, cluster, admin_client, 
           what="Namespace deletion")
 
 
+def test_a_new_role_for_the_same_subject_rebinds(admin, cluster, admin_client, namespaces):
+    """roleRef is immutable in Kubernetes: EDIT -> OWNER for one user must still reach RBAC."""
+    rbac = client.RbacAuthorizationV1Api(admin_client)
+    path = "/api/vcenter/namespaces/instances/wcp-rebind"
+    entry = {"role": "EDIT", "subject_type": "USER", "subject": "devops", "domain": "vsphere.local"}
+    admin.call("POST", "/api/vcenter/namespaces/instances",
+               json=_namespace_spec(cluster, "wcp-rebind", access_list=[entry]))
+    namespaces.append("wcp-rebind")
+    _wait(lambda: [b.role_ref.name for b in rbac.list_namespaced_role_binding("wcp-rebind").items] == ["edit"],
+          what="the EDIT binding")
+    assert admin.call("PATCH", path, json={"access_list": [{**entry, "role": "OWNER"}]}).status_code == 204
+    _wait(lambda: [b.role_ref.name for b in rbac.list_namespaced_role_binding("wcp-rebind").items] == ["admin"],
+          what="the OWNER binding in its place")
+    _wait(lambda: admin.call("GET", path).json()["config_status"] == "RUNNING", what="RUNNING, not ERROR")
+
+
 def test_wcp_login_token_is_honoured_by_kube_apiserver_per_namespace(testbed, admin, cluster, namespaces):
     access = [{"role": "EDIT", "subject_type": "USER", "subject": "devops", "domain": "vsphere.local"}]
     admin.call("POST", "/api/vcenter/namespaces/instances",

@@ -1,0 +1,73 @@
+# -*- coding: utf-8 -*-
+# Copyright: pacific.supervisor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Sessions from the admin face's connection settings, and names resolved through them.
+
+``params`` is any mapping with the connection keys of ``VCENTER_ARGUMENT_SPEC`` (hostname, port,
+username, password, validate_certs, ca_cert): module parameters, inventory options or an event
+source's arguments alike.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import names
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.libraries import content_libraries
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.rest import VcenterSession
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.soap import VcenterInventory
+
+CONNECTION_KEYS = ("hostname", "port", "username", "password", "validate_certs", "ca_cert")
+
+
+def connection_args(params):
+    return dict((key, params.get(key)) for key in CONNECTION_KEYS if params.get(key) is not None)
+
+
+def rest_session(params, flavour="api"):
+    return VcenterSession(flavour=flavour, **connection_args(params))
+
+
+class Lookup(object):
+    """Names -> identifiers. Each kind is read from vCenter once, on first use; use as a context manager."""
+
+    def __init__(self, params):
+        self._params = params
+        self._inventory = None
+        self._cache = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        if self._inventory is not None:
+            self._inventory.close()
+            self._inventory = None
+
+    def _known(self, kind):
+        if kind not in self._cache:
+            if kind in ("cluster", "network", "datastore"):
+                self._cache.update(self._soap().names())
+            elif kind == "storage policy":
+                self._cache[kind] = self._soap().storage_policies()
+            elif kind == "content library":
+                with rest_session(self._params, flavour="rest") as session:
+                    self._cache[kind] = content_libraries(session)
+        return self._cache[kind]
+
+    def _soap(self):
+        if self._inventory is None:
+            self._inventory = VcenterInventory(**connection_args(self._params))
+        return self._inventory
+
+    def one(self, kind, name):
+        return names.resolve(kind, name, self._known(kind))
+
+    def all(self, kind, given):
+        return names.resolve_all(kind, given, self._known(kind))
+
+    def name_of(self, kind, identifier):
+        return names.name_of(identifier, self._known(kind))

@@ -1,0 +1,287 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pacific.supervisor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: namespace
+short_description: Create, update or delete a vSphere Namespace
+version_added: 0.1.0
+description:
+  - Manages a vSphere Namespace on a Supervisor through vCenter's namespaces API, that is its description,
+    storage policies and their limits, CPU, memory, storage and pod limits, the VM classes and content
+    libraries of its VM service, and who may use it.
+  - Give names as vSphere Client shows them (cluster, storage policies, content libraries); the module
+    resolves them to identifiers and fails, changing nothing, when a name is unknown or ambiguous.
+  - Only the options given are managed. An existing namespace is changed with one PATCH of the fields
+    that differ; a list given (storage policies, VM classes, content libraries, access) replaces the
+    namespace's list.
+author:
+  - pacific.supervisor contributors (@pacific)
+options:
+  name:
+    description:
+      - The namespace's name, also the name of its Kubernetes Namespace. Lower-case letters, digits
+        and C(-), at most 63 characters.
+    type: str
+    required: true
+    aliases: [namespace]
+  state:
+    description: V(present) creates or updates the namespace, V(absent) deletes it and everything in it.
+    type: str
+    choices: [present, absent]
+    default: present
+  cluster:
+    description:
+      - The name (or managed object identifier) of the vSphere cluster whose Supervisor hosts the namespace.
+      - Needed to create a namespace unless exactly one cluster has a Supervisor. A namespace cannot move
+        to another cluster.
+    type: str
+  description:
+    description: A description of the namespace.
+    type: str
+  storage_policies:
+    description:
+      - Storage policies the namespace may use, each as a Kubernetes storage class, with an optional limit.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The storage policy's name (or identifier).
+        type: str
+        required: true
+      limit:
+        description: How much storage (MiB) the namespace may claim with this policy; unlimited when not set.
+        type: int
+  cpu_limit:
+    description: CPU limit of the namespace, in MHz.
+    type: int
+  memory_limit:
+    description: Memory limit of the namespace, in MiB.
+    type: int
+  storage_limit:
+    description: Limit of all storage the namespace may claim, in MiB.
+    type: int
+  pod_limit:
+    description: The most pods the namespace may run.
+    type: int
+  vm_classes:
+    description: The VM classes VMs in the namespace may use (see M(pacific.supervisor.vm_class)).
+    type: list
+    elements: str
+  content_libraries:
+    description: Names (or identifiers) of the content libraries whose items become VM images in the namespace.
+    type: list
+    elements: str
+  access:
+    description: Who may use the namespace, and how.
+    type: list
+    elements: dict
+    suboptions:
+      subject:
+        description: The user or group name, without its domain.
+        type: str
+        required: true
+      domain:
+        description: The identity source of O(access[].subject).
+        type: str
+        default: vsphere.local
+      subject_type:
+        description: Whether O(access[].subject) is a user or a group.
+        type: str
+        choices: [USER, GROUP]
+        default: USER
+      role:
+        description: V(OWNER) and V(EDIT) may change what runs in the namespace, V(VIEW) may only read it.
+        type: str
+        choices: [OWNER, EDIT, VIEW]
+        required: true
+  wait:
+    description:
+      - Wait until vCenter reports the namespace configured (C(config_status) V(RUNNING)), that is,
+        until its Kubernetes Namespace, quota and role bindings are in place.
+    type: bool
+    default: true
+  wait_timeout:
+    description: How many seconds to wait.
+    type: int
+    default: 120
+extends_documentation_fragment:
+  - pacific.supervisor.vcenter_auth
+attributes:
+  check_mode:
+    support: full
+    description: Resolves names and computes the change; sends nothing.
+  diff_mode:
+    support: full
+    description: Shows the namespace's managed fields before and after (with identifiers).
+"""
+
+EXAMPLES = r"""
+- name: A namespace for team A
+  pacific.supervisor.namespace:
+    hostname: vcenter.example.com
+    username: administrator@vsphere.local
+    password: "{{ vcenter_password }}"
+    name: team-a
+    cluster: Cluster-1
+    description: Team A's workloads
+    storage_policies:
+      - name: vSAN Default Storage Policy
+        limit: 102400
+    cpu_limit: 20000
+    memory_limit: 65536
+    vm_classes: [best-effort-small, guaranteed-small]
+    content_libraries: [ubuntu-images]
+    access:
+      - subject: devops
+        role: EDIT
+      - subject: auditors
+        subject_type: GROUP
+        role: VIEW
+
+- name: Raise the pod limit only; everything else stays as it is
+  pacific.supervisor.namespace:
+    name: team-a
+    pod_limit: 200
+
+- name: Delete the namespace and everything in it
+  pacific.supervisor.namespace:
+    name: team-a
+    state: absent
+"""
+
+RETURN = r"""
+namespace:
+  description:
+    - The namespace as vCenter reports it after the change (in check mode, as it would be), plus its C(name).
+    - Empty after a deletion.
+  returned: always
+  type: dict
+  sample:
+    name: team-a
+    cluster: domain-c8
+    description: Team A's workloads
+    config_status: RUNNING
+    storage_specs: [{policy: aa6d5a82-1c88-45da-85d3-3d74b91a5bad, limit: 102400}]
+    resource_spec: {cpu_limit: 20000, memory_limit: 65536}
+    vm_service_spec: {vm_classes: [best-effort-small], content_libraries: [1f4b1e0c-...]}
+    access_list: [{subject: devops, domain: vsphere.local, subject_type: USER, role: EDIT}]
+"""
+
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
+    VCENTER_ARGUMENT_SPEC, run_module, with_connection)
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument, WaitFailed
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import namespace_spec as spec
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.connection import Lookup, rest_session
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.poll import until
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.resources import Clusters, Namespaces
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.soap import PYVMOMI_IMPORT_ERROR
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True, aliases=["namespace"]),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    cluster=dict(type="str"),
+    description=dict(type="str"),
+    storage_policies=dict(type="list", elements="dict", options=dict(
+        name=dict(type="str", required=True),
+        limit=dict(type="int"))),
+    cpu_limit=dict(type="int"),
+    memory_limit=dict(type="int"),
+    storage_limit=dict(type="int"),
+    pod_limit=dict(type="int"),
+    vm_classes=dict(type="list", elements="str"),
+    content_libraries=dict(type="list", elements="str"),
+    access=dict(type="list", elements="dict", options=dict(
+        subject=dict(type="str", required=True),
+        domain=dict(type="str", default="vsphere.local"),
+        subject_type=dict(type="str", choices=["USER", "GROUP"], default="USER"),
+        role=dict(type="str", choices=["OWNER", "EDIT", "VIEW"], required=True))),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=120),
+)
+
+
+def resolved_settings(params, lookup):
+    """The user's settings with every name turned into vCenter's identifier."""
+    settings = dict(description=params["description"], vm_classes=params["vm_classes"], access=params["access"],
+                    limits=dict((field, params[option]) for option, field in spec.LIMITS.items()))
+    if params["cluster"] is not None:
+        settings["cluster"] = lookup.one("cluster", params["cluster"])
+    if params["storage_policies"] is not None:
+        settings["storage_specs"] = [{"policy": lookup.one("storage policy", policy["name"]), "limit": policy["limit"]}
+                                     for policy in params["storage_policies"]]
+    if params["content_libraries"] is not None:
+        settings["content_libraries"] = lookup.all("content library", params["content_libraries"])
+    return settings
+
+
+def only_supervisor(session):
+    enabled = [found["cluster"] for found in Clusters(session).list() if found.get("config_status") == "RUNNING"]
+    if len(enabled) != 1:
+        raise InvalidArgument("set cluster: {0} clusters run a Supervisor ({1})".format(
+            len(enabled), ", ".join(enabled) or "none"))
+    return enabled[0]
+
+
+def wait_configured(namespaces, name, timeout):
+    def probe():
+        info = namespaces.get(name) or {}
+        status = info.get("config_status")
+        if status == "ERROR":
+            messages = "; ".join(m.get("details", {}).get("default_message", "") for m in info.get("messages") or [])
+            raise WaitFailed("namespace {0} failed to configure: {1}".format(name, messages or "no reason given"))
+        return status == "RUNNING", status
+    until(probe, timeout, "namespace {0} to be configured (RUNNING)".format(name))
+
+
+def handle(params, run):
+    spec.check_settings(params)
+    name = params["name"]
+    with rest_session(params) as session, Lookup(params) as lookup:
+        namespaces = Namespaces(session)
+        found = namespaces.get(name)
+        before = spec.normalized(found) if found is not None else {}
+        if params["state"] == "absent":
+            if found is not None and not run.check_mode:
+                namespaces.delete(name)
+            return _result(run, name, found is not None, before, {}, {})
+        settings = resolved_settings(params, lookup)
+        if found is None:
+            if "cluster" not in settings:
+                settings["cluster"] = only_supervisor(session)
+            create = spec.create_spec(name, spec.desired_fields(settings))
+            if not run.check_mode:
+                namespaces.create(create)
+            planned = spec.normalized(create)
+        else:
+            patch = spec.update_spec(before, spec.desired_fields(settings, before))
+            if patch and not run.check_mode:
+                namespaces.update(name, spec.api_patch(patch))
+            planned = spec.after(before, patch)
+        changed = planned != before
+        if run.check_mode:
+            return _result(run, name, changed, before, planned, dict(found or {}, **planned))
+        if changed and params["wait"]:
+            wait_configured(namespaces, name, params["wait_timeout"])
+        return _result(run, name, changed, before, planned, namespaces.get(name) or {})
+
+
+def _result(run, name, changed, before, after, shown):
+    result = {"changed": changed, "namespace": dict(shown, name=name) if shown else {}}
+    if run.diff:
+        result["diff"] = {"before": before, "after": after}
+    return result
+
+
+def main():
+    run_module(with_connection(ARGUMENT_SPEC, VCENTER_ARGUMENT_SPEC), handle,
+               requirements=(("pyVmomi", PYVMOMI_IMPORT_ERROR),))
+
+
+if __name__ == "__main__":
+    main()
