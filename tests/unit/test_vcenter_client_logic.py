@@ -43,7 +43,12 @@ def test_error_message_takes_the_servers_words():
 
 def test_until_returns_the_state_that_ends_the_wait():
     states = iter(["CONFIGURING", "CONFIGURING", "RUNNING"])
-    assert until(lambda: (lambda s: (s == "RUNNING", s))(next(states)), 10, "x", sleep=lambda _: None) == "RUNNING"
+
+    def probe():
+        state = next(states)
+        return state == "RUNNING", state
+
+    assert until(probe, 10, "x", sleep=lambda _: None) == "RUNNING"
 
 
 def test_until_times_out_naming_the_last_state():
