@@ -236,15 +236,20 @@ plugin: pacific.supervisor.workloads
 properties: [name, runtime.powerState, guest.ipAddress, config.uuid, config.guestId]
 """
 
+import time
+
 from ansible.errors import AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.display import Display
+from ansible.utils.vars import validate_variable_name
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import PacificError
 from ansible_collections.pacific.supervisor.plugins.module_utils._inventory import hosts as workload_hosts
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import bulk, tagging
 
 CACHE_FORMAT = 1  # bump when the cached shape changes
+display = Display()
 
 
 def _secret(value):
@@ -274,13 +279,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
                     data, update_cache = None, True
         if data is None:
+            started = time.monotonic()
             try:
                 data = self._collect()
             except PacificError as err:
                 raise AnsibleParserError("pacific.supervisor.workloads: %s" % err.msg)
+            display.vvv("pacific.supervisor.workloads: %d hosts fetched in %.2fs" % (len(data["hosts"]),
+                                                                                    time.monotonic() - started))
+        else:
+            display.vvv("pacific.supervisor.workloads: %d hosts from the cache" % len(data["hosts"]))
         if update_cache:
             self._cache[cache_key] = data
-        self._populate(data)
+        started = time.monotonic()
+        self._populate(data, release=not (update_cache or use_cache))
+        display.vvv("pacific.supervisor.workloads: inventory populated in %.2fs" % (time.monotonic() - started))
 
     # --- fetching ---------------------------------------------------------------------------
     def _collect(self):
@@ -331,7 +343,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         }
 
     # --- populating -------------------------------------------------------------------------
-    def _populate(self, data):
+    def _populate(self, data, release=False):
+        """Add the hosts and groups of ``data``; with ``release``, each host's record is dropped
+        once added (nothing else holds it), so that the estate is not held twice."""
         inventory = self.inventory
         strict = self.get_option("strict")
         compose, groups, keyed_groups = (self.get_option("compose"), self.get_option("groups"),
@@ -341,7 +355,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         address_preference = self.get_option("ansible_host_preference")
         host_list = data["hosts"]
         names = workload_hosts.host_names(host_list, self.get_option("hostnames"))
-        known_groups = set()
+        known_groups, valid_names = set(), set()
 
         if with_default_groups:
             for facts in data.get("guest_clusters", []):
@@ -353,13 +367,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     if value is not None:
                         inventory.set_variable(group, key, value)
 
-        for name, hostvars in zip(names, host_list):
+        for index, (name, hostvars) in enumerate(zip(names, host_list)):
+            if release:
+                host_list[index] = None
             inventory.add_host(name)
-            for key, value in hostvars.items():
-                inventory.set_variable(name, key, value)
             address = workload_hosts.ansible_host(hostvars, address_preference)
+            for key in hostvars:
+                if key not in valid_names:
+                    validate_variable_name(key)
+                    valid_names.add(key)
+            # the host's variables in one update: thousands of hosts times a dozen set_variable
+            # calls (each validating the name and logging) cost more than the whole fetch
+            host = inventory.get_host(name)
+            host.vars.update(hostvars)
             if address:
-                inventory.set_variable(name, "ansible_host", address)
+                host.vars["ansible_host"] = address
             if with_default_groups:
                 for group in workload_hosts.default_groups(hostvars, prefix):
                     if group not in known_groups:

@@ -243,3 +243,81 @@ def test_credentials_from_the_environment(testbed, inventory):
            "VMWARE_PASSWORD": options["password"], "VMWARE_CA_CERT": options["ca_cert"]}
     listing = listed(inventory({}, extra_env=env))
     assert "DC0_C0_RP0_VM0" in listing["_meta"]["hostvars"]
+
+
+@pytest.fixture
+def tagged_vm(testbed):
+    """Tag ``env/prod`` attached to vcsim's DC0_C0_RP0_VM1, through the vSphere tagging API."""
+    import requests
+
+    http = requests.Session()
+    http.trust_env = False
+    http.verify = str(testbed.pki.ca_cert)
+    base = f"{testbed.layout.vcenter_url}/rest/com/vmware/cis"
+    answer = http.post(f"{base}/session", auth=(testbed.credentials.vcenter_user, testbed.credentials.vcenter_password))
+    answer.raise_for_status()
+    http.headers["vmware-api-session-id"] = answer.json()["value"]
+    category = http.post(f"{base}/tagging/category", json={"create_spec": {
+        "name": "inv-env", "description": "", "cardinality": "MULTIPLE", "associable_types": []}}).json()["value"]
+    tag = http.post(f"{base}/tagging/tag", json={"create_spec": {
+        "name": "prod", "description": "", "category_id": category}}).json()["value"]
+    listing = listed_plain(testbed)
+    moid = listing["DC0_C0_RP0_VM1"]
+    attached = http.post(f"{base}/tagging/tag-association/id:{tag}?~action=attach",
+                         json={"object_id": {"id": moid, "type": "VirtualMachine"}})
+    assert attached.ok, attached.text
+    yield moid
+    http.delete(f"{base}/tagging/tag/id:{tag}")
+    http.delete(f"{base}/tagging/category/id:{category}")
+
+
+def listed_plain(testbed) -> dict[str, str]:
+    """VM name -> moid of vcsim's VMs, read with pyVmomi (not through the plugin under test)."""
+    import ssl
+
+    from pyVim.connect import Disconnect, SmartConnect
+    from pyVmomi import vim
+
+    si = SmartConnect(host="127.0.0.1", port=testbed.layout.ports.vcsim, user=testbed.credentials.vcenter_user,
+                      pwd=testbed.credentials.vcenter_password,
+                      sslContext=ssl.create_default_context(cafile=str(testbed.pki.ca_cert)))
+    try:
+        content = si.RetrieveContent()
+        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+        return {vm.name: vm._moId for vm in view.view}
+    finally:
+        Disconnect(si)
+
+
+def test_tags_when_asked(testbed, inventory, tagged_vm):
+    listing = listed(inventory({**vcenter_options(testbed), "with_tags": True}))
+    hostvars = listing["_meta"]["hostvars"]
+    assert hostvars["DC0_C0_RP0_VM1"]["vsphere_tags"] == ["prod"]
+    assert hostvars["DC0_C0_RP0_VM1"]["vsphere_tag_categories"] == {"inv-env": ["prod"]}
+    assert hostvars["DC0_C0_RP0_VM0"]["vsphere_tags"] == []
+    without = listed(inventory(vcenter_options(testbed)))
+    assert "vsphere_tags" not in without["_meta"]["hostvars"]["DC0_C0_RP0_VM1"]
+
+
+def test_custom_attributes_when_asked(testbed, inventory):
+    import ssl
+
+    from pyVim.connect import Disconnect, SmartConnect
+    from pyVmomi import vim
+
+    si = SmartConnect(host="127.0.0.1", port=testbed.layout.ports.vcsim, user=testbed.credentials.vcenter_user,
+                      pwd=testbed.credentials.vcenter_password,
+                      sslContext=ssl.create_default_context(cafile=str(testbed.pki.ca_cert)))
+    content = si.RetrieveContent()
+    manager = content.customFieldsManager
+    field = next((f for f in manager.field if f.name == "inv-owner"), None) or manager.AddCustomFieldDef(
+        name="inv-owner", moType=vim.VirtualMachine)
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    vm = next(vm for vm in view.view if vm.name == "DC0_C0_RP0_VM1")
+    manager.SetField(entity=vm, key=field.key, value="team-a")
+    try:
+        listing = listed(inventory({**vcenter_options(testbed), "with_custom_attributes": True}))
+        assert listing["_meta"]["hostvars"]["DC0_C0_RP0_VM1"]["vsphere_custom_attributes"]["inv-owner"] == "team-a"
+    finally:
+        manager.RemoveCustomFieldDef(key=field.key)
+        Disconnect(si)

@@ -67,10 +67,12 @@ def group_name(*parts):
 
 def vcenter_hosts(vms, paths, properties, custom_fields=None, tags=None):
     """``{moid: hostvars}`` of the vCenter VMs. ``paths`` is ``bulk.inventory_paths(parents)``;
-    ``tags`` (when asked for) maps a moid to its ``(category, tag)`` pairs."""
+    ``tags`` (when asked for) maps a moid to its ``(category, tag)`` pairs. ``vms`` is consumed
+    (its items are released as they are converted), so that a large estate is held once, not twice."""
     hosts = {}
     names = [(path, hostvar_for(path)) for path in properties if path not in ("parent", "resourcePool", "customValue")]
-    for vm in vms:
+    for index, vm in enumerate(vms):
+        vms[index] = None
         hostvars = {"vsphere_moid": vm["moid"]}
         for path, var in names:
             if path in vm:
@@ -202,9 +204,10 @@ def _without_none(hostvars):
 def merge(vsphere, virtual_machines=(), pods=(), clusters=None):
     """One list of hostvars per workload: each vCenter VM (``vsphere``, by moid), merged with the
     VirtualMachine or pod it realises (``clusters`` from ``guest_clusters``); Supervisor objects
-    with no VM (yet) stand alone, with the Supervisor's view only."""
+    with no VM (yet) stand alone, with the Supervisor's view only. The dicts of ``vsphere`` are
+    updated in place rather than copied."""
     clusters = clusters or {}
-    by_moid = dict((moid, dict(hostvars)) for moid, hostvars in vsphere.items())
+    by_moid = vsphere
     by_bios = dict((hostvars["vsphere_bios_uuid"], moid) for moid, hostvars in by_moid.items()
                    if hostvars.get("vsphere_bios_uuid"))
     by_pool_and_name = {}
