@@ -210,6 +210,7 @@ EXAMPLES = r"""
 # inventory/estate.workloads.yml -- vCenter VMs only, credentials from VMWARE_* environment variables
 plugin: pacific.supervisor.workloads
 
+---
 # inventory/all.workloads.yml -- both faces, a vaulted password, cached for 5 minutes
 plugin: pacific.supervisor.workloads
 hostname: vcenter.example.com
@@ -231,6 +232,7 @@ keyed_groups:
 compose:
   ansible_user: "'ubuntu' if (vsphere_guest_id | default('')).startswith('ubuntu') else 'root'"
 
+---
 # inventory/lean.workloads.yml -- exactly five properties
 plugin: pacific.supervisor.workloads
 properties: [name, runtime.powerState, guest.ipAddress, config.uuid, config.guestId]

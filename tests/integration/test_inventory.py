@@ -321,3 +321,14 @@ def test_custom_attributes_when_asked(testbed, inventory):
     finally:
         manager.RemoveCustomFieldDef(key=field.key)
         Disconnect(si)
+
+
+def test_supervisor_from_a_kubeconfig_limited_to_namespaces(testbed, inventory, estate):
+    listing = listed(inventory({**vcenter_options(testbed), "supervisor": True,
+                                "supervisor_kubeconfig": str(testbed.layout.admin_kubeconfig),
+                                "supervisor_namespaces": [NAMESPACE], "supervisor_kinds": ["VirtualMachine"]}))
+    web = listing["_meta"]["hostvars"][f"{NAMESPACE}/web-1"]
+    assert web["supervisor_kind"] == "VirtualMachine" and web["vsphere_moid"] == web["supervisor_unique_id"]
+    # pods were not asked for: the pod VM is there with vCenter's view only
+    echo = by_name(listing, "echo-1")
+    assert len(echo) == 1 and "supervisor_kind" not in echo[0][1] and echo[0][1]["supervisor_workload_kind"] == "pod_vm"
