@@ -332,3 +332,23 @@ def test_supervisor_from_a_kubeconfig_limited_to_namespaces(testbed, inventory, 
     # pods were not asked for: the pod VM is there with vCenter's view only
     echo = by_name(listing, "echo-1")
     assert len(echo) == 1 and "supervisor_kind" not in echo[0][1] and echo[0][1]["supervisor_workload_kind"] == "pod_vm"
+
+
+def test_a_vaulted_password(testbed, inventory, tmp_path):
+    secret = tmp_path / "vault-pass"
+    secret.write_text("inventory-vault-secret\n")
+    encrypted = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-vault"), "encrypt_string", "--vault-password-file",
+         str(secret), testbed.credentials.vcenter_password, "--name", "password"],
+        capture_output=True, text=True, check=True, env={**os.environ, "ANSIBLE_HOME": str(tmp_path)}).stdout
+    options = {k: v for k, v in vcenter_options(testbed).items() if k != "password"}
+    config = tmp_path / "vaulted.workloads.yml"
+    config.write_text(yaml.safe_dump({"plugin": "pacific.supervisor.workloads", **options}) + encrypted)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VMWARE_")}
+    done = subprocess.run(["ansible-inventory", "-i", str(config), "--list", "--vault-password-file", str(secret)],
+                          env={**clean, "ANSIBLE_COLLECTIONS_PATH": str(collection_tree()),
+                               "ANSIBLE_HOME": str(tmp_path), "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "1",
+                               "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}"},
+                          capture_output=True, text=True, timeout=300)
+    assert "DC0_C0_RP0_VM0" in listed(done)["_meta"]["hostvars"]
+    assert testbed.credentials.vcenter_password not in config.read_text()
