@@ -1,0 +1,398 @@
+# -*- coding: utf-8 -*-
+# Copyright: pacific.supervisor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: workloads
+short_description: vCenter VMs and the Supervisor's VMs, guest clusters and pods, in one fast inventory
+description:
+  - Reads every VM of a vCenter with one PropertyCollector fetch (a ContainerView, paged with
+    C(RetrievePropertiesEx) and C(ContinueRetrievePropertiesEx)) of exactly the properties asked
+    for. Folder and resource pool paths are resolved from the same fetch; there is no call per VM.
+  - Optionally (O(supervisor=true)) lists the Supervisor's VirtualMachines, TanzuKubernetesClusters,
+    Cluster API Clusters and native pods, one request per kind across namespaces, and merges each
+    with the vCenter VM it realises (by C(status.uniqueID), the VM's moid, else by BIOS UUID; a pod
+    by its pod VM), so that one workload is one host with both views.
+  - Host variables are named C(vsphere_*) (what vCenter says) and C(supervisor_*) (what the
+    Supervisor says); see the notes for the full list.
+  - Groups out of the box, unless O(default_groups=false) - C(namespace_<namespace>); the workload
+    kind C(vm) (a VM Operator VirtualMachine), C(pod_vm) (a vSphere Pod), C(guest_cluster_node)
+    (a VM of a guest cluster), C(plain_vm) (a VM the Supervisor does not manage); the power state
+    C(powered_on), C(powered_off), C(suspended); and C(guest_cluster_<namespace>_<name>), whose group
+    variables say the guest cluster's endpoint, kind, phase, readiness and version.
+  - The file must be named C(*.workloads.yml) or C(*.workloads.yaml).
+version_added: 0.1.0
+author:
+  - pacific.supervisor contributors
+requirements:
+  - pyVmomi
+  - kubernetes (with O(supervisor=true))
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
+options:
+  plugin:
+    description: The name of this plugin; it makes the file an inventory source of this plugin.
+    type: str
+    required: true
+    choices: [pacific.supervisor.workloads]
+  hostname:
+    description: The vCenter server name or address.
+    type: str
+    required: true
+    env:
+      - name: VMWARE_HOST
+      - name: VMWARE_SERVER
+  port:
+    description: The vCenter HTTPS port.
+    type: int
+    default: 443
+    env:
+      - name: VMWARE_PORT
+  username:
+    description: The vCenter user, for example V(administrator@vsphere.local).
+    type: str
+    required: true
+    aliases: [user]
+    env:
+      - name: VMWARE_USER
+      - name: VMWARE_USERNAME
+  password:
+    description:
+      - The password of O(username). It may be vault-encrypted (C(!vault)).
+    type: str
+    required: true
+    aliases: [pass, pwd]
+    env:
+      - name: VMWARE_PASSWORD
+  validate_certs:
+    description: Whether to verify vCenter's TLS certificate. Leave it on outside a lab.
+    type: bool
+    default: true
+    env:
+      - name: VMWARE_VALIDATE_CERTS
+  ca_cert:
+    description: A PEM file of the CA that signed vCenter's certificate, instead of the system trust store.
+    type: path
+    env:
+      - name: VMWARE_CA_CERT
+  properties:
+    description:
+      - The VM properties to read, as vSphere property paths; exactly these are fetched.
+      - Well-known paths get the host variables listed in the notes; any other path becomes
+        C(vsphere_) and the path in snake case (V(summary.quickStats.overallCpuUsage) ->
+        C(vsphere_summary_quick_stats_overall_cpu_usage)), data objects as dictionaries and
+        references to other objects as their moids.
+      - V(parent) gives the folder path, V(resourcePool) the resource pool path. Matching
+        Supervisor VMs by BIOS UUID needs V(config.uuid); pods without a VM UUID annotation are
+        matched by name in the pool of their namespace, which needs V(resourcePool).
+      - An unknown path fails the inventory with the name of the path.
+    type: list
+    elements: str
+    default: [name, runtime.powerState, guest.ipAddress, guest.hostName, config.guestId, config.guestFullName,
+              config.hardware.numCPU, config.hardware.memoryMB, config.uuid, config.instanceUuid, parent, resourcePool]
+  with_custom_attributes:
+    description: Also read the VMs' custom attributes into C(vsphere_custom_attributes) (name -> value).
+    type: bool
+    default: false
+  with_tags:
+    description:
+      - Also read the vSphere tags attached to the VMs, into C(vsphere_tags) (tag names) and
+        C(vsphere_tag_categories) (category name -> tag names), through the vSphere Automation
+        tagging API with the same credentials; the number of calls grows with the tags, not the VMs.
+    type: bool
+    default: false
+  page_size:
+    description: How many objects vCenter returns per page of the property fetch (C(maxObjects)).
+    type: int
+    default: 1000
+  supervisor:
+    description: Also list what the Supervisor runs and merge it with the vCenter VMs.
+    type: bool
+    default: false
+  supervisor_server:
+    description: The Supervisor's Kubernetes API URL. Not needed with O(supervisor_kubeconfig).
+    type: str
+    env:
+      - name: PACIFIC_SUPERVISOR_SERVER
+  supervisor_token:
+    description: A bearer token for the Supervisor (see M(pacific.supervisor.login)). It may be vault-encrypted.
+    type: str
+    env:
+      - name: PACIFIC_SUPERVISOR_TOKEN
+  supervisor_kubeconfig:
+    description: A kubeconfig file for the Supervisor, used when O(supervisor_token) is not set.
+    type: path
+    env:
+      - name: PACIFIC_SUPERVISOR_KUBECONFIG
+      - name: K8S_AUTH_KUBECONFIG
+  supervisor_context:
+    description: The kubeconfig context to use; the current context when not set.
+    type: str
+    env:
+      - name: K8S_AUTH_CONTEXT
+  supervisor_ca_cert:
+    description: A PEM file of the CA that signed the Supervisor's certificate.
+    type: path
+    env:
+      - name: PACIFIC_SUPERVISOR_CA_CERT
+  supervisor_validate_certs:
+    description: Whether to verify the Supervisor's TLS certificate.
+    type: bool
+    default: true
+    env:
+      - name: PACIFIC_SUPERVISOR_VALIDATE_CERTS
+  supervisor_kinds:
+    description:
+      - The Supervisor kinds to list, one request each across namespaces. A kind the Supervisor
+        does not serve lists as empty.
+    type: list
+    elements: str
+    choices: [VirtualMachine, TanzuKubernetesCluster, Cluster, Pod]
+    default: [VirtualMachine, TanzuKubernetesCluster, Cluster, Pod]
+  supervisor_namespaces:
+    description:
+      - Only these Supervisor namespaces. When listing across namespaces is forbidden (a
+        developer's rights), each of these namespaces is listed instead.
+    type: list
+    elements: str
+  hostnames:
+    description:
+      - Host variables to name a host by; the first that has a value wins. A name already taken
+        gets the VM's moid (or the object's uid) appended.
+    type: list
+    elements: str
+    default: [supervisor_qualified_name, vsphere_name, vsphere_moid]
+  ansible_host_preference:
+    description:
+      - Host variables to take C(ansible_host) from; the first that has a value wins. No host
+        variable C(ansible_host) is set when none has one. O(compose) may still override it.
+    type: list
+    elements: str
+    default: [vsphere_guest_ip, supervisor_primary_ip4, supervisor_pod_ip]
+  default_groups:
+    description: Put hosts in the groups described above (namespace, kind, power state, guest cluster).
+    type: bool
+    default: true
+  group_prefix:
+    description: A prefix for the names of the default groups, joined with C(_).
+    type: str
+    default: ""
+notes:
+  - "vCenter host variables (with the default O(properties)): C(vsphere_moid), C(vsphere_name), C(vsphere_power_state)
+    (V(poweredOn), V(poweredOff), V(suspended)), C(vsphere_guest_ip), C(vsphere_guest_hostname), C(vsphere_guest_id),
+    C(vsphere_guest_full_name), C(vsphere_num_cpu), C(vsphere_memory_mb), C(vsphere_bios_uuid), C(vsphere_instance_uuid),
+    C(vsphere_folder) (V(/DC0/vm/Namespaces/team-a)), C(vsphere_datacenter), C(vsphere_resource_pool)
+    (V(/DC0/host/DC0_C0/Resources/team-a)); C(vsphere_custom_attributes) with O(with_custom_attributes);
+    C(vsphere_tags) and C(vsphere_tag_categories) with O(with_tags)."
+  - "Supervisor host variables of a VirtualMachine: C(supervisor_kind) (V(VirtualMachine)), C(supervisor_namespace),
+    C(supervisor_name), C(supervisor_qualified_name) (V(namespace/name)), C(supervisor_uid), C(supervisor_labels),
+    C(supervisor_class), C(supervisor_image), C(supervisor_storage_class), C(supervisor_power_state),
+    C(supervisor_desired_power_state), C(supervisor_primary_ip4), C(supervisor_unique_id), C(supervisor_bios_uuid),
+    C(supervisor_conditions) (type -> true/false); of a guest cluster node also C(supervisor_guest_cluster),
+    C(supervisor_guest_cluster_role) (V(control_plane) or V(worker)), C(supervisor_guest_cluster_kind),
+    C(supervisor_guest_cluster_endpoint) (V(host:port)), C(supervisor_guest_cluster_server) (an URL),
+    C(supervisor_guest_cluster_phase), C(supervisor_guest_cluster_ready), C(supervisor_guest_cluster_version)."
+  - "Supervisor host variables of a pod: C(supervisor_kind) (V(Pod)), C(supervisor_namespace), C(supervisor_name),
+    C(supervisor_qualified_name), C(supervisor_uid), C(supervisor_labels), C(supervisor_pod_phase), C(supervisor_pod_ip),
+    C(supervisor_node_name), C(supervisor_containers) (images), C(supervisor_conditions)."
+  - "Every host has C(supervisor_workload_kind): V(vm), V(pod_vm), V(guest_cluster_node) or V(plain_vm). Without
+    O(supervisor=true) a VM is V(pod_vm) when its guest OS id says so and V(plain_vm) otherwise, and its namespace
+    group comes from its folder (C(Namespaces/<namespace>))."
+  - With the inventory cache on, a run within O(cache_timeout) answers from the cache and calls no API.
+"""
+
+EXAMPLES = r"""
+# inventory/estate.workloads.yml -- vCenter VMs only, credentials from VMWARE_* environment variables
+plugin: pacific.supervisor.workloads
+
+---
+# inventory/all.workloads.yml -- both faces, a vaulted password, cached for 5 minutes
+plugin: pacific.supervisor.workloads
+hostname: vcenter.example.com
+username: administrator@vsphere.local
+password: !vault |
+  $ANSIBLE_VAULT;1.1;AES256
+  ...
+ca_cert: /etc/pki/vcenter-ca.pem
+supervisor: true
+supervisor_server: https://10.0.0.10:6443
+supervisor_ca_cert: /etc/pki/supervisor-ca.pem
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/ansible-inventory
+cache_timeout: 300
+keyed_groups:
+  - key: vsphere_guest_id
+    prefix: os
+compose:
+  ansible_user: "'ubuntu' if (vsphere_guest_id | default('')).startswith('ubuntu') else 'root'"
+
+---
+# inventory/lean.workloads.yml -- exactly five properties
+plugin: pacific.supervisor.workloads
+properties: [name, runtime.powerState, guest.ipAddress, config.uuid, config.guestId]
+"""
+
+import time
+
+from ansible.errors import AnsibleParserError
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.display import Display
+from ansible.utils.vars import validate_variable_name
+
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import PacificError
+from ansible_collections.pacific.supervisor.plugins.module_utils._inventory import hosts as workload_hosts
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import bulk, tagging
+
+CACHE_FORMAT = 1  # bump when the cached shape changes
+display = Display()
+
+
+def _secret(value):
+    """A plain str of an option that may be vault-encrypted."""
+    return None if value is None else to_native(value)
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    NAME = "pacific.supervisor.workloads"
+
+    def verify_file(self, path):
+        return super(InventoryModule, self).verify_file(path) and path.endswith((".workloads.yml", ".workloads.yaml"))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super(InventoryModule, self).parse(inventory, loader, path, cache=cache)
+        self._read_config_data(path)
+        cache_key = self.get_cache_key(path)
+        use_cache = self.get_option("cache") and cache
+        update_cache = self.get_option("cache") and not cache
+        data = None
+        if use_cache:
+            try:
+                data = self._cache[cache_key]
+            except KeyError:
+                update_cache = True
+            else:
+                if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+                    data, update_cache = None, True
+        if data is None:
+            started = time.monotonic()
+            try:
+                data = self._collect()
+            except PacificError as err:
+                raise AnsibleParserError("pacific.supervisor.workloads: %s" % err.msg)
+            display.vvv("pacific.supervisor.workloads: %d hosts fetched in %.2fs" % (len(data["hosts"]),
+                                                                                    time.monotonic() - started))
+        else:
+            display.vvv("pacific.supervisor.workloads: %d hosts from the cache" % len(data["hosts"]))
+        if update_cache:
+            self._cache[cache_key] = data
+        started = time.monotonic()
+        self._populate(data, release=not (update_cache or use_cache))
+        display.vvv("pacific.supervisor.workloads: inventory populated in %.2fs" % (time.monotonic() - started))
+
+    # --- fetching ---------------------------------------------------------------------------
+    def _collect(self):
+        """Everything the inventory needs, as JSON-able data (what the cache holds)."""
+        properties = list(dict.fromkeys(self.get_option("properties")))
+        if self.get_option("with_custom_attributes") and "customValue" not in properties:
+            properties.append("customValue")
+        if not properties:
+            raise PacificError("properties must name at least one VM property")
+        bulk.check_properties(properties)
+        service_instance = bulk.connect(
+            self.get_option("hostname"), self.get_option("username"), _secret(self.get_option("password")),
+            port=self.get_option("port"), validate_certs=self.get_option("validate_certs"),
+            ca_cert=self.get_option("ca_cert"))
+        try:
+            vms, parents = bulk.fetch_vms(service_instance, properties, page_size=self.get_option("page_size"))
+            fields = bulk.custom_field_names(service_instance) if "customValue" in properties else None
+        finally:
+            bulk.disconnect(service_instance)
+        tags = None
+        if self.get_option("with_tags"):
+            tags = tagging.attached_tags(
+                self.get_option("hostname"), self.get_option("username"), _secret(self.get_option("password")),
+                port=self.get_option("port"),
+                context=bulk.ssl_context(self.get_option("validate_certs"), self.get_option("ca_cert")))
+        vsphere = workload_hosts.vcenter_hosts(vms, bulk.inventory_paths(parents), properties, fields, tags)
+        clusters, listed = {}, {}
+        if self.get_option("supervisor"):
+            # imported only when asked for: the kubernetes package costs more to load than a fetch
+            from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import listing
+
+            api = listing.api_client(
+                server=self.get_option("supervisor_server"), token=_secret(self.get_option("supervisor_token")),
+                ca_cert=self.get_option("supervisor_ca_cert"),
+                validate_certs=self.get_option("supervisor_validate_certs"),
+                kubeconfig=self.get_option("supervisor_kubeconfig"), context=self.get_option("supervisor_context"))
+            try:
+                listed = listing.list_workloads(api, self.get_option("supervisor_kinds"),
+                                                self.get_option("supervisor_namespaces"))
+            finally:
+                api.close()
+            clusters = workload_hosts.guest_clusters(listed.get("TanzuKubernetesCluster"), listed.get("Cluster"))
+        merged = workload_hosts.merge(vsphere, listed.get("VirtualMachine"), listed.get("Pod"), clusters)
+        return {
+            "format": CACHE_FORMAT,
+            "hosts": merged,
+            "guest_clusters": [facts for _key, facts in sorted(clusters.items())],
+        }
+
+    # --- populating -------------------------------------------------------------------------
+    def _populate(self, data, release=False):
+        """Add the hosts and groups of ``data``; with ``release``, each host's record is dropped
+        once added (nothing else holds it), so that the estate is not held twice."""
+        inventory = self.inventory
+        strict = self.get_option("strict")
+        compose, groups, keyed_groups = (self.get_option("compose"), self.get_option("groups"),
+                                         self.get_option("keyed_groups"))
+        prefix = self.get_option("group_prefix")
+        with_default_groups = self.get_option("default_groups")
+        address_preference = self.get_option("ansible_host_preference")
+        host_list = data["hosts"]
+        names = workload_hosts.host_names(host_list, self.get_option("hostnames"))
+        known_groups, valid_names = set(), set()
+
+        if with_default_groups:
+            for facts in data.get("guest_clusters", []):
+                group = workload_hosts.guest_cluster_group(facts["supervisor_namespace"],
+                                                           facts["supervisor_guest_cluster"], prefix)
+                inventory.add_group(group)
+                known_groups.add(group)
+                for key, value in facts.items():
+                    if value is not None:
+                        inventory.set_variable(group, key, value)
+
+        for index, (name, hostvars) in enumerate(zip(names, host_list)):
+            if release:
+                host_list[index] = None
+            inventory.add_host(name)
+            address = workload_hosts.ansible_host(hostvars, address_preference)
+            for key in hostvars:
+                if key not in valid_names:
+                    validate_variable_name(key)
+                    valid_names.add(key)
+            # the host's variables in one update: thousands of hosts times a dozen set_variable
+            # calls (each validating the name and logging) cost more than the whole fetch
+            host = inventory.get_host(name)
+            host.vars.update(hostvars)
+            if address:
+                host.vars["ansible_host"] = address
+            if with_default_groups:
+                for group in workload_hosts.default_groups(hostvars, prefix):
+                    if group not in known_groups:
+                        inventory.add_group(group)
+                        known_groups.add(group)
+                    inventory.add_child(group, name)
+            if compose or groups or keyed_groups:
+                if address:
+                    hostvars = dict(hostvars, ansible_host=address)
+                self._set_composite_vars(compose, hostvars, name, strict=strict)
+                self._add_host_to_composed_groups(groups, hostvars, name, strict=strict)
+                self._add_host_to_keyed_groups(keyed_groups, hostvars, name, strict=strict)
