@@ -27,7 +27,7 @@ description:
   - The file must be named C(*.workloads.yml) or C(*.workloads.yaml).
 version_added: 0.1.0
 author:
-  - pacific.supervisor contributors
+  - pacific.supervisor contributors (@pacific-supervisor)
 requirements:
   - pyVmomi
   - kubernetes (with O(supervisor=true))
@@ -286,8 +286,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 data = self._collect()
             except PacificError as err:
                 raise AnsibleParserError("pacific.supervisor.workloads: %s" % err.msg)
-            display.vvv("pacific.supervisor.workloads: %d hosts fetched in %.2fs" % (len(data["hosts"]),
-                                                                                    time.monotonic() - started))
+            display.vvv("pacific.supervisor.workloads: %d hosts fetched in %.2fs"
+                        % (len(data["hosts"]), time.monotonic() - started))
         else:
             display.vvv("pacific.supervisor.workloads: %d hosts from the cache" % len(data["hosts"]))
         if update_cache:

@@ -128,8 +128,8 @@ def guest_clusters(tkcs, clusters):
             facts = found.setdefault(key, {})
             if endpoint.get("host"):
                 facts["supervisor_guest_cluster_endpoint"] = "%s:%s" % (endpoint["host"], endpoint.get("port", 6443))
-                facts["supervisor_guest_cluster_server"] = "https://%s:%s" % (endpoint["host"],
-                                                                               endpoint.get("port", 6443))
+                facts["supervisor_guest_cluster_server"] = "https://%s:%s" % (
+                    endpoint["host"], endpoint.get("port", 6443))
             version = (status.get("version") or (spec.get("topology") or {}).get("version")
                        or facts.get("supervisor_guest_cluster_version"))
             facts.update({
