@@ -41,6 +41,7 @@ except ImportError:  # reported by SupervisorConnection
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import (
     AuthenticationFailed,
+    Forbidden,
     InvalidArgument,
     NotFound,
     PacificError,
@@ -68,6 +69,10 @@ CONNECT_TIMEOUT = 10.0
 # step); bookmarks arrive about once a minute, so a read silent for longer means a dead peer
 WATCH_SECONDS = (240, 300)
 READ_TIMEOUT = 330.0
+# a refusal mid-run (401 or 403) is retried this many times in a row before the source gives up:
+# a kube-apiserver that has just restarted refuses for a moment, until its token webhook answers
+# and its RBAC cache is filled; at start, a refusal fails the source at once
+AUTH_RETRIES = 8
 
 
 class Stopped(Exception):
@@ -96,11 +101,13 @@ class Backoff(object):
 
 
 def _status_message(body):
+    """The message of a Kubernetes Status body (or the start of any other body), on one line."""
     try:
         status = json.loads(body.decode("utf-8"))
-        return status.get("message") or status.get("reason") or ""
+        text = status.get("message") or status.get("reason") or ""
     except (ValueError, AttributeError, UnicodeDecodeError):
-        return body[:200].decode("utf-8", "replace") if body else ""
+        text = body[:200].decode("utf-8", "replace") if body else ""
+    return " ".join(text.split())
 
 
 def _lines(response):
@@ -131,6 +138,7 @@ class KindWatch(object):
         self.backoff = backoff or Backoff()
         self.resource_version = None
         self.counts = {"lists": 0, "watches": 0, "gone": 0, "reconnects": 0}
+        self.auth_failures = 0
         self._lock = threading.Lock()
         self._response = None
 
@@ -169,6 +177,7 @@ class KindWatch(object):
             except urllib3.exceptions.HTTPError as err:
                 raise Unreachable("{0}: {1}".format(self, err))
             if response.status == 401 and attempt == 1 and self.connection.relogin_possible:
+                response.drain_conn()  # an unread body would spoil the pooled connection
                 response.release_conn()
                 LOG.info("%s: token refused (401), logging in again", self)
                 self.connection.relogin()
@@ -245,6 +254,7 @@ class KindWatch(object):
         with self._lock:
             self._response = response
         self.counts["watches"] += 1
+        self.auth_failures = 0
         try:
             if self.stopping.is_set():
                 raise Stopped()
@@ -297,12 +307,13 @@ class KindWatch(object):
                 LOG.info("%s: resourceVersion %s is gone (%s); listing again", self, self.resource_version, err)
                 self.resource_version = None
             except PacificError as err:
-                if not (err.retryable or isinstance(err, NotFound)):
+                if isinstance(err, (AuthenticationFailed, Forbidden)) and self.auth_failures < AUTH_RETRIES:
+                    self.auth_failures += 1
+                elif not (err.retryable or isinstance(err, NotFound)):
                     raise
                 self.counts["reconnects"] += 1
                 delay = self.backoff.next()
-                LOG.warning("%s: %s; reconnecting in %.1fs from resourceVersion %s", self, err, delay,
-                            self.resource_version)
+                LOG.warning("%s; reconnecting in %.1fs from resourceVersion %s", err, delay, self.resource_version)
                 if self.stopping.wait(delay):
                     return
 
@@ -380,9 +391,9 @@ def _watch_thread(watch, loop, failed):
             pass
         except BaseException as err:  # pylint: disable=broad-except
             # every failure ends the source, through the event loop, with its own message
-            def fail():
+            def fail(error=err):
                 if not failed.done():
-                    failed.set_exception(err)
+                    failed.set_exception(error)
             try:
                 loop.call_soon_threadsafe(fail)
             except RuntimeError:
