@@ -381,3 +381,157 @@ def test_apiserver_restart_mid_watch_loses_and_repeats_nothing(testbed, namespac
             gone_or_going(objects.delete_namespaced_custom_object, GROUP, VERSION, namespace, "virtualmachines", name)
         for name in ("eda-pod-before", "eda-pod-after"):
             gone_or_going(core.delete_namespaced_pod, name, namespace, grace_period_seconds=0)
+
+
+# --- vCenter -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def vcsim(testbed):
+    """A pyVmomi session straight to vcsim, for the test's own changes and events."""
+    import ssl
+
+    from pyVim.connect import Disconnect, SmartConnect
+
+    si = SmartConnect(host="127.0.0.1", port=testbed.layout.ports.vcsim, user=testbed.credentials.vcenter_user,
+                      pwd=testbed.credentials.vcenter_password,
+                      sslContext=ssl.create_default_context(cafile=str(testbed.pki.ca_cert)))
+    yield si
+    Disconnect(si)
+
+
+@pytest.fixture
+def vcenter_args(testbed):
+    """The user's vCenter endpoint: the WCP simulator, which proxies /sdk to vcsim."""
+    creds = testbed.credentials
+    return {"hostname": "127.0.0.1", "port": testbed.layout.ports.wcp, "username": creds.vcenter_user,
+            "password": creds.vcenter_password, "ca_cert": str(testbed.pki.ca_cert), "poll_interval": 0.2}
+
+
+def post(si, type_id, **arguments):
+    """An EventEx about the datacenter DC0 (vcsim panics on one about nothing, and hangs)."""
+    import datetime
+
+    from pyVmomi import vim
+
+    content = si.RetrieveContent()
+    datacenter = next(child for child in content.rootFolder.childEntity if child.name == "DC0")
+    event = vim.event.EventEx(eventTypeId=type_id, createdTime=datetime.datetime.now(datetime.timezone.utc),
+                              userName="eda-test", key=0, chainId=0, severity="info",
+                              objectType=vim.Datacenter, objectId=datacenter._moId, objectName="DC0",
+                              fullFormattedMessage=f"{type_id} {arguments}",
+                              arguments=[vim.KeyAnyValue(key=k, value=str(v)) for k, v in arguments.items()])
+    content.eventManager.PostEvent(eventToPost=event)
+
+
+async def ready(source, si, marker="com.pacific.test.marker"):
+    """Post markers until the source passes one on: from then on it reads everything new."""
+    for attempt in range(100):
+        await asyncio.to_thread(post, si, marker, attempt=attempt)
+        await asyncio.sleep(0.3)
+        if any(e["event_type_id"] == marker for e in source.events):
+            return
+        if source.task.done():
+            source.task.result()
+    pytest.fail("the vcenter source passed no marker on within 30s")
+
+
+def after_marker(events, marker="com.pacific.test.marker"):
+    return [e for e in events if e["event_type_id"] != marker]
+
+
+def vm_named(si, name):
+    from pyVmomi import vim
+
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    try:
+        return next(vm for vm in view.view if vm.name == name)
+    finally:
+        view.Destroy()
+
+
+def test_vcenter_events_by_type_and_entity(vcsim, vcenter_args, tmp_path):
+    from pyVim.task import WaitForTask
+
+    main = load_source("vcenter_events")
+    watched, other = vm_named(vcsim, "DC0_H0_VM0"), vm_named(vcsim, "DC0_H0_VM1")
+    args = {**vcenter_args, "checkpoint_file": str(tmp_path / "checkpoint"),
+            "event_types": ["VmPoweredOffEvent", "com.pacific.test.ping", "com.pacific.test.marker"],
+            "entity": {"type": "Datacenter", "name": "DC0"}}
+
+    async def scenario():
+        async with Running(main, args) as source:
+            await ready(source, vcsim)
+            for vm in (other, watched):
+                await asyncio.to_thread(WaitForTask, vm.PowerOffVM_Task())
+                await asyncio.to_thread(WaitForTask, vm.PowerOnVM_Task())  # PoweredOn: not asked for
+            await asyncio.to_thread(post, vcsim, "com.pacific.test.ping", n=1)
+            await asyncio.to_thread(post, vcsim, "com.pacific.test.unasked")
+            await source.wait_for(lambda ev: any(e["event_type_id"] == "com.pacific.test.ping" for e in ev), 10, "ping")
+            await asyncio.sleep(1.0)
+            return after_marker(source.events)
+
+    events = run(scenario())
+    assert [(e["event_type"], e["event_type_id"], (e["vm"] or {}).get("name")) for e in events] == [
+        ("VmPoweredOffEvent", "VmPoweredOffEvent", "DC0_H0_VM1"),
+        ("VmPoweredOffEvent", "VmPoweredOffEvent", "DC0_H0_VM0"),
+        ("EventEx", "com.pacific.test.ping", None)]
+    assert events[1]["vm"]["moref"] == watched._moId and events[1]["datacenter"]["name"] == "DC0"
+    assert events[2]["arguments"] == {"n": "1"} and events[2]["severity"] == "info" and events[2]["user_name"]
+    assert events[2]["entity"] == {"type": "Datacenter", "moref": events[1]["datacenter"]["moref"], "name": "DC0"}
+    assert [e["key"] for e in events] == sorted(e["key"] for e in events)
+
+
+def test_vcenter_source_restarted_loses_and_repeats_nothing(vcsim, vcenter_args, tmp_path):
+    main = load_source("vcenter_events")
+    checkpoint = tmp_path / "state" / "vcenter.checkpoint"
+    checkpoint.parent.mkdir()
+    args = {**vcenter_args, "checkpoint_file": str(checkpoint),
+            "event_types": ["com.pacific.test.n", "com.pacific.test.marker"]}
+
+    def numbers(events):
+        return [int(e["arguments"]["n"]) for e in events if e["event_type_id"] == "com.pacific.test.n"]
+
+    async def first_run():
+        async with Running(main, args) as source:
+            await ready(source, vcsim)
+            for n in (1, 2, 3):
+                await asyncio.to_thread(post, vcsim, "com.pacific.test.n", n=n)
+            await source.wait_for(lambda ev: numbers(ev) == [1, 2, 3], 10, "1, 2, 3")
+            return source.events
+
+    async def second_run():
+        async with Running(main, args) as source:
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(post, vcsim, "com.pacific.test.n", n=7)
+            await source.wait_for(lambda ev: 7 in numbers(ev), 10, "7")
+            await asyncio.sleep(1.0)
+            return source.events
+
+    first = run(first_run())
+    import json
+
+    saved = json.loads(checkpoint.read_text())
+    assert saved["key"] == first[-1]["key"]
+    for n in (4, 5, 6):  # while no source runs
+        post(vcsim, "com.pacific.test.n", n=n)
+    second = run(second_run())
+    assert numbers(first) == [1, 2, 3]
+    assert numbers(second) == [4, 5, 6, 7]
+    # nothing of the first run came again, markers included
+    assert not {e["key"] for e in first} & {e["key"] for e in second}
+    assert [p.name for p in checkpoint.parent.iterdir()] == ["vcenter.checkpoint"]  # no temporary left
+
+
+@pytest.mark.parametrize("args, error, message", [
+    ({"password": "wrong"}, "AuthenticationFailed", "refused the login of administrator@vsphere.local"),
+    ({"entity": {"type": "VirtualMachine", "name": "no-such-vm"}}, "NotFound",
+     "entity: no VirtualMachine named 'no-such-vm' in vCenter"),
+    ({"entity": {"type": "Toaster", "name": "x"}}, "InvalidArgument", "entity must be {type, name or moref, recursion}"),
+    ({"event_type": ["x"]}, "InvalidArgument", "unknown option(s) event_type;"),
+])
+def test_vcenter_bad_args_fail_at_once_with_one_message(vcenter_args, args, error, message):
+    main = load_source("vcenter_events")
+    with pytest.raises(Exception) as raised:
+        asyncio.run(asyncio.wait_for(main(asyncio.Queue(), {**vcenter_args, **args}), 20))
+    assert type(raised.value).__name__ == error
+    assert message in str(raised.value), str(raised.value)

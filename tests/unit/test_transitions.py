@@ -6,7 +6,8 @@ import pytest
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import event_kinds, transitions
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.event_client import connection_options
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.events import Backoff, SourceOptions
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.backoff import Backoff
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.events import SourceOptions
 
 VM = event_kinds.resolve(["VirtualMachine"])[0]
 POD = event_kinds.resolve(["pods"])[0]

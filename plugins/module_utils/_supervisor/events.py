@@ -39,6 +39,7 @@ try:
 except ImportError:  # reported by SupervisorConnection
     urllib3 = None
 
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.backoff import Backoff
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import (
     AuthenticationFailed,
     Forbidden,
@@ -81,23 +82,6 @@ class Stopped(Exception):
 
 class Gone(Exception):
     """410: the resourceVersion is older than the server keeps; list again."""
-
-
-class Backoff(object):
-    """Bounded exponential delays with jitter: base, 2*base, ... up to ``cap``, each scaled by
-    a random factor between 0.5 and 1; ``reset`` after a success."""
-
-    def __init__(self, base=0.25, cap=30.0, jitter=random.random):
-        self.base, self.cap, self.jitter = base, cap, jitter
-        self.failures = 0
-
-    def next(self):
-        step = min(self.cap, self.base * (2 ** self.failures))
-        self.failures += 1
-        return step * (0.5 + self.jitter() / 2)
-
-    def reset(self):
-        self.failures = 0
 
 
 def _status_message(body):
