@@ -223,7 +223,7 @@ def test_explicit_credentials_win_over_the_environment():
 
 def test_backoff_is_exponential_bounded_and_resets():
     backoff = Backoff(base=1, cap=8, jitter=lambda: 1.0)
-    assert [backoff.next() for _ in range(6)] == [1, 2, 4, 8, 8, 8]
+    assert [backoff.next() for attempt in range(6)] == [1, 2, 4, 8, 8, 8]
     backoff.reset()
     assert backoff.next() == 1
     assert 0.5 <= Backoff(base=1, jitter=lambda: 0.0).next() == 0.5

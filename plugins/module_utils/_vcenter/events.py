@@ -119,7 +119,7 @@ def _type_name(kind):
     """"VirtualMachine" for vim.VirtualMachine (a vmodl type or its name)."""
     if kind is None:
         return None
-    return str(getattr(kind, "__name__", kind)).split(".")[-1]
+    return str(getattr(kind, "__name__", kind)).rsplit(".", maxsplit=1)[-1]
 
 
 def describe(event):
