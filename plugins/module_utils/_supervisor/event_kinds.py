@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: pacific.supervisor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The kinds the supervisor event source can watch, and which of their fields make a transition.
+
+A kind is data: its API path and the facets whose changes are worth an event (phase, power
+state, conditions, container states, exhausted quota). ``events.py`` watches what ``resolve``
+returns; ``transitions.py`` reads the facets named here.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument
+
+
+class WatchedKind(object):
+    """One kind at one API version, and the facets of its objects that are compared."""
+
+    def __init__(self, kind, api_version, plural, namespaced=True, phase=None, power_state=None,
+                 conditions=True, containers=False, quota=False, is_event=False):
+        self.kind = kind
+        self.api_version = api_version
+        self.plural = plural
+        self.namespaced = namespaced
+        self.phase = phase                # a path (tuple of keys) to the phase, or None
+        self.power_state = power_state    # a path to the observed power state, or None
+        self.conditions = conditions      # compare status.conditions
+        self.containers = containers      # compare each container's state (pods)
+        self.quota = quota                # compare which resources are used up (quotas)
+        self.is_event = is_event          # core Events: occurrences, not transitions
+
+    def with_version(self, api_version):
+        other = copy.copy(self)
+        other.api_version = api_version
+        return other
+
+    def collection_path(self, namespace=None):
+        """The API path of this kind's collection, in ``namespace`` or across all of them."""
+        if "/" in self.api_version:
+            base = "/apis/" + self.api_version
+        else:
+            base = "/api/" + self.api_version
+        if self.namespaced and namespace:
+            return "{0}/namespaces/{1}/{2}".format(base, namespace, self.plural)
+        return "{0}/{1}".format(base, self.plural)
+
+    def __repr__(self):
+        return "{0} ({1})".format(self.kind, self.api_version)
+
+
+_STATUS_PHASE = ("status", "phase")
+
+KINDS = (
+    WatchedKind("VirtualMachine", "vmoperator.vmware.com/v1alpha3", "virtualmachines",
+                power_state=("status", "powerState")),
+    WatchedKind("TanzuKubernetesCluster", "run.tanzu.vmware.com/v1alpha3", "tanzukubernetesclusters",
+                phase=_STATUS_PHASE),
+    WatchedKind("Cluster", "cluster.x-k8s.io/v1beta1", "clusters", phase=_STATUS_PHASE),
+    WatchedKind("Machine", "cluster.x-k8s.io/v1beta1", "machines", phase=_STATUS_PHASE),
+    WatchedKind("Pod", "v1", "pods", phase=_STATUS_PHASE, containers=True),
+    WatchedKind("Namespace", "v1", "namespaces", namespaced=False, phase=_STATUS_PHASE),
+    WatchedKind("ResourceQuota", "v1", "resourcequotas", conditions=False, quota=True),
+    WatchedKind("Event", "v1", "events", conditions=False, is_event=True),
+)
+
+
+def known_kind_names():
+    return [kind.kind for kind in KINDS]
+
+
+def _lookup(name):
+    wanted = str(name).strip().lower()
+    for kind in KINDS:
+        if wanted in (kind.kind.lower(), kind.plural):
+            return kind
+    raise InvalidArgument("unknown kind {0!r}; the supervisor event source watches {1}".format(
+        name, ", ".join(known_kind_names())))
+
+
+def resolve(kinds):
+    """The ``WatchedKind``s a list of names (or ``{kind, api_version}`` dicts) asks for, in order,
+    each once. Raises ``InvalidArgument`` naming the first unknown kind."""
+    if not kinds:
+        raise InvalidArgument("kinds: name at least one of " + ", ".join(known_kind_names()))
+    if isinstance(kinds, (str, dict)):
+        kinds = [kinds]
+    chosen = []
+    for entry in kinds:
+        if isinstance(entry, dict):
+            unknown = set(entry) - set(("kind", "api_version"))
+            if unknown or "kind" not in entry:
+                raise InvalidArgument("kinds: an entry as a dictionary has the keys kind and api_version "
+                                      "(optional), not {0}".format(", ".join(sorted(entry))))
+            kind = _lookup(entry["kind"])
+            if entry.get("api_version"):
+                kind = kind.with_version(str(entry["api_version"]))
+        else:
+            kind = _lookup(entry)
+        if all(kind.kind != other.kind for other in chosen):
+            chosen.append(kind)
+    return chosen
