@@ -19,7 +19,7 @@ description:
   - Before creating a VM or changing its class or image, checks that the class is bound to the namespace
     and the image is available there, so that a typo changes nothing.
   - Inline bootstrap data is stored in a Secret C(<name>-bootstrap) next to the VM, deleted with it.
-author: pacific.supervisor contributors
+author: pacific.supervisor contributors (@pacific-supervisor)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
   - pacific.supervisor.wait
