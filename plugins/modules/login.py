@@ -75,7 +75,9 @@ token:
   returned: success
   type: str
 username:
-  description: The Kubernetes user name the token stands for, for example C(sso:devops@vsphere.local).
+  description:
+    - The Kubernetes user name the token stands for, for example C(sso:devops@vsphere.local).
+    - Null when the Supervisor's Kubernetes is older than 1.28 (no SelfSubjectReview).
   returned: success
   type: str
 server:

@@ -327,7 +327,14 @@ class SupervisorClient(object):
 
     # --- identity ------------------------------------------------------------------------
     def whoami(self):
-        """The user name the API server gives these credentials (a SelfSubjectReview)."""
-        review = self.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", Target("review credentials"),
-                              body={"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+        """The user name the API server gives these credentials (a SelfSubjectReview); None
+        from servers older than Kubernetes 1.28, which have no such review (the credentials
+        were still accepted, or this raised AuthenticationFailed)."""
+        try:
+            review = self.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                                  Target("review credentials"),
+                                  body={"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+        except errors.NotFound:
+            self.request("GET", "/api", Target("check credentials"))  # 401 still raises
+            return None
         return ((review.get("status") or {}).get("userInfo") or {}).get("username")
