@@ -1,0 +1,214 @@
+# -*- coding: utf-8 -*-
+# Copyright: pacific.supervisor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Converge one Kubernetes object on a desired manifest: the engine every module uses.
+
+``Engine(client).ensure(desired, state, check_mode, wait, wait_timeout)``:
+
+- ``present``: server-side apply under the field manager ``pacific.supervisor`` (conflicts with
+  other managers are errors unless ``force_conflicts``); in check mode the same request with
+  ``dryRun=All``, so the server validates and defaults exactly as it would for real.
+- ``absent``: delete (a dry-run delete in check mode), optionally waiting until finalizers are
+  done; an object already being deleted is not deleted again.
+- ``changed`` compares the object before and after with server-managed fields stripped
+  (``strip``), so a re-apply that changes nothing is not a change; ``diff`` is that same
+  before/after pair (Secret values redacted).
+- ``wait`` (never in check mode) watches the object until its kind's readiness predicate
+  (``kinds.py``) says ready, failing fast on a terminal condition.
+
+Batches (``apply``) can pass ``before`` from one LIST per kind (``Engine.list``) instead of a
+GET per object.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import re
+
+from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import waiter
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import Target
+
+FIELD_MANAGER = "pacific.supervisor"
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+# metadata the server writes; it says nothing about what the object is
+SERVER_METADATA = ("resourceVersion", "managedFields", "generation", "uid", "creationTimestamp", "selfLink",
+                   "deletionTimestamp", "deletionGracePeriodSeconds")
+SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
+REDACTED = "VALUE_REDACTED"
+_MISSING = object()
+
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def check_name(name, what="name", label=False):
+    """Raise InvalidArgument unless ``name`` is a DNS-1123 subdomain (or label, ``label=True``)."""
+    limit, pattern = (63, DNS_LABEL) if label else (253, DNS_SUBDOMAIN)
+    if not isinstance(name, str) or not name:
+        raise errors.InvalidArgument("{0} is required".format(what))
+    if len(name) > limit or not pattern.match(name):
+        raise errors.InvalidArgument(
+            "{0} {1!r} is not a valid DNS-1123 {2}: at most {3} lowercase letters, digits{4} and '-', "
+            "starting and ending with a letter or digit".format(
+                what, name, "label" if label else "subdomain", limit, "" if label else ", '.'"))
+    return name
+
+
+def strip(obj):
+    """A copy of ``obj`` without what the server manages (status, resourceVersion, uid, ...);
+    None stays None. What ``changed`` and ``diff`` compare."""
+    if obj is None:
+        return None
+    stripped = copy.deepcopy(obj)
+    stripped.pop("status", None)
+    metadata = stripped.get("metadata") or {}
+    for key in SERVER_METADATA:
+        metadata.pop(key, None)
+    annotations = metadata.get("annotations") or {}
+    for key in SERVER_ANNOTATIONS:
+        annotations.pop(key, None)
+    if "annotations" in metadata and not annotations:
+        metadata.pop("annotations")
+    return stripped
+
+
+def redact(obj):
+    """A copy of ``obj`` fit to show: a Secret's values replaced (its keys kept), managed
+    fields dropped. None stays None."""
+    if obj is None:
+        return None
+    shown = copy.deepcopy(obj)
+    (shown.get("metadata") or {}).pop("managedFields", None)
+    if shown.get("kind") == "Secret" and shown.get("apiVersion") == "v1":
+        for field in ("data", "stringData"):
+            if isinstance(shown.get(field), dict):
+                shown[field] = dict((key, REDACTED) for key in shown[field])
+    return shown
+
+
+def is_changed(before, after):
+    return strip(before) != strip(after)
+
+
+def diff_of(before, after):
+    """The before/after pair Ansible shows with ``--diff``."""
+    return {"before": redact(strip(before)) or {}, "after": redact(strip(after)) or {}}
+
+
+def _identity(desired):
+    if not isinstance(desired, dict):
+        raise errors.InvalidArgument("a manifest must be a mapping, not {0}".format(type(desired).__name__))
+    metadata = desired.get("metadata") or {}
+    return desired.get("apiVersion"), desired.get("kind"), metadata.get("name"), metadata.get("namespace")
+
+
+class Engine(object):
+    """Server-side apply, delete, get, list and wait over one SupervisorClient."""
+
+    def __init__(self, client, field_manager=FIELD_MANAGER, force_conflicts=False):
+        self.client = client
+        self.field_manager = field_manager
+        self.force_conflicts = force_conflicts
+
+    # --- reading -------------------------------------------------------------------------
+    def resource_of(self, desired):
+        """The Resource of a manifest, its name and namespace checked."""
+        api_version, kind, name, namespace = _identity(desired)
+        if not api_version or not kind:
+            raise errors.InvalidArgument("a manifest needs apiVersion and kind")
+        resource = self.client.resource(api_version, kind)
+        check_name(name, "{0} name".format(kind))
+        if resource.namespaced:
+            check_name(namespace, "namespace of {0} {1}".format(kind, name), label=True)
+        elif namespace:
+            raise errors.InvalidArgument("{0} is not namespaced; remove metadata.namespace".format(kind))
+        return resource
+
+    def get(self, resource, name, namespace=None):
+        """The object, or None when it does not exist (nor does its namespace)."""
+        try:
+            return self.client.request("GET", resource.path(namespace, name), Target("get", resource, name, namespace))
+        except errors.NotFound:
+            return None
+
+    def list(self, resource, namespace=None, label_selector=None, field_selector=None):
+        """``(items, resourceVersion)`` of one LIST of a kind (in a namespace, or everywhere)."""
+        query = []
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
+        answer = self.client.request("GET", resource.path(namespace), Target("list", resource, None, namespace),
+                                     query=query)
+        return answer.get("items") or [], (answer.get("metadata") or {}).get("resourceVersion")
+
+    # --- writing -------------------------------------------------------------------------
+    def apply(self, desired, dry_run=False, resource=None):
+        """Server-side apply of ``desired``; the object as the server has it (or would)."""
+        resource = resource or self.resource_of(desired)
+        metadata = desired["metadata"]
+        query = [("fieldManager", self.field_manager), ("force", "true" if self.force_conflicts else "false"),
+                 ("fieldValidation", "Strict")]
+        if dry_run:
+            query.append(("dryRun", "All"))
+        return self.client.request(
+            "PATCH", resource.path(metadata.get("namespace"), metadata["name"]),
+            Target("apply", resource, metadata["name"], metadata.get("namespace")),
+            body=desired, query=query, content_type=APPLY_CONTENT_TYPE)
+
+    def delete(self, resource, name, namespace=None, dry_run=False, uid=None, propagation="Background"):
+        """Delete one object (only the one with ``uid``, when given); False when it was not there."""
+        body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": propagation}
+        if uid:
+            body["preconditions"] = {"uid": uid}
+        if dry_run:
+            body["dryRun"] = ["All"]
+        try:
+            self.client.request("DELETE", resource.path(namespace, name), Target("delete", resource, name, namespace),
+                                body=body)
+        except errors.NotFound:
+            return False
+        return True
+
+    # --- converging ----------------------------------------------------------------------
+    def ensure(self, desired, state="present", check_mode=False, wait=False, wait_timeout=waiter.DEFAULT_TIMEOUT,
+               before=_MISSING, readiness=None):
+        """Converge one object on ``desired`` (a full manifest; for ``absent`` apiVersion, kind
+        and metadata name/namespace suffice). Answers ``{"changed", "object", "diff"}``:
+        ``object`` is the object after (managed fields dropped, Secret values redacted; None
+        when absent), ``diff`` the stripped before/after. ``before`` skips the GET when the
+        caller already listed the kind. ``readiness`` overrides the kind's predicate."""
+        if state not in ("present", "absent"):
+            raise errors.InvalidArgument("state must be present or absent, not {0!r}".format(state))
+        resource = self.resource_of(desired)
+        metadata = desired["metadata"]
+        name, namespace = metadata["name"], metadata.get("namespace")
+        if before is _MISSING:
+            before = self.get(resource, name, namespace)
+        if state == "absent":
+            return self._ensure_absent(resource, name, namespace, before, check_mode, wait, wait_timeout)
+        after = self.apply(desired, dry_run=check_mode, resource=resource)
+        outcome = {"changed": is_changed(before, after), "diff": diff_of(before, after)}
+        if wait and not check_mode:
+            after = waiter.wait_ready(self.client, resource, name, namespace, timeout=wait_timeout,
+                                      readiness=readiness)
+        outcome["object"] = redact(after)
+        return outcome
+
+    def _ensure_absent(self, resource, name, namespace, before, check_mode, wait, wait_timeout):
+        outcome = {"changed": False, "object": None, "diff": diff_of(before, None)}
+        if before is None:
+            outcome["diff"] = diff_of(None, None)
+            return outcome
+        if not (before.get("metadata") or {}).get("deletionTimestamp"):
+            # the uid precondition keeps us from deleting a namesake made meanwhile
+            outcome["changed"] = self.delete(resource, name, namespace, dry_run=check_mode,
+                                             uid=before["metadata"].get("uid"))
+        else:
+            outcome["diff"] = diff_of(None, None)  # already going: nothing for us to change
+        if wait and not check_mode:
+            waiter.wait_absent(self.client, resource, name, namespace, timeout=wait_timeout)
+        return outcome

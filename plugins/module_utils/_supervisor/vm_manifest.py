@@ -1,0 +1,187 @@
+# -*- coding: utf-8 -*-
+# Copyright: pacific.supervisor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""VirtualMachine (vmoperator.vmware.com/v1alpha3) manifests from module options, and the
+summary the modules return of one. Shared by ``vm``, ``vm_info`` and ``vm_cluster``.
+
+Inline bootstrap data (cloud-init user data, a sysprep answer file) goes into a Secret of the
+VM's own, ``<vm>-bootstrap``, that the VM's ``rawCloudConfig``/``rawSysprep`` names; data in an
+existing Secret is named directly.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+
+from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import check_name
+
+API_VERSION = kinds.VMOP
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGER = "pacific.supervisor"
+BOOTSTRAP_SUFFIX = "-bootstrap"
+BOOTSTRAP_KEYS = {"cloud_init": "user-data", "sysprep": "unattend"}
+
+# module option -> VirtualMachine spec field, for the scalar ones
+SPEC_FIELDS = (
+    ("class_name", "className"),
+    ("image_name", "imageName"),
+    ("storage_class", "storageClass"),
+    ("power_state", "powerState"),
+    ("power_off_mode", "powerOffMode"),
+    ("suspend_mode", "suspendMode"),
+    ("min_hardware_version", "minHardwareVersion"),
+)
+INTERFACE_FIELDS = (
+    ("addresses", "addresses"),
+    ("gateway4", "gateway4"),
+    ("gateway6", "gateway6"),
+    ("dhcp4", "dhcp4"),
+    ("dhcp6", "dhcp6"),
+    ("mtu", "mtu"),
+    ("nameservers", "nameservers"),
+    ("search_domains", "searchDomains"),
+)
+
+
+def bootstrap_secret_name(vm_name):
+    return vm_name + BOOTSTRAP_SUFFIX
+
+
+def _interfaces(interfaces):
+    built = []
+    for interface in interfaces or []:
+        entry = {"name": check_name(interface.get("name"), "network interface name", label=True)}
+        if interface.get("network"):
+            network = {"name": interface["network"]}
+            if interface.get("network_kind"):
+                network["kind"] = interface["network_kind"]
+            if interface.get("network_api_version"):
+                network["apiVersion"] = interface["network_api_version"]
+            entry["network"] = network
+        for option, field in INTERFACE_FIELDS:
+            if interface.get(option) is not None:
+                entry[field] = interface[option]
+        built.append(entry)
+    return built
+
+
+def _bootstrap(name, namespace, bootstrap):
+    """(spec.bootstrap, Secret manifest or None) from the ``bootstrap`` option."""
+    if not bootstrap:
+        return None, None
+    provided = [key for key in ("cloud_init", "sysprep") if bootstrap.get(key)]
+    if len(provided) > 1:
+        raise errors.InvalidArgument("bootstrap takes one of cloud_init and sysprep, not both")
+    if not provided:
+        return None, None
+    provider = provided[0]
+    options = bootstrap[provider]
+    inline = options.get("user_data") if provider == "cloud_init" else options.get("unattend")
+    if inline and options.get("secret_name"):
+        raise errors.InvalidArgument("bootstrap.{0}: give inline data or secret_name, not both".format(provider))
+    secret = None
+    if inline:
+        secret_name, key = bootstrap_secret_name(name), BOOTSTRAP_KEYS[provider]
+        secret = {
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": secret_name, "namespace": namespace,
+                         "labels": {MANAGED_BY: MANAGER, "vmoperator.vmware.com/vm": name}},
+            "data": {key: base64.b64encode(inline.encode("utf-8")).decode("ascii")},
+        }
+    elif options.get("secret_name"):
+        secret_name, key = options["secret_name"], options.get("secret_key") or BOOTSTRAP_KEYS[provider]
+    else:
+        secret_name = None
+    spec = {}
+    if provider == "cloud_init":
+        if secret_name:
+            spec["rawCloudConfig"] = {"name": secret_name, "key": key}
+        if options.get("ssh_authorized_keys"):
+            spec["sshAuthorizedKeys"] = list(options["ssh_authorized_keys"])
+        if options.get("instance_id"):
+            spec["instanceID"] = options["instance_id"]
+        return {"cloudInit": spec}, secret
+    if secret_name:
+        spec["rawSysprep"] = {"name": secret_name, "key": key}
+    return {"sysprep": spec}, secret
+
+
+def build(params):
+    """``(vm_manifest, bootstrap_secret_or_None)`` from the ``vm`` module's options. Only
+    options that are set appear, so server-side apply leaves other fields to their owners."""
+    name = check_name(params["name"], "VM name", label=True)
+    namespace = check_name(params["namespace"], "namespace", label=True)
+    metadata = {"name": name, "namespace": namespace}
+    if params.get("labels"):
+        metadata["labels"] = dict((k, str(v)) for k, v in params["labels"].items())
+    if params.get("annotations"):
+        metadata["annotations"] = dict((k, str(v)) for k, v in params["annotations"].items())
+    spec = {}
+    for option, field in SPEC_FIELDS:
+        if params.get(option) is not None:
+            spec[field] = params[option]
+    network = {}
+    if params.get("hostname"):
+        network["hostName"] = params["hostname"]
+    if params.get("network_interfaces"):
+        network["interfaces"] = _interfaces(params["network_interfaces"])
+    if network:
+        spec["network"] = network
+    if params.get("volumes"):
+        spec["volumes"] = [
+            {"name": check_name(volume.get("name"), "volume name", label=True),
+             "persistentVolumeClaim": dict([("claimName", volume["claim_name"])] +
+                                           ([("readOnly", volume["read_only"])]
+                                            if volume.get("read_only") is not None else []))}
+            for volume in params["volumes"]]
+    if params.get("resource_policy_name"):
+        spec["reserved"] = {"resourcePolicyName": params["resource_policy_name"]}
+    bootstrap, secret = _bootstrap(name, namespace, params.get("bootstrap"))
+    if bootstrap:
+        spec["bootstrap"] = bootstrap
+    manifest = {"apiVersion": API_VERSION, "kind": "VirtualMachine", "metadata": metadata, "spec": spec}
+    return manifest, secret
+
+
+def summarize(obj):
+    """What the modules return of one VirtualMachine: the facts most playbooks need, flat, and
+    the whole object under ``resource``. None stays None."""
+    if obj is None:
+        return None
+    metadata, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
+    network = status.get("network") or {}
+    verdict = kinds.virtual_machine(obj)
+    return {
+        "name": metadata.get("name"),
+        "namespace": metadata.get("namespace"),
+        "labels": metadata.get("labels") or {},
+        "class_name": spec.get("className"),
+        "image_name": spec.get("imageName"),
+        "storage_class": spec.get("storageClass"),
+        "power_state": status.get("powerState"),
+        "desired_power_state": spec.get("powerState"),
+        "ip": network.get("primaryIP4"),
+        "ip6": network.get("primaryIP6"),
+        "moref": status.get("uniqueID"),
+        "bios_uuid": status.get("biosUUID"),
+        "instance_uuid": status.get("instanceUUID"),
+        "host": status.get("host"),
+        "conditions": status.get("conditions") or [],
+        "ready": verdict.state == kinds.READY,
+        "state_message": verdict.message,
+        "resource": obj,
+    }
+
+
+VIRTUAL_MACHINE = kinds.VIRTUAL_MACHINE
+SECRET = kinds.SECRET
+
+
+def owned_bootstrap_secret(secret, vm_name):
+    """Whether ``secret`` is the bootstrap Secret this collection made for ``vm_name``."""
+    labels = (secret.get("metadata") or {}).get("labels") or {}
+    return labels.get(MANAGED_BY) == MANAGER and labels.get("vmoperator.vmware.com/vm") == vm_name

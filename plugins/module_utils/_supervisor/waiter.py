@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+# Copyright: pacific.supervisor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One watch-based waiter for every kind.
+
+``snapshots`` LISTs once, then WATCHes from the list's resourceVersion and yields the current
+objects after every change, relisting on 410 Gone or a dropped connection. ``wait_ready`` and
+``wait_absent`` consume it: the first until the kind's readiness predicate (``kinds.py``) says
+READY, failing fast with the predicate's message when it says FAILED; the second until the
+object is gone. Both stop at a deadline with ``WaitTimeout``, whose details carry the last
+status seen. Nothing here polls.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import math
+import time
+
+from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import Target, api_error
+
+DEFAULT_TIMEOUT = 300
+
+
+def _name_of(obj):
+    return (obj.get("metadata") or {}).get("name")
+
+
+def snapshots(client, resource, namespace=None, field_selector=None, label_selector=None, deadline=None,
+              clock=time.monotonic):
+    """Yield ``{name: object}`` of the selected objects: once after the LIST, then after each
+    watch event that changes them, until ``deadline`` (a ``clock`` value) passes."""
+    path = resource.path(namespace)
+    target = Target("watch", resource, None, namespace)
+    selectors = []
+    if field_selector:
+        selectors.append(("fieldSelector", field_selector))
+    if label_selector:
+        selectors.append(("labelSelector", label_selector))
+    while True:
+        listing = client.request("GET", path, Target("list", resource, None, namespace), query=selectors)
+        current = dict((_name_of(item), item) for item in listing.get("items") or [])
+        version = (listing.get("metadata") or {}).get("resourceVersion")
+        yield current
+        relist = False
+        while not relist:
+            remaining = deadline - clock()
+            if remaining <= 0:
+                return
+            query = selectors + [("watch", "true"), ("allowWatchBookmarks", "true"),
+                                 ("resourceVersion", version), ("timeoutSeconds", str(int(math.ceil(remaining))))]
+            try:
+                for event in client.stream(path, target, query, timeout=remaining + 5):
+                    kind, obj = event.get("type"), event.get("object") or {}
+                    if kind == "ERROR":
+                        if obj.get("code") == 410:  # our resourceVersion is too old: start over
+                            relist = True
+                            break
+                        raise api_error(obj.get("code") or 500, _status_bytes(obj), target, client.server)
+                    version = (obj.get("metadata") or {}).get("resourceVersion") or version
+                    if kind == "BOOKMARK":
+                        continue
+                    if kind == "DELETED":
+                        current.pop(_name_of(obj), None)
+                    else:
+                        current[_name_of(obj)] = obj
+                    yield current
+                    if clock() >= deadline:
+                        return
+            except errors.PacificError as err:
+                if not err.retryable:
+                    raise
+                relist = True  # the apiserver went away: the LIST (with its retries) decides
+
+
+def _status_bytes(status):
+    return json.dumps(status).encode("utf-8")
+
+
+def _summary(obj):
+    """What a timeout reports of the object: its status, without secrets (status holds none)."""
+    return (obj or {}).get("status") or {}
+
+
+def wait_ready(client, resource, name, namespace=None, timeout=DEFAULT_TIMEOUT, readiness=None,
+               clock=time.monotonic):
+    """Watch one object until ``readiness`` (default: its kind's) says READY; answer the object.
+    FAILED raises WaitFailed with the predicate's message at once; a deleted object raises
+    WaitFailed; the deadline raises WaitTimeout with ``last_status``."""
+    readiness = readiness or resource.readiness
+    what = resource.describe(name, namespace)
+    verdict, last = kinds.Verdict(kinds.PENDING, "not observed yet"), None
+    deadline = clock() + timeout
+    for current in snapshots(client, resource, namespace, field_selector="metadata.name=" + name,
+                             deadline=deadline, clock=clock):
+        obj = current.get(name)
+        if obj is None:
+            if last is not None:
+                raise errors.WaitFailed("{0} was deleted while waiting for it to be ready".format(what))
+            verdict = kinds.Verdict(kinds.PENDING, "does not exist yet")
+            continue
+        last = obj
+        verdict = readiness(obj)
+        if verdict.state == kinds.READY:
+            return obj
+        if verdict.state == kinds.FAILED:
+            raise errors.WaitFailed("{0} failed: {1}".format(what, verdict.message), last_status=_summary(obj))
+    raise errors.WaitTimeout("{0} was not ready within {1} seconds: {2}".format(what, timeout, verdict.message),
+                             last_status=_summary(last))
+
+
+def wait_absent(client, resource, name, namespace=None, timeout=DEFAULT_TIMEOUT, clock=time.monotonic):
+    """Watch one object until it is gone (finalizers done)."""
+    last = None
+    deadline = clock() + timeout
+    for current in snapshots(client, resource, namespace, field_selector="metadata.name=" + name,
+                             deadline=deadline, clock=clock):
+        if name not in current:
+            return
+        last = current[name]
+    finalizers = (last or {}).get("metadata", {}).get("finalizers") or []
+    raise errors.WaitTimeout("{0} was not deleted within {1} seconds{2}".format(
+        resource.describe(name, namespace), timeout,
+        " (finalizers left: {0})".format(", ".join(finalizers)) if finalizers else ""), last_status=_summary(last))
+
+
+# The options of doc fragment pacific.supervisor.wait, for modules' argument specs.
+WAIT_ARGUMENT_SPEC = dict(
+    wait=dict(type="bool", default=False),
+    wait_timeout=dict(type="int", default=600),
+)

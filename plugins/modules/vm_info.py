@@ -1,0 +1,124 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pacific.supervisor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vm_info
+short_description: List VM Service virtual machines on a vSphere Supervisor
+version_added: 0.1.0
+description:
+  - Lists C(VirtualMachine) objects (C(vmoperator.vmware.com/v1alpha3)) with their power state, IP address,
+    vCenter managed object ID and UUIDs, in one request.
+author: pacific.supervisor contributors (@pacific-supervisor)
+extends_documentation_fragment:
+  - pacific.supervisor.supervisor_auth
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; runs the same in check mode.
+options:
+  namespace:
+    description:
+      - The vSphere Namespace to list. Every namespace the credentials may read when not set.
+      - A namespace that does not exist is an error.
+    type: str
+  names:
+    description: Only the VMs of these names.
+    type: list
+    elements: str
+  labels:
+    description: Only the VMs that carry all these labels (equality).
+    type: dict
+  label_selector:
+    description: A Kubernetes label selector, for example C(app=web,tier!=db). Combined with O(labels).
+    type: str
+seealso:
+  - module: pacific.supervisor.vm
+"""
+
+EXAMPLES = r"""
+- name: The web VMs of team-a
+  pacific.supervisor.vm_info:
+    namespace: team-a
+    labels:
+      app: web
+  register: web
+
+- name: Their addresses
+  ansible.builtin.debug:
+    msg: "{{ web.vms | map(attribute='ip') | list }}"
+"""
+
+RETURN = r"""
+vms:
+  description:
+    - The matching VMs, sorted by namespace and name, in the shape M(pacific.supervisor.vm) returns as RV(pacific.supervisor.vm#module:vm).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: web-1
+      namespace: team-a
+      power_state: PoweredOn
+      ip: 10.244.0.12
+      moref: vm-1042
+      bios_uuid: 4213a1c6-9a51-1a2b-3c4d-5e6f7a8b9c0d
+      instance_uuid: 5013b2d7-0b62-2b3c-4d5e-6f7a8b9c0d1e
+      ready: true
+"""
+
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
+    SUPERVISOR_ARGUMENT_SPEC, run_module, with_connection)
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import vm_manifest
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import connect
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, check_name
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import namespace_exists
+
+try:
+    import kubernetes  # noqa: F401 pylint: disable=unused-import
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError as import_error:
+    KUBERNETES_IMPORT_ERROR = import_error
+
+ARGUMENT_SPEC = dict(
+    namespace=dict(type="str"),
+    names=dict(type="list", elements="str"),
+    labels=dict(type="dict"),
+    label_selector=dict(type="str"),
+)
+
+
+def selector(params):
+    """One label selector from O(labels) and O(label_selector)."""
+    parts = ["{0}={1}".format(key, value) for key, value in sorted((params.get("labels") or {}).items())]
+    if params.get("label_selector"):
+        parts.append(params["label_selector"])
+    return ",".join(parts) or None
+
+
+def handle(params, run):
+    namespace = params.get("namespace")
+    if namespace:
+        check_name(namespace, "namespace", label=True)
+    engine = Engine(connect(params))
+    items, _version = engine.list(vm_manifest.VIRTUAL_MACHINE, namespace, label_selector=selector(params))
+    if namespace and not items:
+        namespace_exists(engine, namespace)  # an empty list of a namespace that is not there is a typo
+    wanted = set(params.get("names") or [])
+    vms = [vm_manifest.summarize(item) for item in items if not wanted or item["metadata"]["name"] in wanted]
+    vms.sort(key=lambda vm: (vm["namespace"], vm["name"]))
+    return {"changed": False, "vms": vms}
+
+
+def main():
+    run_module(with_connection(ARGUMENT_SPEC, SUPERVISOR_ARGUMENT_SPEC), handle,
+               requirements=(("kubernetes", KUBERNETES_IMPORT_ERROR),))
+
+
+if __name__ == "__main__":
+    main()
