@@ -42,7 +42,7 @@ class ScriptedClient:
         self.queries.append(("watch", dict(query)))
         events = self.watches.pop(0) if self.watches else []
         if isinstance(events, Exception):
-            raise events
+            raise events  # pylint: disable=raising-bad-type
         for event in events:
             self.clock.now += 1
             yield event
