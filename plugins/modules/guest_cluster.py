@@ -63,7 +63,7 @@ options:
         the cluster already runs one of them.
       - A C(TanzuKubernetesCluster) names the release (C(tkr.reference.name)) for its control plane and every node
         pool; a C(Cluster) names its version (C(spec.topology.version)).
-      - Changing it upgrades the cluster; every node is replaced.
+      - Changing it upgrades the cluster; every node is replaced. An older release than the cluster runs is refused.
       - Required to create a cluster with O(api=capi); a C(TanzuKubernetesCluster) without it gets the
         Supervisor's default release.
     type: str
@@ -302,6 +302,7 @@ def handle(params, run):
     if params.get("version"):
         current = (gcm.current_options(before, params["api"]) or {}).get("version")
         release = gcm.resolve_release(params["version"], guest_clusters.releases(engine), current=current)
+        gcm.check_no_downgrade(current, release, params["name"])
     manifest = gcm.build(params, before, release)
     check_vm_classes(engine, manifest, before, params["api"])
     outcome = engine.ensure(manifest, check_mode=run.check_mode, wait=params["wait"],

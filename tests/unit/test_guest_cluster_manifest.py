@@ -166,3 +166,14 @@ def test_summary_of_a_capi_cluster_reads_its_endpoint_from_the_spec_and_its_fail
     assert summary["control_plane_endpoint"] is None
     assert not summary["ready"] and summary["state_message"] == "Ready=False (not offered)"
     assert summary["node_pools"][0]["ready_replicas"] == 0
+
+
+def test_an_older_release_than_the_cluster_runs_is_refused():
+    newer, older = gcm.resolve_release("v1.35", TKRS), gcm.resolve_release("v1.34", TKRS)
+    gcm.check_no_downgrade(TKR_134, newer, "tkc-1")
+    gcm.check_no_downgrade(TKR_135, newer, "tkc-1")
+    gcm.check_no_downgrade(None, older, "tkc-1")
+    with pytest.raises(errors.InvalidArgument) as caught:
+        gcm.check_no_downgrade("v1.35.4+vmware.1-fips-vkr.1", older, "tkc-1")
+    assert caught.value.msg == ("guest cluster tkc-1 runs v1.35.4+vmware.1-fips-vkr.1; it cannot be downgraded to "
+                                + TKR_134)

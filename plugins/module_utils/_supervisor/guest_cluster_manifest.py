@@ -126,6 +126,15 @@ def resolve_release(requested, tkrs, current=None):
         requested, ", ".join(sorted(release.name for release in offered)) or "none"))
 
 
+def check_no_downgrade(current, release, cluster):
+    """Raise InvalidArgument when ``release`` is older than the ``current`` release name or
+    version of an existing cluster: a Supervisor upgrades guest clusters, it never downgrades them."""
+    before = _numbers(current) if current else None
+    if before and release.numbers() and release.numbers()[:len(before)] < before[:len(release.numbers())]:
+        raise errors.InvalidArgument("guest cluster {0} runs {1}; it cannot be downgraded to {2}".format(
+            cluster, current, release.name))
+
+
 # --- manifests --------------------------------------------------------------------------------
 def _positive_odd(value, what):
     if value is None:
