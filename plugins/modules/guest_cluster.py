@@ -20,7 +20,8 @@ description:
   - Before anything is sent, the options are checked (names, replicas), the Kubernetes version is looked up
     among the Supervisor's Tanzu Kubernetes releases, and the VM classes are checked to be bound to the
     namespace, so that bad input changes nothing.
-author: pacific.supervisor contributors
+author:
+  - pacific.supervisor contributors (@pacific)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
   - pacific.supervisor.wait

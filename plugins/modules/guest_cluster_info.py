@@ -16,7 +16,8 @@ description:
     Namespace, or in every namespace the credentials may read, and summarizes each (phase, readiness, conditions,
     control plane endpoint, version, and its control plane and node pools with the number of running Machines).
   - One LIST per kind and one LIST of Machines, whatever the number of clusters.
-author: pacific.supervisor contributors
+author:
+  - pacific.supervisor contributors (@pacific)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
 attributes:

@@ -17,7 +17,8 @@ description:
   - With O(dest), writes it to that file with mode C(0600), atomically; the task is changed only when the file's
     content or mode differs. Without O(dest), returns it as RV(kubeconfig).
   - With O(verify=true), checks that the kubeconfig reaches the guest's own kube-apiserver (C(GET /version)).
-author: pacific.supervisor contributors
+author:
+  - pacific.supervisor contributors (@pacific)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
 attributes:
