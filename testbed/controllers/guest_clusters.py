@@ -39,6 +39,12 @@ CLUSTER_LABEL = "cluster.x-k8s.io/cluster-name"
 POOL_LABEL = "testbed.pacific.supervisor/pool"
 CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane"
 NODE_IMAGE = "photon-5"
+# the label Cluster API's topology controller puts on a MachineDeployment's Machines
+DEPLOYMENT_LABEL = "topology.cluster.x-k8s.io/deployment-name"
+TKR = ("run.tanzu.vmware.com", "v1alpha3", "tanzukubernetesreleases")
+# the TanzuKubernetesReleases this Supervisor offers, one per guest apiserver binary:
+# (Kubernetes patch version, TKR suffix); the TKR's name is its version with "+" written "---"
+RELEASES = {"1.34": ("v1.34.4", "vmware.1-fips-vkr.2"), "1.35": ("v1.35.4", "vmware.1-fips-vkr.1")}
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class GuestClusters:
         self.queue = kube.WorkQueue()
 
     def start(self, stop: threading.Event) -> None:
+        self.seed_releases()
         kube.run_workers(self.queue, self.reconcile, count=2, name="guest-clusters")
         for kind, (group, version, plural) in KINDS.items():
             threading.Thread(target=kube.watch_forever, daemon=True, name=f"watch-{plural}", args=(
@@ -103,6 +110,25 @@ class GuestClusters:
             self.custom.list_cluster_custom_object, self._vm_changed, stop),
             kwargs={"group": VMOP, "version": VMOP_VERSION, "plural": "virtualmachines",
                     "label_selector": CLUSTER_LABEL}).start()
+
+    def seed_releases(self) -> None:
+        """One Ready TanzuKubernetesRelease per release a guest apiserver binary exists for."""
+        for minor in build.GUEST_APISERVERS:
+            kubernetes, suffix = RELEASES[minor]
+            version = f"{kubernetes}+{suffix}"
+            name = version.replace("+", "---")
+            body = {"apiVersion": f"{TKR[0]}/{TKR[1]}", "kind": "TanzuKubernetesRelease",
+                    "metadata": {"name": name, "labels": {"os-name": "photon", "os-type": "linux"}},
+                    "spec": {"version": version, "kubernetes": {"version": f"{kubernetes}+{suffix.split('-vkr')[0]}"},
+                             "osImages": [{"name": f"ob-{minor}-photon-5"}]}}
+            try:
+                self.custom.create_cluster_custom_object(TKR[0], TKR[1], TKR[2], body)
+            except ApiException as err:
+                if err.status != 409:
+                    raise
+            conditions = set_condition(set_condition([], "Ready", True, "Ready"), "Compatible", True, "Compatible")
+            self.custom.patch_cluster_custom_object_status(TKR[0], TKR[1], TKR[2], name,
+                                                           {"status": {"conditions": capi_conditions(conditions)}})
 
     def _enqueue(self, kind: str, obj: dict) -> None:
         if kind == "Cluster" and not obj.get("spec", {}).get("topology"):
@@ -168,6 +194,8 @@ class GuestClusters:
                   "testbed.pacific.supervisor/cluster-kind": kind}
         if pool.control_plane:
             labels[CONTROL_PLANE_LABEL] = ""
+        else:
+            labels[DEPLOYMENT_LABEL] = pool.name
         owner = {"apiVersion": cluster["apiVersion"], "kind": kind, "name": cluster["metadata"]["name"],
                  "uid": cluster["metadata"]["uid"], "controller": True, "blockOwnerDeletion": False}
         machine = self.custom.create_namespaced_custom_object(CAPI, CAPI_VERSION, namespace, "machines", {

@@ -86,6 +86,9 @@ def test_scale_workers_2_3_1_is_reflected_in_machines_and_vcsim(namespace, admin
         workers_now = [m for m in machines if "-workers-" in m]
         assert len(workers_now) == workers
         assert workers_now[-1].endswith(f"-{workers - 1}")  # the highest ordinals went first
+        labels = objects.get_namespaced_custom_object(*MACHINES[:2], namespace, MACHINES[2], workers_now[0])[
+            "metadata"]["labels"]
+        assert labels["topology.cluster.x-k8s.io/deployment-name"] == "workers"
         _until(lambda: set(machines) == {vm for vm in _vcsim_vms(vcenter_si, namespace) if vm.startswith("tkc-a-")},
                10, f"vcsim VMs of tkc-a matching {workers} workers")
 
@@ -99,6 +102,17 @@ def test_upgrade_rolls_every_machine(namespace, admin_client):
     _until(lambda: not set(before) & set(_machines(objects, namespace, "tkc-a")), 30, "old Machines removed")
     assert ready["status"]["version"] == "v1.35.4"
     assert client.VersionApi(_guest(admin_client, namespace, "tkc-a")).get_code().minor == "35"
+
+
+def test_the_offered_releases_are_listed_as_ready_tanzu_kubernetes_releases(admin_client):
+    releases = client.CustomObjectsApi(admin_client).list_cluster_custom_object(
+        "run.tanzu.vmware.com", "v1alpha3", "tanzukubernetesreleases")["items"]
+    offered = {r["metadata"]["name"]: r for r in releases}
+    assert set(offered) == {"v1.34.4---vmware.1-fips-vkr.2", "v1.35.4---vmware.1-fips-vkr.1"}
+    for name, release in offered.items():
+        assert release["spec"]["version"] == name.replace("---", "+")
+        assert {c["type"]: c["status"] for c in release["status"]["conditions"]} == {"Ready": "True",
+                                                                                   "Compatible": "True"}
 
 
 def test_unsupported_release_fails_clearly(namespace, admin_client):

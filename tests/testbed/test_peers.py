@@ -58,6 +58,7 @@ def test_apiserver_refuses_anonymous_callers(testbed):
         "clusters.cluster.x-k8s.io",
         "machines.cluster.x-k8s.io",
         "tanzukubernetesclusters.run.tanzu.vmware.com",
+        "tanzukubernetesreleases.run.tanzu.vmware.com",
     ],
 )
 def test_crd_is_established(admin_client, crd):

@@ -32,7 +32,9 @@ def test_missing_module_names_the_fix(tmp_path):
 
 def test_own_tkc_crd_is_structural_and_served_as_v1alpha3():
     own = [doc for label, path in crds.sources() if label.startswith("testbed/") for doc in crds.read_manifests(path)]
-    assert [doc["metadata"]["name"] for doc in own] == ["tanzukubernetesclusters.run.tanzu.vmware.com"]
+    assert [doc["metadata"]["name"] for doc in own] == ["tanzukubernetesclusters.run.tanzu.vmware.com",
+                                                        "tanzukubernetesreleases.run.tanzu.vmware.com"]
+    assert own[1]["spec"]["scope"] == "Cluster"
     version = own[0]["spec"]["versions"][0]
     assert version["name"] == "v1alpha3" and version["storage"] is True
     topology = version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["topology"]

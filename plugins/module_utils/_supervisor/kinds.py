@@ -260,3 +260,13 @@ VIRTUAL_MACHINE = KINDS[(VMOP, "VirtualMachine")]
 POD = KINDS[("v1", "Pod")]
 NAMESPACE = KINDS[("v1", "Namespace")]
 SECRET = KINDS[("v1", "Secret")]
+
+
+# --- added for the guest cluster modules --------------------------------------------------------
+# The Kubernetes releases a Supervisor offers to guest clusters (cluster-scoped).
+TANZU_KUBERNETES_RELEASE = Resource("run.tanzu.vmware.com/v1alpha3", "TanzuKubernetesRelease",
+                                    "tanzukubernetesreleases", namespaced=False)
+KINDS[(TANZU_KUBERNETES_RELEASE.api_version, TANZU_KUBERNETES_RELEASE.kind)] = TANZU_KUBERNETES_RELEASE
+TANZU_KUBERNETES_CLUSTER = KINDS[("run.tanzu.vmware.com/v1alpha3", "TanzuKubernetesCluster")]
+CAPI_CLUSTER = KINDS[("cluster.x-k8s.io/v1beta1", "Cluster")]
+MACHINE = KINDS[("cluster.x-k8s.io/v1beta1", "Machine")]

@@ -1,0 +1,174 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pacific.supervisor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: guest_cluster_info
+short_description: List guest Kubernetes clusters on a vSphere Supervisor, with their status
+version_added: 0.1.0
+description:
+  - Lists C(TanzuKubernetesCluster) objects and Cluster API C(Cluster) objects with a topology in one vSphere
+    Namespace, or in every namespace the credentials may read, and summarizes each (phase, readiness, conditions,
+    control plane endpoint, version, and its control plane and node pools with the number of running Machines).
+  - One LIST per kind and one LIST of Machines, whatever the number of clusters.
+author:
+  - pacific.supervisor contributors (@pacific)
+extends_documentation_fragment:
+  - pacific.supervisor.supervisor_auth
+attributes:
+  check_mode:
+    support: full
+    description: Reads only.
+options:
+  namespace:
+    description: The vSphere Namespace to look in; every namespace when not set.
+    type: str
+  name:
+    description: Only the cluster of this name.
+    type: str
+  api:
+    description: Which kinds to list; V(all) lists both.
+    type: str
+    choices: [tkc, capi, all]
+    default: all
+seealso:
+  - module: pacific.supervisor.guest_cluster
+"""
+
+EXAMPLES = r"""
+- name: The guest clusters of a namespace
+  pacific.supervisor.guest_cluster_info:
+    namespace: team-a
+  register: guests
+
+- name: Those not ready
+  ansible.builtin.debug:
+    msg: "{{ guests.clusters | rejectattr('ready') | map(attribute='name') | list }}"
+
+- name: One cluster's endpoint
+  pacific.supervisor.guest_cluster_info:
+    namespace: team-a
+    name: tkc-1
+  register: tkc
+"""
+
+RETURN = r"""
+clusters:
+  description:
+    - The clusters found, sorted by namespace, then name; the same summary M(pacific.supervisor.guest_cluster)
+      returns as RV(ignore:cluster) (see there for every field).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The cluster's name.
+      type: str
+    namespace:
+      description: Its namespace.
+      type: str
+    api:
+      description: V(tkc) or V(capi).
+      type: str
+    version:
+      description: The release of its spec.
+      type: str
+    phase:
+      description: The phase the controller reports.
+      type: str
+    ready:
+      description: Whether the cluster is Ready.
+      type: bool
+    conditions:
+      description: The controller's conditions.
+      type: list
+      elements: dict
+    control_plane_endpoint:
+      description: The guest's API endpoint (C(host), C(port)), once known.
+      type: dict
+    control_plane:
+      description: C(replicas), C(ready_replicas), C(vm_class), C(storage_class).
+      type: dict
+    node_pools:
+      description: Each pool's C(name), C(replicas), C(ready_replicas), C(vm_class), C(storage_class).
+      type: list
+      elements: dict
+  sample:
+    - name: tkc-1
+      namespace: team-a
+      api: tkc
+      phase: running
+      ready: true
+      node_pools:
+        - {name: workers, replicas: 1, ready_replicas: 1, vm_class: best-effort-small, storage_class: wcp-default}
+"""
+
+from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
+    SUPERVISOR_ARGUMENT_SPEC, run_module, with_connection)
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import guest_clusters
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import guest_cluster_manifest as gcm
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import connect
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, check_name
+
+try:
+    import kubernetes  # noqa: F401 pylint: disable=unused-import
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError as import_error:
+    KUBERNETES_IMPORT_ERROR = import_error
+
+ARGUMENT_SPEC = dict(
+    namespace=dict(type="str"),
+    name=dict(type="str"),
+    api=dict(type="str", choices=[gcm.TKC, gcm.CAPI, "all"], default="all"),
+)
+
+
+def _listed(engine, resource, namespace, name):
+    """The clusters of one kind; none when the Supervisor does not serve the kind."""
+    selector = "metadata.name=" + name if name else None
+    try:
+        items, _version = engine.list(resource, namespace, field_selector=selector)
+    except errors.NotFound as err:
+        if namespace and "namespace" in err.msg and "does not exist" in err.msg:
+            raise
+        return []
+    if resource is gcm.RESOURCES[gcm.CAPI]:
+        # a Cluster without topology is not a guest cluster we describe; one a TanzuKubernetesCluster
+        # owns (how a Supervisor realises a TKC) is listed as that TKC
+        items = [item for item in items if (item.get("spec") or {}).get("topology") and not any(
+            owner.get("kind") == "TanzuKubernetesCluster"
+            for owner in (item.get("metadata") or {}).get("ownerReferences") or [])]
+    return items
+
+
+def handle(params, run):
+    namespace, name = params.get("namespace"), params.get("name")
+    if namespace:
+        check_name(namespace, "namespace", label=True)
+    if name:
+        check_name(name, "guest cluster name", label=True)
+    engine = Engine(connect(params))
+    apis = [gcm.TKC, gcm.CAPI] if params["api"] == "all" else [params["api"]]
+    clusters = []
+    for api in apis:
+        clusters.extend(_listed(engine, gcm.RESOURCES[api], namespace, name))
+    machines = guest_clusters.machines_by_cluster(guest_clusters.machines(engine, namespace, name)) if clusters else {}
+    summaries = [gcm.summarize(obj, machines.get((obj["metadata"].get("namespace"), obj["metadata"]["name"]), []))
+                 for obj in clusters]
+    summaries.sort(key=lambda summary: (summary["namespace"], summary["name"], summary["api"]))
+    return {"changed": False, "clusters": summaries}
+
+
+def main():
+    run_module(with_connection(ARGUMENT_SPEC, SUPERVISOR_ARGUMENT_SPEC), handle,
+               requirements=(("kubernetes", KUBERNETES_IMPORT_ERROR),))
+
+
+if __name__ == "__main__":
+    main()
