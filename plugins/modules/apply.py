@@ -23,7 +23,7 @@ description:
     longer in it, are deleted.
   - With O(wait), waits for all objects together (one watch per kind and namespace), each by its kind's
     notion of ready, and fails fast when one fails.
-author: pacific.supervisor contributors
+author: pacific.supervisor contributors (@pacific-supervisor)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
   - pacific.supervisor.wait
@@ -38,7 +38,7 @@ options:
   definition:
     description:
       - The manifests, as a list of mappings, one mapping, or YAML text with one or more documents.
-      - A C(v1) C(List) (C(kind: List) with C(items)) is unfolded.
+      - "A C(v1) C(List) (C(kind: List) with C(items)) is unfolded."
       - Mutually exclusive with O(src).
     type: raw
   src:

@@ -87,7 +87,7 @@ def test_manifests_from_yaml_text_with_lists_and_empty_documents():
     text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\n" \
            "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n"
     loaded = manifests.load(definition=text)
-    assert [m["metadata"]["name"] for m, _ in loaded] == ["a", "b"]
+    assert [pair[0]["metadata"]["name"] for pair in loaded] == ["a", "b"]
     assert loaded[1][1] == "definition document 3 item 1"
 
 
@@ -103,8 +103,8 @@ def test_malformed_yaml_names_the_file_and_line(tmp_path):
 def test_a_directory_is_read_recursively_in_name_order(tmp_path):
     for name in ("b.yml", "a.json"):
         (tmp_path / name).write_text(json.dumps({"apiVersion": "v1", "kind": "ConfigMap",
-                                                 "metadata": {"name": name.split(".")[0]}}))
-    assert [m["metadata"]["name"] for m, _ in manifests.load(src=str(tmp_path))] == ["a", "b"]
+                                                 "metadata": {"name": name.split(".", maxsplit=1)[0]}}))
+    assert [pair[0]["metadata"]["name"] for pair in manifests.load(src=str(tmp_path))] == ["a", "b"]
     with pytest.raises(errors.InvalidArgument, match="no manifest files"):
         manifests.load(src=str(_empty(tmp_path)))
 

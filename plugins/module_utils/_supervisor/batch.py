@@ -98,7 +98,7 @@ def _groups(items):
 
 def _listed(engine, resource, namespace, label_selector=None):
     """``{name: object}`` of one LIST, each with apiVersion and kind (LISTs leave them out)."""
-    objects, _ = engine.list(resource, namespace, label_selector=label_selector)
+    objects = engine.list(resource, namespace, label_selector=label_selector)[0]
     for obj in objects:
         obj.setdefault("apiVersion", resource.api_version)
         obj.setdefault("kind", resource.kind)
