@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # a new requirements.txt means a fresh install, an unchanged one costs nothing
 DEPS_STAMP := $(VENV)/.deps-$(shell sha256sum requirements.txt | cut -c1-16)
 
-.PHONY: demo test deps build up down status pytest lint
+.PHONY: demo test deps build up down status pytest sanity lint
 
 demo: up
 	@$(PY) -m testbed status
@@ -15,7 +15,7 @@ demo: up
 	@echo
 	@echo "The testbed stays up: 'eval \"\$$($(PY) -m testbed env)\"' points clients at it, 'make down' stops it."
 
-test: build pytest lint
+test: build sanity pytest lint
 
 deps: $(DEPS_STAMP)
 
@@ -40,6 +40,9 @@ status: deps
 
 pytest: build
 	$(PY) -m pytest
+
+sanity: deps
+	bash tests/sanity/run.sh
 
 lint: deps
 	ansible-lint

@@ -16,21 +16,10 @@ import pytest
 import yaml
 
 from testbed.layout import REPO_ROOT
+from tests.collection_path import collection_tree
 
 TARGETS = REPO_ROOT / "tests" / "integration" / "targets"
 CONFIG = REPO_ROOT / "tests" / "integration" / "integration_config.yml"
-COLLECTIONS = REPO_ROOT / ".cache" / "collections"
-
-
-def collection_tree() -> Path:
-    """An ``ansible_collections/pacific/supervisor`` path that is this checkout (a symlink)."""
-    link = COLLECTIONS / "ansible_collections" / "pacific" / "supervisor"
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if not link.is_symlink() or link.resolve() != REPO_ROOT.resolve():
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(REPO_ROOT.resolve(), target_is_directory=True)
-    return COLLECTIONS
 
 
 def target_vars(testbed) -> dict:
@@ -92,6 +81,6 @@ def run_target(integration_config, tmp_path_factory):
         }]))
         return subprocess.run(
             ["ansible-playbook", "-i", "localhost,", str(playbook), "-e", f"@{integration_config}", *extra],
-            cwd=work, env=env, capture_output=True, text=True, timeout=timeout)
+            cwd=work, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
     return run
