@@ -19,7 +19,8 @@ description:
   - A pod's spec is mostly immutable; only container images and metadata change in place. Any other
     change fails with a message naming the fields, unless O(recreate=true), which deletes the pod and
     creates it again (after the server has validated the new spec).
-author: pacific.supervisor contributors
+author:
+  - pacific.supervisor contributors (@pacific)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
   - pacific.supervisor.wait

@@ -14,7 +14,8 @@ version_added: 0.1.0
 description:
   - Lists native vSphere pods (C(v1) C(Pod) objects in vSphere Namespaces) with their phase, ESXi host, IP
     address and container states, in one request.
-author: pacific.supervisor contributors
+author:
+  - pacific.supervisor contributors (@pacific)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
 attributes:
@@ -61,7 +62,7 @@ EXAMPLES = r"""
 RETURN = r"""
 pods:
   description:
-    - The matching pods, sorted by namespace and name, in the shape M(pacific.supervisor.pod) returns as RV(pod).
+    - The matching pods, sorted by namespace and name, in the shape M(pacific.supervisor.pod) returns as RV(pacific.supervisor.pod#module:pod).
   returned: always
   type: list
   elements: dict

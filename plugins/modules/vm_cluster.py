@@ -20,7 +20,8 @@ description:
     takes one LIST; each member is then converged with server-side apply like M(pacific.supervisor.vm) does.
   - Before anything is made, checks that the namespace exists, the class is bound to it and the image is
     available there, so that bad input changes nothing.
-author: pacific.supervisor contributors
+author:
+  - pacific.supervisor contributors (@pacific)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
   - pacific.supervisor.wait

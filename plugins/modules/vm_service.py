@@ -15,7 +15,8 @@ description:
   - Creates, changes and deletes a C(VirtualMachineService) (C(vmoperator.vmware.com/v1alpha3)), a
     C(LoadBalancer) or C(ClusterIP) service in front of the VMs of a vSphere Namespace its selector picks.
   - Changes are made with server-side apply under the field manager C(pacific.supervisor).
-author: pacific.supervisor contributors
+author:
+  - pacific.supervisor contributors (@pacific)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
   - pacific.supervisor.wait
