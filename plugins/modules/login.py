@@ -18,8 +18,8 @@ description:
   - Optionally writes (or updates) a kubeconfig file, mode C(0600), with a cluster, user and context for
     the Supervisor. A token already in that file that still works for the same user, and stays valid for
     at least an hour, is kept, so repeated runs do not rewrite the file.
-  - The returned RV(token) is a secret; use C(no_log: true) on the task or only use O(dest).
-author: pacific.supervisor contributors
+  - The returned RV(token) is a secret; set C(no_log) on the task, or use only O(dest).
+author: pacific.supervisor contributors (@pacific-supervisor)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
 attributes:
@@ -28,6 +28,7 @@ attributes:
     description: Logs in (which changes nothing on the server) but does not write O(dest).
   diff_mode:
     support: none
+    description: A login changes nothing that a diff could show.
 options:
   dest:
     description:
@@ -152,8 +153,8 @@ def _read(dest):
         with open(dest) as handle:
             document = yaml.safe_load(handle)
     except (IOError, OSError, yaml.YAMLError) as err:
-        raise errors.InvalidArgument("cannot read the kubeconfig {0}: {1}".format(dest, getattr(err, "strerror", None)
-                                                                                   or type(err).__name__))
+        reason = getattr(err, "strerror", None) or type(err).__name__  # never the file's content
+        raise errors.InvalidArgument("cannot read the kubeconfig {0}: {1}".format(dest, reason))
     if document is not None and not isinstance(document, dict):
         raise errors.InvalidArgument("{0} is not a kubeconfig file".format(dest))
     return document

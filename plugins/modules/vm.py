@@ -19,7 +19,7 @@ description:
   - Before creating a VM or changing its class or image, checks that the class is bound to the namespace
     and the image is available there, so that a typo changes nothing.
   - Inline bootstrap data is stored in a Secret C(<name>-bootstrap) next to the VM, deleted with it.
-author: pacific.supervisor contributors
+author: pacific.supervisor contributors (@pacific-supervisor)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
   - pacific.supervisor.wait
@@ -313,9 +313,12 @@ vm:
     moref: vm-1042
     ready: true
 diff:
-  description: The VirtualMachine before and after, without server-managed fields (with O(ignore:--diff)).
+  description:
+    - The VirtualMachine before and after, without server-managed fields.
+    - A list of two, the VirtualMachine's and its bootstrap Secret's (values redacted), when the VM has
+      inline bootstrap data.
   returned: when diff mode is on
-  type: dict
+  type: raw
 """
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
@@ -395,14 +398,15 @@ def handle(params, run):
         return remove(engine, manifest, run, params)
     before = engine.get(vm_manifest.VIRTUAL_MACHINE, name, namespace)
     check_vm_references(engine, manifest, before)
-    secret_changed = False
-    if secret is not None:
-        secret_changed = engine.ensure(secret, check_mode=run.check_mode)["changed"]
+    secret_outcome = None
+    if secret is not None:  # first, so that the VM Operator finds it
+        secret_outcome = engine.ensure(secret, check_mode=run.check_mode)
     outcome = engine.ensure(manifest, check_mode=run.check_mode, wait=params["wait"],
                             wait_timeout=params["wait_timeout"], before=before)
-    result = {"changed": outcome["changed"] or secret_changed, "vm": vm_manifest.summarize(outcome["object"])}
+    result = {"changed": outcome["changed"] or bool(secret_outcome and secret_outcome["changed"]),
+              "vm": vm_manifest.summarize(outcome["object"])}
     if run.diff:
-        result["diff"] = outcome["diff"]
+        result["diff"] = outcome["diff"] if secret_outcome is None else [outcome["diff"], secret_outcome["diff"]]
     return result
 
 
@@ -410,12 +414,14 @@ def remove(engine, manifest, run, params):
     outcome = engine.ensure(manifest, state="absent", check_mode=run.check_mode, wait=params["wait"],
                             wait_timeout=params["wait_timeout"])
     secret = engine.get(vm_manifest.SECRET, vm_manifest.bootstrap_secret_name(params["name"]), params["namespace"])
-    changed = outcome["changed"]
+    changed, diffs = outcome["changed"], [outcome["diff"]]
     if secret is not None and vm_manifest.owned_bootstrap_secret(secret, params["name"]):
-        changed = engine.ensure(secret, state="absent", check_mode=run.check_mode, before=secret)["changed"] or changed
+        secret_outcome = engine.ensure(secret, state="absent", check_mode=run.check_mode, before=secret)
+        changed = changed or secret_outcome["changed"]
+        diffs.append(secret_outcome["diff"])
     result = {"changed": changed, "vm": None}
     if run.diff:
-        result["diff"] = outcome["diff"]
+        result["diff"] = diffs[0] if len(diffs) == 1 else diffs
     return result
 
 

@@ -14,7 +14,7 @@ version_added: 0.1.0
 description:
   - Lists C(VirtualMachine) objects (C(vmoperator.vmware.com/v1alpha3)) with their power state, IP address,
     vCenter managed object ID and UUIDs, in one request.
-author: pacific.supervisor contributors
+author: pacific.supervisor contributors (@pacific-supervisor)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
 attributes:
@@ -57,7 +57,7 @@ EXAMPLES = r"""
 RETURN = r"""
 vms:
   description:
-    - The matching VMs, sorted by namespace and name, in the shape M(pacific.supervisor.vm) returns as RV(vm).
+    - The matching VMs, sorted by namespace and name, in the shape M(pacific.supervisor.vm) returns as RV(pacific.supervisor.vm#module:vm).
   returned: always
   type: list
   elements: dict

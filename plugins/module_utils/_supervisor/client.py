@@ -76,8 +76,8 @@ def _field_conflict(status):
 def api_error(code, body, target, server=""):
     """The PacificError for an HTTP error answer of the Kubernetes API (pure; unit-tested)."""
     status = _status_of(body)
-    message = status.get("message") or (body.decode("utf-8", "replace").strip()[:300]
-                                         if isinstance(body, bytes) else str(body or "")[:300])
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+    message = status.get("message") or text.strip()[:300]
     details = status.get("details") or {}
     what = target.describe()
     if code == 401:
