@@ -1,0 +1,135 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pacific.supervisor contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: pod_info
+short_description: List native vSphere pods on a vSphere Supervisor
+version_added: 0.1.0
+description:
+  - Lists native vSphere pods (C(v1) C(Pod) objects in vSphere Namespaces) with their phase, ESXi host, IP
+    address and container states, in one request.
+author:
+  - pacific.supervisor contributors (@pacific)
+extends_documentation_fragment:
+  - pacific.supervisor.supervisor_auth
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; runs the same in check mode.
+options:
+  namespace:
+    description:
+      - The vSphere Namespace to list. Every namespace the credentials may read when not set.
+      - A namespace that does not exist is an error.
+    type: str
+  names:
+    description: Only the pods of these names.
+    type: list
+    elements: str
+  labels:
+    description: Only the pods that carry all these labels (equality).
+    type: dict
+  label_selector:
+    description: A Kubernetes label selector, for example C(app=web,tier!=db). Combined with O(labels).
+    type: str
+  phase:
+    description: Only the pods in this phase.
+    type: str
+    choices: [Pending, Running, Succeeded, Failed, Unknown]
+seealso:
+  - module: pacific.supervisor.pod
+"""
+
+EXAMPLES = r"""
+- name: The failed pods of team-a
+  pacific.supervisor.pod_info:
+    namespace: team-a
+    phase: Failed
+  register: failed
+
+- name: Why they failed
+  ansible.builtin.debug:
+    msg: "{{ item.name }}: {{ item.containers | map(attribute='last_termination_reason') | list }}"
+  loop: "{{ failed.pods }}"
+"""
+
+RETURN = r"""
+pods:
+  description:
+    - The matching pods, sorted by namespace and name, in the shape M(pacific.supervisor.pod) returns as RV(pacific.supervisor.pod#module:pod).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: echo
+      namespace: team-a
+      phase: Running
+      node: esxi-01.example.com
+      pod_ip: 10.244.1.5
+      containers:
+        - name: echo
+          state: running
+          ready: true
+          restart_count: 0
+      ready: true
+"""
+
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
+    SUPERVISOR_ARGUMENT_SPEC, run_module, with_connection)
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import pod_manifest
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import connect
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, check_name
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import namespace_exists
+
+try:
+    import kubernetes  # noqa: F401 pylint: disable=unused-import
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError as import_error:
+    KUBERNETES_IMPORT_ERROR = import_error
+
+ARGUMENT_SPEC = dict(
+    namespace=dict(type="str"),
+    names=dict(type="list", elements="str"),
+    labels=dict(type="dict"),
+    label_selector=dict(type="str"),
+    phase=dict(type="str", choices=["Pending", "Running", "Succeeded", "Failed", "Unknown"]),
+)
+
+
+def selector(params):
+    """One label selector from O(labels) and O(label_selector)."""
+    parts = ["{0}={1}".format(key, value) for key, value in sorted((params.get("labels") or {}).items())]
+    if params.get("label_selector"):
+        parts.append(params["label_selector"])
+    return ",".join(parts) or None
+
+
+def handle(params, run):
+    namespace = params.get("namespace")
+    if namespace:
+        check_name(namespace, "namespace", label=True)
+    engine = Engine(connect(params))
+    phase = params.get("phase")
+    items, _version = engine.list(pod_manifest.POD, namespace, label_selector=selector(params),
+                                  field_selector="status.phase=" + phase if phase else None)
+    if namespace and not items:
+        namespace_exists(engine, namespace)  # an empty list of a namespace that is not there is a typo
+    wanted = set(params.get("names") or [])
+    pods = [pod_manifest.summarize(item) for item in items if not wanted or item["metadata"]["name"] in wanted]
+    pods.sort(key=lambda pod: (pod["namespace"], pod["name"]))
+    return {"changed": False, "pods": pods}
+
+
+def main():
+    run_module(with_connection(ARGUMENT_SPEC, SUPERVISOR_ARGUMENT_SPEC), handle,
+               requirements=(("kubernetes", KUBERNETES_IMPORT_ERROR),))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""The Pod builder, what a live pod can change in place, and what the pod modules return."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds, pod_manifest
+
+PARAMS = {
+    "name": "echo", "namespace": "team-a", "state": "present", "labels": {"app": "echo"}, "annotations": None,
+    "restart_policy": "Never",
+    "containers": [{
+        "name": "echo", "image": "pacific/echo:1.0", "command": None, "args": ["-text=hi"],
+        "env": {"ECHO_TEXT": "hello", "PORT": 8080},
+        "ports": [{"container_port": 8080, "name": "http", "protocol": "TCP"}],
+        "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": 1, "memory": None}},
+        "image_pull_policy": None, "working_dir": None,
+    }],
+}
+
+
+def params(**changes):
+    built = copy.deepcopy(PARAMS)
+    built.update(changes)
+    return built
+
+
+def test_build_sets_only_what_is_given():
+    assert pod_manifest.build(params()) == {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "echo", "namespace": "team-a", "labels": {"app": "echo"}},
+        "spec": {"restartPolicy": "Never", "containers": [{
+            "name": "echo", "image": "pacific/echo:1.0", "args": ["-text=hi"],
+            "env": [{"name": "ECHO_TEXT", "value": "hello"}, {"name": "PORT", "value": "8080"}],
+            "ports": [{"containerPort": 8080, "protocol": "TCP", "name": "http"}],
+            "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1"}},
+        }]},
+    }
+
+
+def test_absent_needs_no_containers():
+    assert pod_manifest.build(params(state="absent", containers=None)) == {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "echo", "namespace": "team-a", "labels": {"app": "echo"}}}
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"name": "Echo_1"}, "pod name 'Echo_1' is not a valid DNS-1123 subdomain"),
+    ({"namespace": "team.a"}, "namespace 'team.a' is not a valid DNS-1123 label"),
+    ({"containers": []}, "a pod needs at least one container"),
+    ({"containers": [{"name": "App", "image": "x"}]}, "container name 'App' is not a valid DNS-1123 label"),
+    ({"containers": [{"name": "a", "image": "x"}, {"name": "a", "image": "y"}]}, "container name 'a' is used twice"),
+    ({"containers": [{"name": "a", "image": ""}]}, "container a needs an image"),
+    ({"containers": [{"name": "a", "image": "x", "ports": [{"container_port": 0}]}]},
+     "container a: container_port must be between 1 and 65535, not 0"),
+    ({"containers": [{"name": "a", "image": "x", "ports": [{"container_port": 80, "protocol": "HTTP"}]}]},
+     "container a: protocol must be one of TCP, UDP, SCTP, not 'HTTP'"),
+    ({"containers": [{"name": "a", "image": "x", "resources": {"limits": {"memory": "lots"}}}]},
+     "container a: resources.limits.memory 'lots' is not a Kubernetes quantity"),
+    ({"restart_policy": "Sometimes"}, "restart_policy must be one of Always, OnFailure, Never"),
+])
+def test_bad_input_is_refused_before_any_request(changes, message):
+    with pytest.raises(errors.InvalidArgument) as raised:
+        pod_manifest.build(params(**changes))
+    assert str(raised.value).startswith(message)
+
+
+def live(manifest):
+    """The pod as the server has it: our fields plus defaults, quantities canonical."""
+    obj = copy.deepcopy(manifest)
+    obj["metadata"].update(uid="u-1", resourceVersion="7")
+    for container in obj["spec"]["containers"]:
+        container.update(terminationMessagePath="/dev/termination-log", imagePullPolicy="IfNotPresent")
+        limits = container.get("resources", {}).get("limits", {})
+        if limits.get("cpu") == "1":
+            limits["cpu"] = "1000m"  # what another spelling of the same amount looks like
+    obj["spec"].update(dnsPolicy="ClusterFirst", nodeName="dc0-c0-h0")
+    return obj
+
+
+def test_the_same_spec_has_no_immutable_change_despite_defaults_and_spelling():
+    manifest = pod_manifest.build(params())
+    assert pod_manifest.immutable_changes(manifest, live(manifest)) == []
+    assert pod_manifest.immutable_changes(manifest, None) == []
+
+
+def test_image_and_labels_change_in_place():
+    manifest = pod_manifest.build(params())
+    changed = pod_manifest.build(params(labels={"app": "echo", "tier": "front"}, containers=[
+        dict(PARAMS["containers"][0], image="pacific/echo:1.1")]))
+    assert pod_manifest.immutable_changes(changed, live(manifest)) == []
+
+
+@pytest.mark.parametrize("container_changes, expected", [
+    ({"env": {"ECHO_TEXT": "bye", "PORT": 8080}}, ["containers[echo].env"]),
+    ({"args": ["-text=bye"]}, ["containers[echo].args"]),
+    ({"command": ["/bin/echo"]}, ["containers[echo].command"]),
+    ({"ports": [{"container_port": 9090, "name": "http", "protocol": "TCP"}]}, ["containers[echo].ports"]),
+    ({"resources": {"requests": {"cpu": "500m", "memory": "256Mi"}, "limits": {"cpu": 1}}},
+     ["containers[echo].resources"]),
+])
+def test_container_fields_a_pod_cannot_change_are_named(container_changes, expected):
+    manifest = pod_manifest.build(params())
+    changed = pod_manifest.build(params(containers=[dict(PARAMS["containers"][0], **container_changes)]))
+    assert pod_manifest.immutable_changes(changed, live(manifest)) == expected
+
+
+def test_restart_policy_and_container_set_are_immutable():
+    manifest = pod_manifest.build(params())
+    assert pod_manifest.immutable_changes(pod_manifest.build(params(restart_policy="Always")),
+                                          live(manifest)) == ["restartPolicy"]
+    two = pod_manifest.build(params(containers=PARAMS["containers"] + [{"name": "side", "image": "busybox"}]))
+    assert pod_manifest.immutable_changes(two, live(manifest)) == ["containers (names: echo -> echo, side)"]
+
+
+def test_an_unset_restart_policy_is_the_servers_default():
+    manifest = pod_manifest.build(params(restart_policy=None))
+    server = live(manifest)
+    server["spec"]["restartPolicy"] = "Always"
+    assert pod_manifest.immutable_changes(manifest, server) == []
+    assert pod_manifest.immutable_changes(pod_manifest.build(params(restart_policy="Always")),
+                                          live(manifest)) == []
+
+
+def test_quantities_compare_by_amount():
+    assert pod_manifest._quantity("500m") == pod_manifest._quantity("0.5")
+    assert pod_manifest._quantity("1Gi") == pod_manifest._quantity("1024Mi")
+    assert pod_manifest._quantity("1G") != pod_manifest._quantity("1Gi")
+    assert pod_manifest._quantity("lots") == "lots"
+
+
+@pytest.mark.parametrize("value", ["500m", "2", 2, 0.5, "512Mi", "1Gi", "1e3", "1.5", ".5", "+1"])
+def test_quantities_the_api_takes_pass(value):
+    assert pod_manifest.check_quantity(value, "cpu") == str(value)
+
+
+@pytest.mark.parametrize("value", ["lots", "1 Gi", "1GB", "-1", "", "1.2.3", "Mi"])
+def test_quantities_the_api_refuses_are_refused_first(value):
+    with pytest.raises(errors.InvalidArgument, match="is not a Kubernetes quantity"):
+        pod_manifest.check_quantity(value, "cpu")
+
+
+def test_immutable_refusal_is_recognised_by_the_servers_words():
+    refusal = errors.InvalidArgument("the Supervisor refused to apply Pod echo in namespace a: Pod \"echo\" is "
+                                     "invalid: spec: Forbidden: pod updates may not change fields other than ...")
+    assert pod_manifest.immutable_refusal(refusal)
+    assert not pod_manifest.immutable_refusal(errors.InvalidArgument("spec.containers[0].image: Required value"))
+    assert not pod_manifest.immutable_refusal(errors.Forbidden("pod updates may not change fields"))
+
+
+CRASHING = {
+    "metadata": {"name": "crashing", "namespace": "team-a"},
+    "spec": {"nodeName": "dc0-c0-h1", "restartPolicy": "Always"},
+    "status": {
+        "phase": "Running", "podIP": "127.1.0.4", "hostIP": "127.0.2.2",
+        "conditions": [{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}],
+        "containerStatuses": [{
+            "name": "app", "image": "busybox:1.36", "ready": False, "restartCount": 2,
+            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s"}},
+            "lastState": {"terminated": {"reason": "Error", "exitCode": 1}},
+        }],
+    },
+}
+
+
+def test_a_crash_loop_fails_with_the_last_termination():
+    verdict = pod_manifest.readiness(CRASHING)
+    assert verdict == kinds.Verdict(kinds.FAILED, "container app: CrashLoopBackOff: back-off 10s; "
+                                                  "container app last terminated: Error (exit code 1)")
+
+
+def test_a_failed_pod_names_its_containers_once():
+    failed = copy.deepcopy(CRASHING)
+    failed["status"]["phase"] = "Failed"
+    failed["status"]["containerStatuses"][0]["state"] = {"terminated": {"reason": "Error", "exitCode": 1}}
+    assert pod_manifest.readiness(failed) == kinds.Verdict(kinds.FAILED, "pod failed: container app Error (exit code 1)")
+
+
+def test_running_and_succeeded_are_ready():
+    running = {"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
+    assert pod_manifest.readiness(running).state == kinds.READY
+    assert pod_manifest.readiness({"status": {"phase": "Succeeded"}}).state == kinds.READY
+    assert pod_manifest.readiness({"status": {"phase": "Pending"}}).state == kinds.PENDING
+
+
+def test_summary_names_node_addresses_and_why_containers_ended():
+    summary = pod_manifest.summarize(CRASHING)
+    assert {k: summary[k] for k in ("name", "namespace", "phase", "node", "pod_ip", "host_ip", "ready")} == {
+        "name": "crashing", "namespace": "team-a", "phase": "Running", "node": "dc0-c0-h1",
+        "pod_ip": "127.1.0.4", "host_ip": "127.0.2.2", "ready": False}
+    assert summary["containers"] == [{
+        "name": "app", "image": "busybox:1.36", "ready": False, "restart_count": 2, "state": "waiting",
+        "reason": "CrashLoopBackOff", "message": "back-off 10s", "exit_code": None,
+        "last_termination_reason": "Error", "last_exit_code": 1}]
+    assert summary["state_message"].startswith("container app: CrashLoopBackOff")
+    assert summary["resource"] is CRASHING
+    assert pod_manifest.summarize(None) is None
+
+
+class RecordingClient(object):
+    def __init__(self, answer):
+        self.answer = answer
+        self.requests = []
+
+    def request(self, method, path, target, body=None, query=None, content_type=None):
+        self.requests.append((method, path, body, query))
+        return copy.deepcopy(self.answer)
+
+
+class FakeEngine(object):
+    field_manager = "pacific.supervisor"
+
+    def __init__(self, client):
+        self.client = client
+
+
+def test_validate_as_new_is_a_dry_run_create_under_a_generated_name():
+    manifest = pod_manifest.build(params())
+    client = RecordingClient({"metadata": {"name": "echo-x7k2p", "generateName": "echo-", "namespace": "team-a"},
+                              "spec": manifest["spec"]})
+    would_be = pod_manifest.validate_as_new(FakeEngine(client), manifest)
+    (method, path, body, query), = client.requests
+    assert (method, path) == ("POST", "/api/v1/namespaces/team-a/pods")
+    assert body["metadata"] == {"generateName": "echo-", "namespace": "team-a", "labels": {"app": "echo"}}
+    assert ("dryRun", "All") in query
+    assert would_be["metadata"] == {"name": "echo", "namespace": "team-a"}
+    assert manifest["metadata"]["name"] == "echo"  # the manifest itself is untouched
