@@ -13,6 +13,13 @@ demo: up
 	@echo
 	@$(PY) -m testbed demo
 	@echo
+	@echo "== the same through the collection: playbooks/site.yml, then the inventory graph"
+	@eval "$$($(PY) -m testbed env)" && \
+	  export ANSIBLE_COLLECTIONS_PATH="$$($(PY) -c 'from tests.collection_path import collection_tree; print(collection_tree())')" \
+	         ANSIBLE_PYTHON_INTERPRETER="$(CURDIR)/$(PY)" ANSIBLE_LOCALHOST_WARNING=0 && \
+	  ansible-playbook -i localhost, playbooks/site.yml && \
+	  ansible-inventory -i playbooks/demo.workloads.yml --graph
+	@echo
 	@echo "The testbed stays up: 'eval \"\$$($(PY) -m testbed env)\"' points clients at it, 'make down' stops it."
 
 test: build sanity pytest lint

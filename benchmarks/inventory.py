@@ -26,18 +26,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks.anchors import community_collection, our_collections  # noqa: E402
 from testbed.build import binary_paths, ensure_built  # noqa: E402
 from testbed.layout import Layout  # noqa: E402
 from testbed.pki import ensure_pki  # noqa: E402
 
 CACHE = REPO_ROOT / ".cache" / "bench"
-ANSIBLE_PACKAGE = "ansible==12.3.0"  # the community package of ansible-core 2.19
 USER, PASSWORD = "bench@vsphere.local", "bench-password"
 FIVE = ["name", "runtime.powerState", "guest.ipAddress", "config.uuid", "config.guestId"]
 OURS_DEFAULT = ["name", "runtime.powerState", "guest.ipAddress", "guest.hostName", "config.guestId",
@@ -77,37 +76,6 @@ def floor(port: int, ca: str, properties: list[str]) -> None:
 
 
 # --- set-up ----------------------------------------------------------------------------------
-def community_vmware() -> Path | None:
-    """A collections path holding community.vmware, extracted from the ansible package."""
-    root = CACHE / "collections"
-    if (root / "ansible_collections" / "community" / "vmware" / "MANIFEST.json").exists():
-        return root
-    download = CACHE / "download"
-    download.mkdir(parents=True, exist_ok=True)
-    wheels = sorted(download.glob("ansible-*.whl"))
-    if not wheels:
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(download),
-                               ANSIBLE_PACKAGE], capture_output=True, text=True)
-        wheels = sorted(download.glob("ansible-*.whl"))
-        if not wheels:
-            print(f"community.vmware unavailable: pip download {ANSIBLE_PACKAGE} failed:\n{done.stderr[-2000:]}")
-            return None
-    prefix = "ansible_collections/community/vmware/"
-    with zipfile.ZipFile(wheels[-1]) as wheel:
-        for member in wheel.namelist():
-            if member.startswith(prefix):
-                wheel.extract(member, root)
-    return root
-
-
-def our_collections() -> Path:
-    link = CACHE / "ours" / "ansible_collections" / "pacific" / "supervisor"
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if not link.is_symlink():
-        link.symlink_to(REPO_ROOT, target_is_directory=True)
-    return CACHE / "ours"
-
-
 class Vcsim:
     def __init__(self, vms: int, port: int, pki):
         self.vms, self.port, self.pki = vms, port, pki
@@ -256,7 +224,7 @@ def main() -> int:
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     CACHE.mkdir(parents=True, exist_ok=True)
     pki = ensure_pki(CACHE / "pki")
-    community = community_vmware()
+    community = community_collection("community", "vmware")
     for vms in args.vms:
         work = Path(tempfile.mkdtemp(prefix=f"inventory-{vms}-", dir=CACHE))
         try:
