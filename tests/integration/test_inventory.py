@@ -120,7 +120,10 @@ def members(listing: dict, group: str) -> set[str]:
 
 
 def by_name(listing: dict, name: str) -> list[tuple[str, dict]]:
-    return [(host, hv) for host, hv in listing["_meta"]["hostvars"].items() if hv.get("vsphere_name") == name]
+    """Hosts of vCenter VMs named ``name`` in this test's namespace folder (other namespaces, e.g. the
+    demo's, may hold namesakes): a workload seen twice would show here as two hosts."""
+    return [(host, hv) for host, hv in listing["_meta"]["hostvars"].items()
+            if hv.get("vsphere_name") == name and hv.get("vsphere_folder", "").endswith("/" + NAMESPACE)]
 
 
 def test_vcenter_vms_with_default_properties_paths_and_groups(testbed, inventory):
