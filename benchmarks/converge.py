@@ -102,7 +102,8 @@ def playbook(work: Path, name: str, task: dict, outcome: str) -> Path:
 
 def timed(path: Path, env: dict, extra: list[str]) -> tuple[float, dict]:
     started = time.monotonic()
-    done = subprocess.run(["ansible-playbook", "-i", "localhost,", str(path), *extra], env=env,
+    playbook_command = str(Path(sys.executable).parent / "ansible-playbook")
+    done = subprocess.run([playbook_command, "-i", "localhost,", str(path), *extra], env=env,
                           capture_output=True, text=True, check=False)
     elapsed = time.monotonic() - started
     if done.returncode != 0:
@@ -147,15 +148,17 @@ def main() -> None:
         total = len(batch)
         print(f"converge benchmark: {args.vms} VMs + {args.pods} pods + {args.services} Services = {total} objects")
         first, summary = timed(ours, env, [])
-        print(f"first converge with apply (creates): {first:.1f}s {summary}")
+        print(f"first converge with apply: {first:.1f}s {summary}", flush=True)
         wait_settled(testbed, args.vms, args.pods)
-        timed(loop, env, [])  # the loop's first pass may take over fields; steady state after it
+        primed, outcome = timed(loop, env, [])  # its first pass may take over fields; steady state after it
+        print(f"first pass of the kubernetes.core.k8s loop: {primed:.1f}s, changed {outcome}", flush=True)
         runs = {"apply": [], "apply --check": [], "kubernetes.core.k8s loop": []}
         outcomes = {}
         for _ in range(args.rounds):
             for label, path, extra in (("apply", ours, []), ("apply --check", ours, ["--check"]),
                                        ("kubernetes.core.k8s loop", loop, [])):
                 elapsed, outcome = timed(path, env, extra)
+                print(f"  {label}: {elapsed:.2f}s {outcome}", flush=True)
                 runs[label].append(elapsed)
                 outcomes[label] = outcome
         medians = {label: statistics.median(times) for label, times in runs.items()}
