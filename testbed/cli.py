@@ -32,7 +32,8 @@ def _status(testbed: Testbed, args) -> int:
     return 0 if all(testbed.running().values()) else 3
 
 
-def env_lines(testbed: Testbed) -> list[str]:
+def env_values(testbed: Testbed) -> dict[str, str]:
+    """The variables that point the collection's modules, plugins and kubectl at this testbed."""
     layout, creds = testbed.layout, testbed.credentials
     values = {
         "KUBECONFIG": layout.admin_kubeconfig,
@@ -49,7 +50,11 @@ def env_lines(testbed: Testbed) -> list[str]:
         "PACIFIC_DEVELOPER_USER": creds.developer_user,
         "PACIFIC_DEVELOPER_PASSWORD": creds.developer_password,
     }
-    return [f"export {key}={shlex.quote(str(value))}" for key, value in values.items()]
+    return {key: str(value) for key, value in values.items()}
+
+
+def env_lines(testbed: Testbed) -> list[str]:
+    return [f"export {key}={shlex.quote(value)}" for key, value in env_values(testbed).items()]
 
 
 def _env(testbed: Testbed, args) -> int:
