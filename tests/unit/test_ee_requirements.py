@@ -1,0 +1,55 @@
+"""The execution environment's Python list names only what the collection imports, each pinned in
+requirements.txt (the one place pins live)."""
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+# import name -> distribution name, for the third-party libraries the collection may import
+DISTRIBUTIONS = {"kubernetes": "kubernetes", "pyVmomi": "pyvmomi", "pyVim": "pyvmomi", "urllib3": "kubernetes",
+                 "yaml": "ansible-core", "jinja2": "ansible-core", "jmespath": "jmespath"}
+
+# names a guarded import falls back to on Python 2 (standard library there)
+PYTHON2_FALLBACKS = {"urlparse", "httplib", "Queue", "cStringIO"}
+
+
+def _names(path: Path) -> set[str]:
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return {re.split(r"[<>=!~\[; ]", line, maxsplit=1)[0].lower() for line in lines if line}
+
+
+def _imported_distributions() -> set[str]:
+    found = set()
+    sources = [*ROOT.glob("plugins/**/*.py"), *ROOT.glob("extensions/eda/plugins/**/*.py")]
+    for source in sources:
+        for node in ast.walk(ast.parse(source.read_text())):
+            modules = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                       else [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+            for module in modules:
+                top = module.split(".")[0]
+                if top in sys.stdlib_module_names or top in PYTHON2_FALLBACKS or top in (
+                        "ansible", "ansible_collections", "__future__"):
+                    continue
+                assert top in DISTRIBUTIONS, f"{source.relative_to(ROOT)} imports {top}: add it to DISTRIBUTIONS"
+                found.add(DISTRIBUTIONS[top])
+    return found
+
+
+def test_ee_metadata_points_at_the_list():
+    meta = yaml.safe_load((ROOT / "meta" / "execution-environment.yml").read_text())
+    assert meta["dependencies"]["python"] == "meta/ee-requirements.txt"
+
+
+def test_every_ee_requirement_is_pinned_in_requirements_txt():
+    pinned = _names(ROOT / "requirements.txt")
+    assert _names(ROOT / "meta" / "ee-requirements.txt") <= pinned
+
+
+def test_the_ee_list_is_what_the_collection_imports():
+    wanted = _imported_distributions() - {"ansible-core"}
+    assert _names(ROOT / "meta" / "ee-requirements.txt") == wanted
