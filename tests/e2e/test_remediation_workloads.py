@@ -154,9 +154,9 @@ def rulebook(testbed, namespaces, tmp_path_factory):
     try:
         # a fault injected before the source's first list would be its baseline, not a
         # transition: start once the rules engine is connected and the lists are surely done
-        until(lambda: process.poll() is not None or "Async channel connected" in log.read_text(), 180,
+        until(lambda: process.poll() is not None or "Waiting for events" in log.read_text(), 180,
               "ansible-rulebook started")
-        time.sleep(3)
+        time.sleep(2)
         assert process.poll() is None, running.output()
         yield running
     finally:
