@@ -25,10 +25,11 @@ from tests.testbed.conftest import Vcenter
 pytestmark = pytest.mark.testbed
 
 RUN = uuid.uuid4().hex[:5]
-NAMESPACES = {"guest": f"rem-gc-{RUN}", "pod": f"rem-pod-{RUN}", "quota": f"rem-quota-{RUN}",
-              "quota_max": f"rem-qmax-{RUN}"}
+NAMESPACES = {"guest": f"rem-gc-{RUN}", "pod": f"rem-pod-{RUN}", "crash": f"rem-crash-{RUN}",
+              "quota": f"rem-quota-{RUN}", "quota_max": f"rem-qmax-{RUN}"}
 VM_CLASS = f"rem-small-{RUN}"
 QUOTA_STEP, QUOTA_MAX = 2, 2
+POD_RESTART_BUDGET = 2
 TKC = ("run.tanzu.vmware.com", "v1alpha3", "tanzukubernetesclusters")
 CAPI = ("cluster.x-k8s.io", "v1beta1")
 
@@ -137,7 +138,7 @@ def rulebook(testbed, namespaces, tmp_path_factory):
         "vcenter_ca_cert": str(testbed.pki.ca_cert),
         "remediation_namespaces": list(namespaces.values()), "remediation_record_file": str(records),
         "remediation_quota_step": {"pod_limit": QUOTA_STEP}, "remediation_quota_max": {"pod_limit": QUOTA_MAX},
-        "remediation_guest_ready_timeout": 240}))
+        "remediation_guest_ready_timeout": 240, "remediation_pod_restart_budget": POD_RESTART_BUDGET}))
     variables.chmod(0o600)
     inventory = work / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
@@ -254,6 +255,35 @@ def test_a_failed_pod_is_recreated_from_its_spec_with_the_reason_recorded(testbe
     assert now.metadata.uid == record["detail"]["new_uid"] != first.metadata.uid
     assert now.status.phase == "Running"
     assert now.spec.restart_policy == "Never" and now.spec.containers[0].command == ["sleep", "3600"]
+
+
+def test_a_pod_that_keeps_crashing_is_recreated_within_its_budget_then_escalated(testbed, apis, namespaces,
+                                                                                 rulebook):
+    core, _ = apis
+    namespace, name = namespaces["crash"], "looping"
+    core.create_namespaced_pod(namespace, small_pod(name))
+    until(lambda: core.read_namespaced_pod(name, namespace).status.phase == "Running", 60, "the pod running")
+    try:
+        # the fault holds for the name, so every pod the playbook makes again crashes too
+        fault(testbed, "pod-crashloop", "--namespace", namespace, "--name", name)
+        escalation = rulebook.record("pod_failed", namespace, outcome="escalated", timeout=300)
+    finally:
+        fault(testbed, "pod-crashloop", "--namespace", namespace, "--name", name, "--undo")
+    records = [r for r in rulebook.records() if r["scenario"] == "pod_failed" and r["object"]["namespace"] == namespace]
+    recreations = sum(int(r["detail"].get("attempts", 0)) for r in records)
+    assert recreations == POD_RESTART_BUDGET, records
+    first = records.index(escalation)
+    assert {r["outcome"] for r in records[:first]} <= {"remediated", "skipped"}, records
+    assert {r["outcome"] for r in records[first:]} <= {"escalated", "skipped"}, records
+    assert escalation["object"]["kind"] == "Pod" and escalation["object"]["name"] == name
+    assert "failed again" in escalation["detail"]["reason"]
+    container = escalation["detail"]["containers"][0]
+    assert container["last_termination_reason"] == "Error" and container["last_exit_code"] == 1
+    assert f"ESCALATION pod_failed {namespace}/{name}" in rulebook.output()
+    # escalated, not recreated again: the pod the last attempt made is the one there
+    time.sleep(2)
+    live = [p.metadata.uid for p in core.list_namespaced_pod(namespace).items if p.metadata.name == name]
+    assert len(live) == 1
 
 
 # --- guest clusters ---------------------------------------------------------------------------
