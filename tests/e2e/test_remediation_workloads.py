@@ -84,7 +84,11 @@ class Rulebook:
         return records[0]
 
     def output(self):
+        """The tail of ansible-rulebook's output, for failure messages."""
         return self.log.read_text()[-6000:]
+
+    def escalated(self, line):
+        return line in self.log.read_text()
 
 
 def vsphere_namespace(vcenter, cluster, name, classes=()):
@@ -224,7 +228,7 @@ def test_a_limit_at_its_policy_maximum_is_escalated_and_left_alone(testbed, apis
         assert "is at its policy maximum" in record["detail"]["reason"]
         time.sleep(2)  # were anything to raise it after all, it would be now
         assert pod_count_limit(testbed, namespace) == QUOTA_MAX
-        assert f"ESCALATION quota_exhausted {namespace}/" in rulebook.output()
+        assert rulebook.escalated(f"ESCALATION quota_exhausted {namespace}/")
     finally:
         fault(testbed, "quota-exhausted", "--namespace", namespace, "--undo")
 
@@ -279,7 +283,7 @@ def test_a_pod_that_keeps_crashing_is_recreated_within_its_budget_then_escalated
     assert "failed again" in escalation["detail"]["reason"]
     container = escalation["detail"]["containers"][0]
     assert container["last_termination_reason"] == "Error" and container["last_exit_code"] == 1
-    assert f"ESCALATION pod_failed {namespace}/{name}" in rulebook.output()
+    assert rulebook.escalated(f"ESCALATION pod_failed {namespace}/{name}")
     # escalated, not recreated again: the pod the last attempt made is the one there
     time.sleep(2)
     live = [p.metadata.uid for p in core.list_namespaced_pod(namespace).items if p.metadata.name == name]
