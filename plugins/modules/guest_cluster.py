@@ -230,6 +230,15 @@ cluster:
       description: Each pool's C(name), C(replicas), C(ready_replicas), C(vm_class) and C(storage_class).
       type: list
       elements: dict
+    machines:
+      description:
+        - Its Cluster API Machines (the nodes), sorted by name, each with C(name), C(pool) (C(control-plane)
+          or the node pool), C(phase), C(running), C(failed) (phase C(Failed), such as a node whose VM
+          stopped; Cluster API leaves it for remediation - delete the Machine and a new one replaces it),
+          C(deleting), C(reason) and C(message) (why it is not Ready) and C(node).
+        - Empty in check mode.
+      type: list
+      elements: dict
     kubeconfig_secret:
       description: The Secret in the namespace that holds the guest's admin kubeconfig (key C(value)).
       type: str

@@ -19,6 +19,8 @@ description:
   - A pod's spec is mostly immutable; only container images and metadata change in place. Any other
     change fails with a message naming the fields, unless O(recreate=true), which deletes the pod and
     creates it again (after the server has validated the new spec).
+  - O(state=restarted) deletes the pod and creates it again from its own live spec, as
+    C(kubectl replace --force) does, for a pod that failed or is stuck in C(CrashLoopBackOff).
 author:
   - pacific.supervisor contributors (@pacific)
 extends_documentation_fragment:
@@ -27,7 +29,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: A server-side dry run; a recreation is reported (RV(recreated)) but not made.
+    description: A server-side dry run; a recreation or restart is reported (RV(recreated)) but not made.
   diff_mode:
     support: full
     description: Shows the Pod before and after, without server-managed fields.
@@ -41,9 +43,15 @@ options:
     type: str
     required: true
   state:
-    description: Whether the pod should exist.
+    description:
+      - Whether the pod should exist.
+      - V(restarted) deletes the existing pod and creates it again from its live spec (its labels,
+        annotations and spec, not its node or status; the Spherelet places it again); it is always a
+        change. The new spec is validated by the server before the pod is deleted. It takes none of the
+        spec options (O(containers), O(restart_policy), O(labels), O(annotations)); a pod that does not
+        exist, or that a controller owns (delete it instead; the controller replaces it), is an error.
     type: str
-    choices: [present, absent]
+    choices: [present, absent, restarted]
     default: present
   containers:
     description: The pod's containers. Required with O(state=present).
@@ -171,6 +179,14 @@ EXAMPLES = r"""
     recreate: true
     wait: true
 
+- name: Its container keeps crashing; make the pod again from its own spec
+  pacific.supervisor.pod:
+    name: echo
+    namespace: team-a
+    state: restarted
+    wait: true
+  register: restarted
+
 - name: Remove it
   pacific.supervisor.pod:
     name: echo
@@ -265,12 +281,14 @@ pod:
     pod_ip: 10.244.1.5
     ready: true
 recreated:
-  description: Whether the pod was (in check mode, would be) deleted and created again for an immutable change.
-  returned: with O(state=present)
+  description:
+    - Whether the pod was (in check mode, would be) deleted and created again for an immutable change.
+    - Always true with O(state=restarted).
+  returned: with O(state=present) or O(state=restarted)
   type: bool
 immutable_changes:
-  description: The fields that could not change in place, when RV(recreated) is true.
-  returned: with O(state=present)
+  description: The fields that could not change in place, when RV(recreated) is true; empty for a restart.
+  returned: with O(state=present) or O(state=restarted)
   type: list
   elements: str
 diff:
@@ -296,7 +314,7 @@ except ImportError as import_error:
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
     namespace=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
+    state=dict(type="str", choices=["present", "absent", "restarted"], default="present"),
     containers=dict(type="list", elements="dict", options=dict(
         name=dict(type="str", required=True),
         image=dict(type="str", required=True),
@@ -325,6 +343,8 @@ ARGUMENT_SPEC.update(waiter.WAIT_ARGUMENT_SPEC)
 
 
 def handle(params, run):
+    if params["state"] == "restarted":
+        return restart(params, run)
     manifest = pod_manifest.build(params)
     engine = Engine(connect(params), force_conflicts=params["force_conflicts"])
     if params["state"] == "absent":
@@ -347,6 +367,24 @@ def handle(params, run):
         # the server knows of an immutable field we do not compare: same choice as above
         return recreate(engine, manifest, before, ["spec (the server refused the change in place)"], params, run)
     return _result(outcome, run, pod=pod_manifest.summarize(outcome["object"]), recreated=False)
+
+
+def restart(params, run):
+    """Delete the pod and create it again from its live spec."""
+    given = [option for option in pod_manifest.RESTART_REFUSED if params.get(option) is not None]
+    if given:
+        raise errors.InvalidArgument("state=restarted makes the pod again from its own spec; do not give {0}".format(
+            ", ".join(given)))
+    pod_manifest.check_name(params["name"], "pod name")
+    pod_manifest.check_name(params["namespace"], "namespace", label=True)
+    engine = Engine(connect(params), force_conflicts=params["force_conflicts"])
+    before = engine.get(pod_manifest.POD, params["name"], params["namespace"])
+    if before is None:
+        raise errors.NotFound("{0} does not exist: there is nothing to restart".format(
+            pod_manifest.POD.describe(params["name"], params["namespace"])))
+    manifest = pod_manifest.restart_manifest(before)
+    params = dict(params, recreate=True)
+    return recreate(engine, manifest, before, [], params, run)
 
 
 def recreate(engine, manifest, before, immutable, params, run):

@@ -117,7 +117,6 @@ def rulebook(testbed, namespace, tmp_path_factory):
         "vcenter_password": creds.vcenter_password, "vcenter_ca_cert": str(testbed.pki.ca_cert),
         "vcenter_checkpoint_file": str(work / "vcenter.checkpoint"),
         "remediation_namespaces": [namespace], "remediation_record_file": str(records),
-        "remediation_playbook_dir": str(REPO_ROOT / "playbooks" / "remediation"),
         # short enough for a test, long enough for the testbed's VM Operator under load
         "remediation_vm_retry_budget": BUDGET, "remediation_vm_stuck_grace": 3, "remediation_vm_ready_timeout": 20}))
     variables.chmod(0o600)

@@ -156,6 +156,28 @@ def test_summary_of_a_tkc_counts_running_machines_per_pool():
     assert summary["kubeconfig_secret"] == "tkc-1-kubeconfig"
 
 
+def test_summary_lists_each_machine_and_why_a_failed_one_is_held():
+    obj = gcm.build(params(), None, gcm.resolve_release("v1.34", TKRS))
+    lost = machine("workers", "Failed")
+    lost["metadata"]["name"] = "tkc-1-workers-0"
+    lost["status"].update(nodeRef=None, conditions=[
+        {"type": "InfrastructureReady", "status": "False", "reason": "VirtualMachineNotRunning",
+         "message": "VM vm-42 is PoweredOff"},
+        {"type": "Ready", "status": "False", "reason": "VirtualMachineNotRunning", "message": ""}])
+    plane = machine("control-plane")
+    plane["metadata"]["name"] = "tkc-1-control-plane-0"
+    plane["status"].update(nodeRef={"name": "tkc-1-control-plane-0"}, conditions=[{"type": "Ready", "status": "True"}])
+    summary = gcm.summarize(obj, [lost, plane])
+    assert summary["machines"] == [
+        {"name": "tkc-1-control-plane-0", "pool": "control-plane", "phase": "Running", "running": True,
+         "failed": False, "deleting": False, "reason": None, "message": None, "node": "tkc-1-control-plane-0"},
+        {"name": "tkc-1-workers-0", "pool": "workers", "phase": "Failed", "running": False, "failed": True,
+         "deleting": False, "reason": "VirtualMachineNotRunning", "message": "VM vm-42 is PoweredOff",
+         "node": None},
+    ]
+    assert gcm.summarize(obj)["machines"] == []
+
+
 def test_summary_of_a_capi_cluster_reads_its_endpoint_from_the_spec_and_its_failure_from_conditions():
     obj = gcm.build(params(api="capi"), None, gcm.resolve_release("v1.35", TKRS))
     obj["spec"]["controlPlaneEndpoint"] = {"host": "", "port": 0}

@@ -226,3 +226,32 @@ def test_validate_as_new_is_a_dry_run_create_under_a_generated_name():
     assert ("dryRun", "All") in query
     assert would_be["metadata"] == {"name": "echo", "namespace": "team-a"}
     assert manifest["metadata"]["name"] == "echo"  # the manifest itself is untouched
+
+
+def live_pod(**metadata):
+    meta = {"name": "echo", "namespace": "team-a", "uid": "u-1", "resourceVersion": "42",
+            "creationTimestamp": "2026-01-01T00:00:00Z", "labels": {"app": "echo"},
+            "managedFields": [{"manager": "pacific.supervisor"}]}
+    meta.update(metadata)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
+            "spec": {"nodeName": "esxi-01", "restartPolicy": "Never",
+                     "containers": [{"name": "echo", "image": "pacific/echo:1.0", "args": ["-text=hi"]}]},
+            "status": {"phase": "Failed"}}
+
+
+def test_a_restart_makes_the_pod_again_from_its_spec_without_its_node_status_or_server_fields():
+    live = live_pod(annotations={"team": "a"})
+    manifest = pod_manifest.restart_manifest(live)
+    assert manifest == {"apiVersion": "v1", "kind": "Pod",
+                        "metadata": {"name": "echo", "namespace": "team-a", "labels": {"app": "echo"},
+                                     "annotations": {"team": "a"}},
+                        "spec": {"restartPolicy": "Never", "containers": live["spec"]["containers"]}}
+    assert live["spec"]["nodeName"] == "esxi-01", "the live pod is left as it was"
+
+
+def test_a_pod_a_controller_owns_is_not_restarted_but_left_to_its_controller():
+    owned = live_pod(ownerReferences=[{"kind": "ReplicaSet", "name": "web-5d9", "controller": True}])
+    with pytest.raises(errors.InvalidArgument, match="owned by ReplicaSet web-5d9: delete it"):
+        pod_manifest.restart_manifest(owned)
+    merely_referenced = live_pod(ownerReferences=[{"kind": "ConfigMap", "name": "c"}])
+    assert pod_manifest.restart_manifest(merely_referenced)["metadata"]["name"] == "echo"

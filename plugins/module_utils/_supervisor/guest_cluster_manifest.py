@@ -320,6 +320,28 @@ def machine_running(machine):
     return ((machine.get("status") or {}).get("phase") or "").lower() == "running"
 
 
+def machine_summary(machine):
+    """One Machine as the modules return it: its pool, phase, whether it runs, and - for one that
+    does not - why (the reason of its false Ready condition, the first message a false condition
+    gives)."""
+    metadata, status = machine.get("metadata") or {}, machine.get("status") or {}
+    false = [c for c in status.get("conditions") or [] if isinstance(c, dict) and c.get("status") == "False"]
+    ready = [c for c in false if c.get("type") == "Ready"]
+    reason = (ready or false or [{}])[0].get("reason")
+    message = next((c["message"] for c in false if c.get("message")), None)
+    return {
+        "name": metadata.get("name"),
+        "pool": machine_pool(machine),
+        "phase": status.get("phase"),
+        "running": machine_running(machine),
+        "failed": (status.get("phase") or "").lower() == "failed",
+        "deleting": bool(metadata.get("deletionTimestamp")),
+        "reason": reason,
+        "message": message,
+        "node": (status.get("nodeRef") or {}).get("name"),
+    }
+
+
 def _endpoint(obj):
     status, spec = obj.get("status") or {}, obj.get("spec") or {}
     if api_of(obj) == TKC:
@@ -366,6 +388,7 @@ def summarize(obj, machines=()):
                         "ready_replicas": running.get(pool["name"], 0),
                         "vm_class": pool["vm_class"], "storage_class": pool["storage_class"]}
                        for pool in options["node_pools"]],
+        "machines": sorted((machine_summary(machine) for machine in machines or ()), key=lambda m: m["name"] or ""),
         "kubeconfig_secret": kubeconfig_secret_name(metadata.get("name") or ""),
         "resource": obj,
     }

@@ -205,6 +205,29 @@ def validate_as_new(engine, manifest):
     return created
 
 
+# what a pod's spec holds that belongs to the pod it was, not to the one made from it
+_PLACEMENT = ("nodeName",)
+RESTART_REFUSED = ("containers", "restart_policy", "labels", "annotations")
+
+
+def restart_manifest(live):
+    """The manifest that makes ``live`` again: its labels, annotations and spec, without its node
+    (the Spherelet places the new pod), status or server-set metadata. A pod a controller owns is
+    refused: deleting it is enough, its controller makes the replacement."""
+    metadata = live.get("metadata") or {}
+    what = POD.describe(metadata.get("name"), metadata.get("namespace"))
+    owner = next((o for o in metadata.get("ownerReferences") or [] if o.get("controller")), None)
+    if owner is not None:
+        raise errors.InvalidArgument("{0} is owned by {1} {2}: delete it and its controller replaces it".format(
+            what, owner.get("kind"), owner.get("name")))
+    spec = dict((key, value) for key, value in (live.get("spec") or {}).items() if key not in _PLACEMENT)
+    fresh = {"name": metadata.get("name"), "namespace": metadata.get("namespace")}
+    for key in ("labels", "annotations"):
+        if metadata.get(key):
+            fresh[key] = dict(metadata[key])
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": fresh, "spec": spec}
+
+
 def immutable_refusal(err):
     """Whether a PacificError from applying to a live pod is the server refusing an immutable change."""
     return isinstance(err, errors.InvalidArgument) and IMMUTABLE_MESSAGE in str(err)
