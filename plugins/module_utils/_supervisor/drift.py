@@ -93,3 +93,52 @@ def drifts(live, desired, manager):
         if not any(mine[:len(path)] == path for mine in wanted):
             return True
     return False
+
+
+# maps whose keys are the user's data: set at all by a manifest, they are set whole
+_ATOMIC_MAPS = (("metadata", "labels"), ("metadata", "annotations"), ("data",), ("stringData",))
+
+
+def _atomic_prefix(path):
+    for prefix in _ATOMIC_MAPS:
+        if path[:len(prefix)] == prefix:
+            return prefix
+    return None
+
+
+def _value_at(obj, path):
+    for key in path:
+        if not isinstance(obj, dict) or key not in obj:
+            return None, False
+        obj = obj[key]
+    return obj, True
+
+
+def carry_over(live, desired, manager):
+    """``desired`` plus the fields our field manager owns in ``live`` that ``desired`` leaves out,
+    at their live values: what a module's unset option means, "leave it as it is". Without it a
+    server-side apply of a partial manifest (say, only the power state) would drop every field an
+    earlier apply of ours set. A map of user data (labels, annotations, Secret data) that
+    ``desired`` sets at all is taken whole from ``desired``; lists, as always, whole."""
+    owned = _manager_fields(live, manager) if live else None
+    if not owned:
+        return desired
+    wanted = set_paths(desired)
+    wanted_atomic = set(filter(None, (_atomic_prefix(path) for path in wanted)))
+    merged = json.loads(json.dumps(desired))
+    for path in sorted(owned_paths(owned)):
+        if not path or _atomic_prefix(path) in wanted_atomic:
+            continue
+        if any(mine[:len(path)] == path or path[:len(mine)] == mine for mine in wanted):
+            continue
+        value, found = _value_at(live, path)
+        if not found or value is None:
+            continue
+        target = merged
+        for key in path[:-1]:
+            target = target.setdefault(key, {})
+            if not isinstance(target, dict):
+                break
+        else:
+            target[path[-1]] = json.loads(json.dumps(value))
+    return merged

@@ -28,6 +28,7 @@ import copy
 import re
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import drift
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import waiter
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import Target
 
@@ -180,7 +181,8 @@ class Engine(object):
         and metadata name/namespace suffice). Answers ``{"changed", "object", "diff"}``:
         ``object`` is the object after (managed fields dropped, Secret values redacted; None
         when absent), ``diff`` the stripped before/after. ``before`` skips the GET when the
-        caller already listed the kind. ``readiness`` overrides the kind's predicate."""
+        caller already listed the kind. ``readiness`` overrides the kind's predicate. Fields an
+        earlier apply of ours set and ``desired`` leaves out are kept (``drift.carry_over``)."""
         if state not in ("present", "absent"):
             raise errors.InvalidArgument("state must be present or absent, not {0!r}".format(state))
         resource = self.resource_of(desired)
@@ -190,6 +192,8 @@ class Engine(object):
             before = self.get(resource, name, namespace)
         if state == "absent":
             return self._ensure_absent(resource, name, namespace, before, check_mode, wait, wait_timeout)
+        # an option left unset keeps what an earlier run of ours set, instead of dropping it
+        desired = drift.carry_over(before, desired, self.field_manager)
         after = self.apply(desired, dry_run=check_mode, resource=resource)
         outcome = {"changed": is_changed(before, after), "diff": diff_of(before, after)}
         if wait and not check_mode:
