@@ -8,6 +8,7 @@ import ssl
 import aiohttp
 from aiohttp import web
 
+from testbed import build
 from testbed.credentials import Credentials
 from testbed.faults import FaultBook
 from testbed.layout import HOST, Layout
@@ -99,6 +100,7 @@ async def serve(layout: Layout) -> None:
         ca_pem=pki.ca_cert.read_text(),
         faults=FaultBook(layout.faults_file),
         guest_ports_file=layout.state / "guest-apiservers.json",
+        kubernetes_version=build.kubernetes_version(),  # the version stamped into its kube-apiserver
     )
     wcp.libraries = ContentLibraries(wcp.vcsim_url, wcp.credentials, str(pki.ca_cert))
     application = web.Application(middlewares=[wcp_app.api_errors], client_max_size=16 * 1024 * 1024)

@@ -260,3 +260,41 @@ def test_enable_and_disable_workload_management_on_a_cluster(admin, vcenter_si):
     assert admin.call("POST", f"{clusters}/{other}?action=disable").status_code == 204
     _wait(lambda: admin.call("GET", f"{clusters}/{other}").status_code == 404, 5, "disabled")
     assert {c["cluster"] for c in admin.call("GET", clusters).json()} == enabled
+
+
+def test_software_versions_match_the_supervisor_kube_apiserver(admin, cluster, admin_client):
+    from kubernetes.client import VersionApi
+
+    kubernetes = VersionApi(admin_client).get_code().git_version
+    software = "/api/vcenter/namespace-management/software/clusters"
+    info = admin.call("GET", f"{software}/{cluster}").json()
+    assert info["current_version"].split("+")[0] == kubernetes
+    assert info["current_version"] == f"{kubernetes}+vmware.wcp.1-testbed"
+    assert info["available_versions"] == [] and info["state"] == "READY"
+    summaries = admin.call("GET", software).json()
+    assert [(s["cluster"], s["current_version"]) for s in summaries] == [(cluster, info["current_version"])]
+    assert admin.call("GET", f"{software}/domain-c999").status_code == 404
+    detail = admin.call("GET", f"/api/vcenter/namespace-management/clusters/{cluster}").json()
+    assert detail["kubernetes_status"] == "READY" and detail["kubernetes_status_messages"] == []
+
+
+def test_a_running_supervisor_takes_an_update_spec(admin, cluster):
+    path = f"/api/vcenter/namespace-management/clusters/{cluster}"
+    before = admin.call("GET", path).json()
+    refused = admin.call("PATCH", path, json={"master_management_network": {"mode": "DHCP", "network": "x"}})
+    assert refused.status_code == 400
+    assert "master_management_network: not fields of an update spec" in refused.json()["messages"][0]["default_message"]
+    other = "NSX_VPC" if before["network_provider"] != "NSX_VPC" else "VSPHERE_NETWORK"
+    refused = admin.call("PATCH", path, json={"network_provider": other})
+    assert refused.status_code == 400 and "network provider" in refused.json()["messages"][0]["default_message"]
+    assert admin.call("GET", path).json() == before
+    registry = {"hostname": "registry.example.com", "port": 5000}
+    try:
+        assert admin.call("PATCH", path, json={"default_image_registry": registry}).status_code == 204
+        assert admin.call("GET", path).json()["config_status"] == "CONFIGURING"
+        _wait(lambda: admin.call("GET", path).json()["config_status"] == "RUNNING", 5, "RUNNING again")
+        after = admin.call("GET", path).json()
+        assert after["default_image_registry"] == registry and after["size_hint"] == before["size_hint"]
+    finally:
+        # the next test must find the Supervisor RUNNING (the registry stays: there is no unsetting it)
+        _wait(lambda: admin.call("GET", path).json()["config_status"] == "RUNNING", 5, "RUNNING")
