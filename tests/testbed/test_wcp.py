@@ -298,3 +298,31 @@ def test_a_running_supervisor_takes_an_update_spec(admin, cluster):
     finally:
         # the next test must find the Supervisor RUNNING (the registry stays: there is no unsetting it)
         _wait(lambda: admin.call("GET", path).json()["config_status"] == "RUNNING", 5, "RUNNING")
+
+
+def test_namespace_roles_reach_the_supervisor_api_groups(admin, cluster, admin_client, namespaces):
+    """EDIT and OWNER users manage VMs and guest clusters, VIEW users read them: edit, admin and view aggregate them."""
+    authorization = client.AuthorizationV1Api(admin_client)
+    access = [{"role": role, "subject_type": "USER", "subject": user, "domain": "vsphere.local"}
+              for role, user in (("EDIT", "editor"), ("OWNER", "owner"), ("VIEW", "viewer"))]
+    admin.call("POST", "/api/vcenter/namespaces/instances",
+               json=_namespace_spec(cluster, "wcp-roles", access_list=access))
+    namespaces.append("wcp-roles")
+    _wait(lambda: len(client.RbacAuthorizationV1Api(admin_client).list_namespaced_role_binding("wcp-roles").items) == 3,
+          what="three RoleBindings")
+
+    def allowed(user, verb, group, resource, namespace="wcp-roles"):
+        review = client.V1SubjectAccessReview(spec=client.V1SubjectAccessReviewSpec(
+            user=f"sso:{user}@vsphere.local", resource_attributes=client.V1ResourceAttributes(
+                namespace=namespace, verb=verb, group=group, resource=resource)))
+        return authorization.create_subject_access_review(review).status.allowed
+
+    for group, resource in (("vmoperator.vmware.com", "virtualmachines"),
+                            ("vmoperator.vmware.com", "virtualmachinesetresourcepolicies"),
+                            ("cluster.x-k8s.io", "clusters"), ("run.tanzu.vmware.com", "tanzukubernetesclusters")):
+        # the aggregation controller folds the labelled ClusterRoles in asynchronously
+        _wait(lambda: allowed("editor", "create", group, resource), 10, f"editor may create {resource}")
+        assert allowed("owner", "delete", group, resource)
+        assert allowed("viewer", "list", group, resource)
+        assert not allowed("viewer", "create", group, resource)
+        assert not allowed("editor", "create", group, resource, namespace="default")
