@@ -39,6 +39,7 @@ class Wcp:
     libraries: object = None  # testbed.wcp.libraries.ContentLibraries
     kubernetes_version: str = "v0.0.0"  # what the Supervisor's kube-apiserver answers on /version
     mirror: object = None  # testbed.wcp.mirror.Mirror, once Kubernetes answers
+    storage_policies: dict[str, str] = field(default_factory=dict)  # id -> name, read from vcsim at start
     sessions: dict[str, dict] = field(default_factory=dict)
     mirror_errors: dict[str, str] = field(default_factory=dict)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -222,12 +223,19 @@ async def create_namespace(request: web.Request) -> web.Response:
     if cluster not in clusters or _config_status(clusters[cluster]) != "RUNNING":
         raise validation.invalid(f"cluster {cluster!r} is not a cluster with workload management enabled")
     checked = validation.namespace_fields(spec, set(wcp.store.list("vm_classes")), creating=True)
+    _check_policies(wcp, checked)
     await _check_libraries(wcp, checked)
     if wcp.store.get("namespaces", name) is not None:
         raise ApiError("ALREADY_EXISTS", f"namespace {name} already exists")
     wcp.store.put("namespaces", name, {"cluster": cluster, "config_status": "CONFIGURING", **checked})
     wcp.changed.set()
     return web.Response(status=204)
+
+
+def _check_policies(wcp: Wcp, checked: dict) -> None:
+    for entry in checked.get("storage_specs") or []:
+        if wcp.storage_policies and entry["policy"] not in wcp.storage_policies:
+            raise validation.invalid(f"storage_specs names an unknown storage policy: {entry['policy']}")
 
 
 async def _check_libraries(wcp: Wcp, checked: dict) -> None:
@@ -249,6 +257,7 @@ async def update_namespace(request: web.Request) -> web.Response:
     wcp.admin_user(request)
     name, stored = _stored_namespace(wcp, request)
     checked = validation.namespace_fields(await _body(request), set(wcp.store.list("vm_classes")), creating=False)
+    _check_policies(wcp, checked)
     await _check_libraries(wcp, checked)
     if request.method == "PUT":
         stored = {"cluster": stored["cluster"]}

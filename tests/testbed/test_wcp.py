@@ -14,6 +14,7 @@ from tests.testbed.conftest import Vcenter, _until
 pytestmark = pytest.mark.testbed
 
 VM_CLASS = "wcp-test-small"
+VSAN_POLICY = "aa6d5a82-1c88-45da-85d3-3d74b91a5bad"  # vcsim's "vSAN Default Storage Policy"
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,7 @@ def test_namespace_is_mirrored_into_kubernetes_within_two_seconds(admin, cluster
         cluster, "wcp-team-a", description="team A",
         access_list=[{"role": "EDIT", "subject_type": "USER", "subject": "devops", "domain": "vsphere.local"}],
         resource_spec={"cpu_limit": 4000, "memory_limit": 8192, "memory_limit_default": 512},
-        storage_specs=[{"policy": "wcp-default", "limit": 10240}],
+        storage_specs=[{"policy": VSAN_POLICY, "limit": 10240}],
         vm_service_spec={"vm_classes": [vm_class]},
     )
     answer = admin.call("POST", "/api/vcenter/namespaces/instances", json=spec)
@@ -74,7 +75,9 @@ def test_namespace_is_mirrored_into_kubernetes_within_two_seconds(admin, cluster
     quota = _wait(lambda: core.read_namespaced_resource_quota("wcp-resource-quota", "wcp-team-a"),
                   what="ResourceQuota of wcp-team-a")
     assert quota.spec.hard == {"limits.cpu": "4", "limits.memory": "8Gi",
-                               "wcp-default.storageclass.storage.k8s.io/requests.storage": "10Gi"}
+                               "vsan-default-storage-policy.storageclass.storage.k8s.io/requests.storage": "10Gi"}
+    storage_class = client.StorageV1Api(admin_client).read_storage_class("vsan-default-storage-policy")
+    assert storage_class.parameters == {"storagePolicyID": VSAN_POLICY}
     binding = _wait(lambda: rbac.list_namespaced_role_binding("wcp-team-a").items, what="RoleBinding")[0]
     assert binding.role_ref.name == "edit"
     assert [s.name for s in binding.subjects] == ["sso:devops@vsphere.local"]
@@ -173,9 +176,10 @@ def test_wcp_login_refuses_a_wrong_password(testbed, admin):
         ({"access_list": [{"role": "GOD", "subject_type": "USER", "subject": "x", "domain": "d"}]}, "role"),
         ({"vm_service_spec": {"vm_classes": ["no-such-class"]}}, "unknown VM classes: no-such-class"),
         ({"colour": "blue"}, "unknown fields: colour"),
+        ({"storage_specs": [{"policy": "wcp-default"}]}, "unknown storage policy: wcp-default"),
     ],
     ids=["invalid-name", "unknown-cluster", "negative-limit", "unknown-limit", "bad-role", "unknown-class",
-         "unknown-field"],
+         "unknown-field", "unknown-policy"],
 )
 def test_bad_namespace_spec_is_one_clear_error_and_creates_nothing(admin, cluster, admin_client, change, complaint):
     spec = {**_namespace_spec(cluster, "wcp-bad"), **change}
@@ -248,7 +252,7 @@ def test_enable_and_disable_workload_management_on_a_cluster(admin, vcenter_si):
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ClusterComputeResource], True)
     other = next(cluster._moId for cluster in view.view if cluster._moId not in enabled)
     view.Destroy()
-    spec = {"size_hint": "TINY", "network_provider": "VSPHERE_NETWORK", "master_storage_policy": "wcp-default"}
+    spec = {"size_hint": "TINY", "network_provider": "VSPHERE_NETWORK", "master_storage_policy": VSAN_POLICY}
     bad = admin.call("POST", f"{clusters}/{other}?action=enable", json={**spec, "size_hint": "HUGE"})
     assert bad.status_code == 400 and "size_hint" in bad.json()["messages"][0]["default_message"]
     assert admin.call("POST", f"{clusters}/{other}?action=enable", json=spec).status_code == 204
