@@ -15,8 +15,8 @@ description:
   - Reads the clusters with workload management enabled through vCenter's namespace-management API, with their
     configuration and Kubernetes status, Kubernetes API server endpoint and certificate, size,
     network provider and control plane storage policy.
-  - Adds each Supervisor's versions from the namespace-management software API: the Supervisor
-    release it runs, the Kubernetes version of its API server, and the releases it can be upgraded to.
+  - Adds each Supervisor's versions from the namespace-management software API (the Supervisor
+    release it runs, the Kubernetes version of its API server, and the releases it can be upgraded to).
 author:
   - pacific.supervisor contributors (@pacific)
 options:
