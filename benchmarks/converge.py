@@ -38,7 +38,7 @@ def manifests(vms: int, pods: int, services: int) -> list[dict]:
     for n in range(vms):
         objects.append({"apiVersion": "vmoperator.vmware.com/v1alpha3", "kind": "VirtualMachine",
                         "metadata": {"name": f"vm-{n}", "labels": {"app": f"app-{n % services}"}},
-                        "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "wcp-default",
+                        "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "vsan-default-storage-policy",
                                  "powerState": "PoweredOn"}})
     for n in range(pods):
         objects.append({"apiVersion": "v1", "kind": "Pod",

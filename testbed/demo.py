@@ -68,14 +68,14 @@ def build(testbed: Testbed, api_client: client.ApiClient) -> None:
           and _exists(core.read_namespaced_limit_range, "wcp-limit-range", NAMESPACE))
     _create(custom.create_namespaced_custom_object, *VMOP, NAMESPACE, "virtualmachines", {
         "apiVersion": "/".join(VMOP), "kind": "VirtualMachine", "metadata": {"name": "web-1"},
-        "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "wcp-default",
+        "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "vsan-default-storage-policy",
                  "powerState": "PoweredOn"}})
     _create(custom.create_namespaced_custom_object, *TKC[:2], NAMESPACE, TKC[2], {
         "apiVersion": "/".join(TKC[:2]), "kind": "TanzuKubernetesCluster", "metadata": {"name": "tkc-1"},
         "spec": {"topology": {
-            "controlPlane": {"replicas": 1, "vmClass": VM_CLASS, "storageClass": "wcp-default",
+            "controlPlane": {"replicas": 1, "vmClass": VM_CLASS, "storageClass": "vsan-default-storage-policy",
                              "tkr": {"reference": {"name": "v1.35.4---vmware.1-fips-vkr.1"}}},
-            "nodePools": [{"name": "workers", "replicas": 2, "vmClass": VM_CLASS, "storageClass": "wcp-default"}]}}})
+            "nodePools": [{"name": "workers", "replicas": 2, "vmClass": VM_CLASS, "storageClass": "vsan-default-storage-policy"}]}}})
     _create(core.create_namespaced_pod, NAMESPACE, {
         "metadata": {"name": "echo", "labels": {"app": "echo"}},
         "spec": {"containers": [{"name": "echo", "image": "pacific/echo:1.0", "ports": [{"containerPort": 8080}],

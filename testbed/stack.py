@@ -256,10 +256,11 @@ class Testbed:
         return True
 
     def _install_crds(self) -> None:
-        from testbed import crds
+        from testbed import crds, rbac
 
         with self.admin_client() as api_client:
             crds.install(api_client)
+            rbac.install(api_client)
 
     def admin_client(self):
         from kubernetes import config

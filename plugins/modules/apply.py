@@ -87,7 +87,7 @@ EXAMPLES = r"""
         spec:
           className: best-effort-small
           imageName: ubuntu-22.04
-          storageClass: wcp-default
+          storageClass: vsan-default-storage-policy
           powerState: PoweredOn
       - apiVersion: v1
         kind: ConfigMap

@@ -137,7 +137,7 @@ EXAMPLES = r"""
     namespace: team-a
     version: v1.34
     vm_class: best-effort-small
-    storage_class: wcp-default
+    storage_class: vsan-default-storage-policy
     node_pools:
       - name: workers
         replicas: 1
@@ -167,7 +167,7 @@ EXAMPLES = r"""
     api: capi
     version: v1.35
     vm_class: best-effort-small
-    storage_class: wcp-default
+    storage_class: vsan-default-storage-policy
     node_pools:
       - {name: md-0, replicas: 2}
     wait: true
@@ -254,7 +254,7 @@ cluster:
     ready: true
     control_plane_endpoint: {host: 10.0.0.20, port: 6443}
     node_pools:
-      - {name: workers, replicas: 3, ready_replicas: 3, vm_class: best-effort-small, storage_class: wcp-default}
+      - {name: workers, replicas: 3, ready_replicas: 3, vm_class: best-effort-small, storage_class: vsan-default-storage-policy}
 diff:
   description: The cluster object before and after, without server-managed fields (with O(ignore:--diff)).
   returned: when diff mode is on

@@ -113,7 +113,7 @@ clusters:
       phase: running
       ready: true
       node_pools:
-        - {name: workers, replicas: 1, ready_replicas: 1, vm_class: best-effort-small, storage_class: wcp-default}
+        - {name: workers, replicas: 1, ready_replicas: 1, vm_class: best-effort-small, storage_class: vsan-default-storage-policy}
 """
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors

@@ -47,6 +47,9 @@ options:
   storage_policies:
     description:
       - Storage policies the namespace may use, each as a Kubernetes storage class, with an optional limit.
+      - The Supervisor names each policy's storage class after the policy's name, lower-cased and made a
+        DNS-1123 name (C(vSAN Default Storage Policy) becomes C(vsan-default-storage-policy)); that is the
+        O(pacific.supervisor.vm#module:storage_class) workloads name.
     type: list
     elements: dict
     suboptions:

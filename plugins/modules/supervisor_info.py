@@ -15,6 +15,8 @@ description:
   - Reads the clusters with workload management enabled through vCenter's namespace-management API, with their
     configuration and Kubernetes status, Kubernetes API server endpoint and certificate, size,
     network provider and control plane storage policy.
+  - Adds each Supervisor's versions from the namespace-management software API (the Supervisor
+    release it runs, the Kubernetes version of its API server, and the releases it can be upgraded to).
 author:
   - pacific.supervisor contributors (@pacific)
 options:
@@ -67,6 +69,30 @@ supervisors:
       description: V(READY), V(WARNING) or V(ERROR).
       type: str
       sample: READY
+    kubernetes_status_messages:
+      description: Why the Kubernetes status is not V(READY) (empty when it is).
+      type: list
+      elements: dict
+      sample: []
+    kubernetes_version:
+      description:
+        - The Kubernetes version of the Supervisor's API server, the part of RV(supervisors[].current_version)
+          before C(+). Empty when vCenter reports no software version.
+      type: str
+      sample: v1.30.1
+    current_version:
+      description: The Supervisor release the cluster runs.
+      type: str
+      sample: v1.30.1+vmware.wcp.1-vsc0.1.2-24000000
+    available_versions:
+      description: The Supervisor releases the cluster can be upgraded to (empty when it is up to date).
+      type: list
+      elements: str
+      sample: []
+    upgrade_state:
+      description: V(READY) (no upgrade under way, or it completed), V(PENDING) (upgrading) or V(ERROR).
+      type: str
+      sample: READY
     api_server_cluster_endpoint:
       description: The address of the Supervisor's Kubernetes API server.
       type: str
@@ -100,8 +126,18 @@ def handle(params, run):
                 found = dict(summary)
                 found.update(detail)
                 found["supervisor"] = _supervisor_of(summary["cluster"], summaries)
+                found.update(versions_of(clusters.software(summary["cluster"])))
                 supervisors.append(found)
     return {"changed": False, "supervisors": sorted(supervisors, key=lambda found: found.get("cluster_name", ""))}
+
+
+def versions_of(software):
+    """The version fields of one Supervisor from its software info (None: disabled meanwhile)."""
+    software = software or {}
+    current = software.get("current_version") or ""
+    return {"current_version": current, "kubernetes_version": current.split("+", 1)[0],
+            "available_versions": list(software.get("available_versions") or []),
+            "upgrade_state": software.get("state") or ""}
 
 
 def _supervisor_of(cluster, summaries):

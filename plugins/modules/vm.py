@@ -23,6 +23,7 @@ author: pacific.supervisor contributors (@pacific-supervisor)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
   - pacific.supervisor.wait
+  - pacific.supervisor.vm_spec
 attributes:
   check_mode:
     support: full
@@ -77,111 +78,6 @@ options:
   hostname:
     description: The guest's host name.
     type: str
-  network_interfaces:
-    description:
-      - The VM's network interfaces, in order. Without it, the VM gets the namespace's default network.
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: The interface's name in the VM, a DNS-1123 label such as C(eth0).
-        type: str
-        required: true
-      network:
-        description: The name of the network to attach to.
-        type: str
-      network_kind:
-        description: The kind of network, for example C(Network), C(SubnetSet) or C(VirtualNetwork).
-        type: str
-      network_api_version:
-        description: The API version of O(network_interfaces[].network_kind).
-        type: str
-      addresses:
-        description: Static IP addresses with prefix length, for example C(192.168.1.10/24).
-        type: list
-        elements: str
-      gateway4:
-        description: The IPv4 gateway of a static configuration.
-        type: str
-      gateway6:
-        description: The IPv6 gateway of a static configuration.
-        type: str
-      dhcp4:
-        description: Whether the interface uses DHCP for IPv4.
-        type: bool
-      dhcp6:
-        description: Whether the interface uses DHCP for IPv6.
-        type: bool
-      mtu:
-        description: The interface's MTU.
-        type: int
-      nameservers:
-        description: DNS servers for this interface.
-        type: list
-        elements: str
-      search_domains:
-        description: DNS search domains for this interface.
-        type: list
-        elements: str
-  bootstrap:
-    description: How the guest is configured on first boot; one of O(bootstrap.cloud_init) and O(bootstrap.sysprep).
-    type: dict
-    suboptions:
-      cloud_init:
-        description: Cloud-Init (Linux) or Cloudbase-Init (Windows) configuration.
-        type: dict
-        suboptions:
-          user_data:
-            description:
-              - Inline cloud-config user data. Stored in the Secret C(<name>-bootstrap); never logged.
-              - Mutually exclusive with O(bootstrap.cloud_init.secret_name).
-            type: str
-          secret_name:
-            description: An existing Secret in the namespace that holds the cloud-config.
-            type: str
-          secret_key:
-            description: The key of the cloud-config in O(bootstrap.cloud_init.secret_name).
-            type: str
-            default: user-data
-          ssh_authorized_keys:
-            description: Public SSH keys for the guest's default user.
-            type: list
-            elements: str
-          instance_id:
-            description: The cloud-init instance ID; the VM's BIOS UUID when not set.
-            type: str
-      sysprep:
-        description: Windows sysprep configuration, as a raw answer file.
-        type: dict
-        suboptions:
-          unattend:
-            description:
-              - An inline sysprep answer file (XML). Stored in the Secret C(<name>-bootstrap); never logged.
-              - Mutually exclusive with O(bootstrap.sysprep.secret_name).
-            type: str
-          secret_name:
-            description: An existing Secret in the namespace that holds the answer file.
-            type: str
-          secret_key:
-            description: The key of the answer file in O(bootstrap.sysprep.secret_name).
-            type: str
-            default: unattend
-  volumes:
-    description: PersistentVolumeClaims to attach to the VM.
-    type: list
-    elements: dict
-    suboptions:
-      name:
-        description: The volume's name in the VM, a DNS-1123 label.
-        type: str
-        required: true
-      claim_name:
-        description: The PersistentVolumeClaim in the namespace.
-        type: str
-        required: true
-      read_only:
-        description: Whether to attach the volume read-only.
-        type: bool
   resource_policy_name:
     description: A VirtualMachineSetResourcePolicy in the namespace that places the VM (resource pool, folder).
     type: str
@@ -213,7 +109,7 @@ EXAMPLES = r"""
     namespace: team-a
     class_name: best-effort-small
     image_name: ubuntu-22.04
-    storage_class: wcp-default
+    storage_class: vsan-default-storage-policy
     labels:
       app: web
     bootstrap:
@@ -349,45 +245,13 @@ ARGUMENT_SPEC = dict(
     suspend_mode=dict(type="str", choices=MODES),
     min_hardware_version=dict(type="int"),
     hostname=dict(type="str"),
-    network_interfaces=dict(type="list", elements="dict", options=dict(
-        name=dict(type="str", required=True),
-        network=dict(type="str"),
-        network_kind=dict(type="str"),
-        network_api_version=dict(type="str"),
-        addresses=dict(type="list", elements="str"),
-        gateway4=dict(type="str"),
-        gateway6=dict(type="str"),
-        dhcp4=dict(type="bool"),
-        dhcp6=dict(type="bool"),
-        mtu=dict(type="int"),
-        nameservers=dict(type="list", elements="str"),
-        search_domains=dict(type="list", elements="str"),
-    )),
-    bootstrap=dict(type="dict", options=dict(
-        cloud_init=dict(type="dict", options=dict(
-            user_data=dict(type="str", no_log=True),
-            secret_name=dict(type="str"),
-            secret_key=dict(type="str", default="user-data", no_log=False),
-            ssh_authorized_keys=dict(type="list", elements="str", no_log=False),
-            instance_id=dict(type="str"),
-        ), mutually_exclusive=[("user_data", "secret_name")]),
-        sysprep=dict(type="dict", options=dict(
-            unattend=dict(type="str", no_log=True),
-            secret_name=dict(type="str"),
-            secret_key=dict(type="str", default="unattend", no_log=False),
-        ), mutually_exclusive=[("unattend", "secret_name")]),
-    ), mutually_exclusive=[("cloud_init", "sysprep")]),
-    volumes=dict(type="list", elements="dict", options=dict(
-        name=dict(type="str", required=True),
-        claim_name=dict(type="str", required=True),
-        read_only=dict(type="bool"),
-    )),
     resource_policy_name=dict(type="str"),
     labels=dict(type="dict"),
     annotations=dict(type="dict"),
     force_conflicts=dict(type="bool", default=False),
 )
 ARGUMENT_SPEC.update(WAIT_ARGUMENT_SPEC)
+ARGUMENT_SPEC.update(vm_manifest.VM_SPEC_ARGUMENT_SPEC)
 
 
 def handle(params, run):

@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
   - pacific.supervisor.wait
+  - pacific.supervisor.vm_spec
 attributes:
   check_mode:
     support: full
@@ -93,6 +94,10 @@ options:
     type: bool
     default: false
 notes:
+  - O(network_interfaces), O(bootstrap) and O(volumes) are those of M(pacific.supervisor.vm), given to every
+    replica. Inline bootstrap data goes into one Secret, C(<name>-bootstrap), that every replica names; it is
+    deleted with the cluster. Every replica attaches the same PersistentVolumeClaims, so claims that more
+    than one replica attaches must allow that (C(ReadWriteMany) or O(volumes[].read_only)).
   - O(wait=true) waits until every replica is in the requested power state (with an IPv4 address when powered on)
     and every removed VM is gone; O(wait_timeout) bounds the whole wait.
 seealso:
@@ -110,7 +115,7 @@ EXAMPLES = r"""
     replicas: 3
     class_name: best-effort-small
     image_name: ubuntu-22.04
-    storage_class: wcp-default
+    storage_class: vsan-default-storage-policy
     labels:
       app: web
     wait: true
@@ -127,7 +132,7 @@ EXAMPLES = r"""
     replicas: 2
     class_name: best-effort-small
     image_name: ubuntu-22.04
-    storage_class: wcp-default
+    storage_class: vsan-default-storage-policy
     labels:
       app: web
     wait: true
@@ -167,6 +172,11 @@ vm_cluster:
     vms:
       - {name: web-0, ip: 10.244.0.12, power_state: PoweredOn, ready: true}
       - {name: web-1, ip: 10.244.0.13, power_state: PoweredOn, ready: true}
+bootstrap_secret:
+  description: The name of the Secret with the replicas' inline bootstrap data, when O(bootstrap) has inline data.
+  returned: when O(state=present) and O(bootstrap) has inline data
+  type: str
+  sample: web-bootstrap
 created:
   description: The VMs this run created (would create, in check mode).
   returned: always
@@ -194,6 +204,8 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.cli
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import (
     check_vm_references, namespace_exists)
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.vm_manifest import (
+    SECRET, VM_SPEC_ARGUMENT_SPEC)
 
 try:
     import kubernetes  # noqa: F401 pylint: disable=unused-import
@@ -223,6 +235,7 @@ ARGUMENT_SPEC = dict(
     force_conflicts=dict(type="bool", default=False),
 )
 ARGUMENT_SPEC.update(waiter.WAIT_ARGUMENT_SPEC)
+ARGUMENT_SPEC.update(VM_SPEC_ARGUMENT_SPEC)
 
 
 class Reconcile(object):
@@ -286,6 +299,7 @@ def present(reconcile, existing, policy_before):
     keep, remove_names = clusters.plan(name, params["replicas"], existing)
     # validate everything before changing anything
     manifests = [clusters.member(params, ordinal) for ordinal in range(params["replicas"])]
+    secret = clusters.bootstrap_secret(params)
     policy = clusters.resource_policy(params)
     if not existing and policy_before is None:
         namespace_exists(engine, namespace)
@@ -295,6 +309,8 @@ def present(reconcile, existing, policy_before):
         check_vm_references(engine, manifests[0], current)
 
     policy_after = reconcile.converge(policy, policy_before, key="resource_policy")["object"]
+    if secret is not None:  # before the members, so that the VM Operator finds it
+        reconcile.converge(secret, engine.get(SECRET, secret["metadata"]["name"], namespace), key="bootstrap_secret")
     after = {}
     for manifest in manifests:
         vm_name = manifest["metadata"]["name"]
@@ -311,7 +327,10 @@ def present(reconcile, existing, policy_before):
                                                timeout=reconcile.remaining())
         reconcile.wait_gone(clusters.VIRTUAL_MACHINE, remove_names)
     summary = clusters.summarize(name, namespace, params["replicas"], [after[n] for n in keep], policy_after)
-    return reconcile.result(summary)
+    result = reconcile.result(summary)
+    if secret is not None:
+        result["bootstrap_secret"] = secret["metadata"]["name"]
+    return result
 
 
 def remove(reconcile, existing, policy_before):
@@ -323,6 +342,9 @@ def remove(reconcile, existing, policy_before):
     if policy_before is not None:
         reconcile.converge(policy_before, policy_before, state="absent", key="resource_policy")
         reconcile.wait_gone(clusters.RESOURCE_POLICY, [reconcile.name])
+    secret = reconcile.engine.get(SECRET, clusters.bootstrap_secret_name(reconcile.name), reconcile.namespace)
+    if secret is not None and clusters.owned_bootstrap_secret(secret, reconcile.name):
+        reconcile.converge(secret, secret, state="absent", key="bootstrap_secret")
     return reconcile.result(None)
 
 

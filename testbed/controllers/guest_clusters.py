@@ -70,7 +70,7 @@ def shape(kind: str, obj: dict) -> tuple[str, list[Pool]]:
     topology = spec.get("topology") or {}
     variables = {v["name"]: v.get("value") for v in topology.get("variables", [])}
     vm_class = variables.get("vmClass") or "best-effort-small"
-    storage = variables.get("storageClass") or "wcp-default"
+    storage = variables.get("storageClass") or "vsan-default-storage-policy"
     pools = [Pool("control-plane", True, (topology.get("controlPlane") or {}).get("replicas", 1), vm_class, storage)]
     pools += [Pool(md["name"], False, md.get("replicas", 0), vm_class, storage)
               for md in (topology.get("workers") or {}).get("machineDeployments", [])]

@@ -8,6 +8,7 @@ import ssl
 import aiohttp
 from aiohttp import web
 
+from testbed import build
 from testbed.credentials import Credentials
 from testbed.faults import FaultBook
 from testbed.layout import HOST, Layout
@@ -20,10 +21,10 @@ log = logging.getLogger("testbed.wcp")
 RESYNC_SECONDS = 5.0
 
 
-def vcsim_clusters(layout: Layout, credentials: Credentials, pki: Pki) -> dict[str, str]:
-    """Cluster moref -> name, read from vcsim."""
+def vcsim_inventory(layout: Layout, credentials: Credentials, pki: Pki) -> tuple[dict[str, str], dict[str, str]]:
+    """(cluster moref -> name, storage policy id -> name), read from vcsim."""
     from pyVim.connect import Disconnect, SmartConnect
-    from pyVmomi import vim
+    from pyVmomi import SoapStubAdapter, pbm, vim
 
     context = ssl.create_default_context(cafile=str(pki.ca_cert))
     si = SmartConnect(host=HOST, port=layout.ports.vcsim, user=credentials.vcenter_user,
@@ -31,16 +32,25 @@ def vcsim_clusters(layout: Layout, credentials: Credentials, pki: Pki) -> dict[s
     try:
         content = si.RetrieveContent()
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ClusterComputeResource], True)
-        return {cluster._moId: cluster.name for cluster in view.view}
+        clusters = {cluster._moId: cluster.name for cluster in view.view}
+        # PBM trusts the vim session, passed in the vcSessionCookie SOAP header
+        cookie = si._stub.cookie.split(";", 1)[0].split("=", 1)[-1].strip().strip('"')
+        stub = SoapStubAdapter(host=HOST, port=layout.ports.vcsim, path="/pbm", version="pbm.version.version11",
+                               sslContext=context, requestContext={"vcSessionCookie": cookie})
+        profiles = pbm.ServiceInstance("ServiceInstance", stub).RetrieveContent().profileManager
+        ids = profiles.PbmQueryProfile(resourceType=pbm.profile.ResourceType(resourceType="STORAGE"),
+                                       profileCategory="REQUIREMENT")
+        policies = {p.profileId.uniqueId: p.name for p in profiles.PbmRetrieveContent(profileIds=ids)} if ids else {}
+        return clusters, policies
     finally:
         Disconnect(si)
 
 
-async def discover_clusters(wcp: wcp_app.Wcp, layout: Layout, pki: Pki) -> None:
-    """Record vcsim's clusters; the first one runs the Supervisor unless one already does."""
+async def discover_inventory(wcp: wcp_app.Wcp, layout: Layout, pki: Pki) -> None:
+    """Record vcsim's clusters and storage policies; the first cluster runs the Supervisor unless one already does."""
     while True:
         try:
-            found = await asyncio.to_thread(vcsim_clusters, layout, wcp.credentials, pki)
+            found, wcp.storage_policies = await asyncio.to_thread(vcsim_inventory, layout, wcp.credentials, pki)
             break
         except Exception as err:  # vcsim starts beside us and may not listen yet
             log.info("waiting for vcsim: %s", err)
@@ -62,6 +72,9 @@ async def mirror_loop(wcp: wcp_app.Wcp, kubeconfig: str) -> None:
     from testbed.wcp.mirror import Mirror
 
     while True:
+        if not wcp.storage_policies:  # their names name the StorageClasses: wait until vcsim told them
+            await asyncio.sleep(0.2)
+            continue
         try:
             if wcp.mirror is None:
                 wcp.mirror = await asyncio.to_thread(
@@ -69,7 +82,7 @@ async def mirror_loop(wcp: wcp_app.Wcp, kubeconfig: str) -> None:
             snapshot = wcp.store.snapshot()
             wcp.changed.clear()
             errors = await asyncio.to_thread(wcp.mirror.reconcile, snapshot["namespaces"], snapshot["vm_classes"],
-                                             wcp.libraries.items)
+                                             wcp.libraries.items, wcp.storage_policies)
             wcp.mirror_errors = errors
             for name, seen in snapshot["namespaces"].items():
                 # only what was mirrored is RUNNING: a change made meanwhile waits for the next pass
@@ -99,6 +112,7 @@ async def serve(layout: Layout) -> None:
         ca_pem=pki.ca_cert.read_text(),
         faults=FaultBook(layout.faults_file),
         guest_ports_file=layout.state / "guest-apiservers.json",
+        kubernetes_version=build.kubernetes_version(),  # the version stamped into its kube-apiserver
     )
     wcp.libraries = ContentLibraries(wcp.vcsim_url, wcp.credentials, str(pki.ca_cert))
     application = web.Application(middlewares=[wcp_app.api_errors], client_max_size=16 * 1024 * 1024)
@@ -111,7 +125,7 @@ async def serve(layout: Layout) -> None:
     runner = web.AppRunner(application, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, HOST, layout.ports.wcp, ssl_context=serving).start()
-    background = [asyncio.create_task(discover_clusters(wcp, layout, pki)),
+    background = [asyncio.create_task(discover_inventory(wcp, layout, pki)),
                   asyncio.create_task(mirror_loop(wcp, str(layout.admin_kubeconfig)))]
     try:
         await asyncio.Event().wait()

@@ -37,7 +37,9 @@ class Wcp:
     faults: FaultBook
     guest_ports_file: Path
     libraries: object = None  # testbed.wcp.libraries.ContentLibraries
+    kubernetes_version: str = "v0.0.0"  # what the Supervisor's kube-apiserver answers on /version
     mirror: object = None  # testbed.wcp.mirror.Mirror, once Kubernetes answers
+    storage_policies: dict[str, str] = field(default_factory=dict)  # id -> name, read from vcsim at start
     sessions: dict[str, dict] = field(default_factory=dict)
     mirror_errors: dict[str, str] = field(default_factory=dict)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -221,12 +223,19 @@ async def create_namespace(request: web.Request) -> web.Response:
     if cluster not in clusters or _config_status(clusters[cluster]) != "RUNNING":
         raise validation.invalid(f"cluster {cluster!r} is not a cluster with workload management enabled")
     checked = validation.namespace_fields(spec, set(wcp.store.list("vm_classes")), creating=True)
+    _check_policies(wcp, checked)
     await _check_libraries(wcp, checked)
     if wcp.store.get("namespaces", name) is not None:
         raise ApiError("ALREADY_EXISTS", f"namespace {name} already exists")
     wcp.store.put("namespaces", name, {"cluster": cluster, "config_status": "CONFIGURING", **checked})
     wcp.changed.set()
     return web.Response(status=204)
+
+
+def _check_policies(wcp: Wcp, checked: dict) -> None:
+    for entry in checked.get("storage_specs") or []:
+        if wcp.storage_policies and entry["policy"] not in wcp.storage_policies:
+            raise validation.invalid(f"storage_specs names an unknown storage policy: {entry['policy']}")
 
 
 async def _check_libraries(wcp: Wcp, checked: dict) -> None:
@@ -248,6 +257,7 @@ async def update_namespace(request: web.Request) -> web.Response:
     wcp.admin_user(request)
     name, stored = _stored_namespace(wcp, request)
     checked = validation.namespace_fields(await _body(request), set(wcp.store.list("vm_classes")), creating=False)
+    _check_policies(wcp, checked)
     await _check_libraries(wcp, checked)
     if request.method == "PUT":
         stored = {"cluster": stored["cluster"]}
@@ -349,6 +359,13 @@ def _cluster_summary(cluster: str, stored: dict) -> dict:
             "kubernetes_status": "READY" if status == "RUNNING" else "WARNING"}
 
 
+def _enabled(wcp: Wcp, cluster: str) -> dict:
+    stored = wcp.store.get("clusters", cluster)
+    if stored is None or _config_status(stored) == "DISABLED":
+        raise ApiError("NOT_FOUND", f"cluster {cluster} has no workload management enabled")
+    return stored
+
+
 async def list_clusters(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.session_user(request)
@@ -360,19 +377,108 @@ async def get_cluster(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.session_user(request)
     cluster = request.match_info["cluster"]
-    stored = wcp.store.get("clusters", cluster)
-    if stored is None or _config_status(stored) == "DISABLED":
-        raise ApiError("NOT_FOUND", f"cluster {cluster} has no workload management enabled")
+    stored = _enabled(wcp, cluster)
+    spec = stored.get("spec", {})
+    summary = _cluster_summary(cluster, stored)
     host_port = wcp.apiserver_url.split("://", 1)[1]
-    return _json({**_cluster_summary(cluster, stored),
-                  "api_server_cluster_endpoint": host_port,
-                  "api_server_management_endpoint": host_port,
-                  "api_servers": [host_port],
-                  "tls_endpoint_certificate": wcp.ca_pem,
-                  "size_hint": stored.get("spec", {}).get("size_hint", "SMALL"),
-                  "network_provider": stored.get("spec", {}).get("network_provider", "VSPHERE_NETWORK"),
-                  "master_storage_policy": stored.get("spec", {}).get("master_storage_policy", ""),
-                  "messages": []})
+    kubernetes_messages = [] if summary["kubernetes_status"] == "READY" else [
+        {"severity": "WARNING", "details": {"id": "testbed.wcp.configuring", "args": [],
+                                            "default_message": "the Supervisor control plane is being configured"}}]
+    info = {**summary,
+            "api_server_cluster_endpoint": host_port,
+            "api_server_management_endpoint": host_port,
+            "api_servers": [host_port],
+            "tls_endpoint_certificate": wcp.ca_pem,
+            "size_hint": spec.get("size_hint", "SMALL"),
+            "network_provider": spec.get("network_provider", "VSPHERE_NETWORK"),
+            "master_storage_policy": spec.get("master_storage_policy", ""),
+            "kubernetes_status_messages": kubernetes_messages,
+            "messages": []}
+    info.update({key: spec[key] for key in REPORTED_SPEC_FIELDS if key in spec})
+    return _json(info)
+
+
+# the Clusters.UpdateSpec fields the testbed keeps; a running Supervisor's network provider is fixed
+UPDATABLE_FIELDS = {"size_hint", "master_storage_policy", "ephemeral_storage_policy", "image_storage",
+                    "default_image_registry", "default_image_repository", "login_banner", "master_DNS",
+                    "worker_DNS", "master_DNS_search_domains", "master_NTP_servers", "network_provider"}
+REPORTED_SPEC_FIELDS = (UPDATABLE_FIELDS - {"size_hint", "network_provider", "master_storage_policy"}) \
+    | {"master_management_network"}
+
+
+def _checked_enable_spec(spec) -> dict:
+    if not isinstance(spec, dict) or not spec.get("master_storage_policy"):
+        raise validation.invalid("an enable spec needs master_storage_policy")
+    if spec.get("size_hint", "SMALL") not in SIZE_HINTS:
+        raise validation.invalid(f"size_hint must be one of {', '.join(sorted(SIZE_HINTS))}")
+    if spec.get("network_provider") not in NETWORK_PROVIDERS:
+        raise validation.invalid(f"network_provider must be one of {', '.join(sorted(NETWORK_PROVIDERS))}")
+    _check_registry(spec)
+    return spec
+
+
+def _check_registry(spec: dict) -> None:
+    registry = spec.get("default_image_registry")
+    if registry is None:
+        return
+    if not isinstance(registry, dict) or not isinstance(registry.get("hostname"), str) or not registry["hostname"]:
+        raise validation.invalid("default_image_registry needs a hostname")
+    port = registry.get("port", 443)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise validation.invalid(f"default_image_registry port must be 1-65535, got {port!r}")
+
+
+async def update_cluster(request: web.Request) -> web.Response:
+    """PATCH: a partial Clusters.UpdateSpec; the Supervisor reconfigures (CONFIGURING) then runs again."""
+    wcp = wcp_of(request)
+    wcp.admin_user(request)
+    cluster = request.match_info["cluster"]
+    stored = _enabled(wcp, cluster)
+    update = await _body(request)
+    if not isinstance(update, dict):
+        raise validation.invalid("an update spec is a JSON object")
+    unknown = sorted(set(update) - UPDATABLE_FIELDS)
+    if unknown:
+        raise validation.invalid(f"{', '.join(unknown)}: not fields of an update spec; "
+                                 "they cannot change while workload management is enabled")
+    spec = stored.get("spec", {})
+    provider = update.get("network_provider")
+    if provider is not None and provider != spec.get("network_provider", "VSPHERE_NETWORK"):
+        raise validation.invalid(f"the network provider of a running Supervisor cannot change "
+                                 f"({spec.get('network_provider')} to {provider})")
+    if update.get("size_hint") not in SIZE_HINTS | {None}:
+        raise validation.invalid(f"size_hint must be one of {', '.join(sorted(SIZE_HINTS))}")
+    _check_registry(update)
+    if _config_status(stored) != "RUNNING":
+        raise validation.invalid(f"the Supervisor of cluster {cluster} is {_config_status(stored)}, not RUNNING")
+    spec = {**spec, **{key: value for key, value in update.items() if value is not None}}
+    wcp.store.put("clusters", cluster, {**stored, "spec": spec, "enabled_at": time.time()})
+    return web.Response(status=204)
+
+
+def supervisor_software_version(kubernetes_version: str) -> str:
+    """The Supervisor release a kube-apiserver version belongs to, in vCenter's form."""
+    return f"{kubernetes_version}+vmware.wcp.1-testbed"
+
+
+def _software_info(wcp: Wcp, stored: dict) -> dict:
+    # the testbed has one Kubernetes source, so its Supervisor is the newest there is: nothing to upgrade to
+    return {"current_version": supervisor_software_version(wcp.kubernetes_version), "available_versions": [],
+            "state": "READY", "messages": []}
+
+
+async def list_software_clusters(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    return _json([{"cluster": cluster, "cluster_name": stored["name"], **{
+        key: value for key, value in _software_info(wcp, stored).items() if key != "messages"}}
+        for cluster, stored in sorted(wcp.store.list("clusters").items()) if _config_status(stored) != "DISABLED"])
+
+
+async def get_software_cluster(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    return _json(_software_info(wcp, _enabled(wcp, request.match_info["cluster"])))
 
 
 async def cluster_action(request: web.Request) -> web.Response:
@@ -394,13 +500,7 @@ async def cluster_action(request: web.Request) -> web.Response:
         raise validation.invalid("action must be enable or disable")
     if stored.get("enabled"):
         raise ApiError("ALREADY_EXISTS", f"workload management is already enabled on cluster {cluster}")
-    spec = await _body(request)
-    if not isinstance(spec, dict) or not spec.get("master_storage_policy"):
-        raise validation.invalid("an enable spec needs master_storage_policy")
-    if spec.get("size_hint", "SMALL") not in SIZE_HINTS:
-        raise validation.invalid(f"size_hint must be one of {', '.join(sorted(SIZE_HINTS))}")
-    if spec.get("network_provider") not in NETWORK_PROVIDERS:
-        raise validation.invalid(f"network_provider must be one of {', '.join(sorted(NETWORK_PROVIDERS))}")
+    spec = _checked_enable_spec(await _body(request))
     wcp.store.put("clusters", cluster, {**stored, "enabled": True, "enabled_at": time.time(), "spec": spec})
     return web.Response(status=204)
 
@@ -454,5 +554,8 @@ def routes(app: web.Application) -> None:
     add("GET", "/api/vcenter/namespace-management/clusters", list_clusters)
     add("GET", "/api/vcenter/namespace-management/clusters/{cluster}", get_cluster)
     add("POST", "/api/vcenter/namespace-management/clusters/{cluster}", cluster_action)
+    add("PATCH", "/api/vcenter/namespace-management/clusters/{cluster}", update_cluster)
+    add("GET", "/api/vcenter/namespace-management/software/clusters", list_software_clusters)
+    add("GET", "/api/vcenter/namespace-management/software/clusters/{cluster}", get_software_cluster)
     add("GET", "/api/vcenter/namespace-management/supervisors/summaries", supervisor_summaries)
     add("*", "/{tail:.*}", proxy)

@@ -1,13 +1,15 @@
 """Mirror vCenter-side state into the Supervisor's Kubernetes API, as WCP does.
 
 For each vSphere Namespace: a Namespace, a ResourceQuota and LimitRange from its limits, one
-RoleBinding per access-list entry, and a VirtualMachineClass per bound VM class. ``reconcile``
+RoleBinding per access-list entry, and a VirtualMachineClass per bound VM class; for each storage
+policy a namespace uses, a StorageClass named after the policy (``storage_class_name``). ``reconcile``
 converges everything in one pass and is idempotent; objects of namespaces that no longer exist
 in vCenter are removed with their Namespace.
 """
 from __future__ import annotations
 
 import datetime
+import re
 
 from kubernetes import client
 from kubernetes.client.rest import ApiException
@@ -22,6 +24,15 @@ QUOTA = "wcp-resource-quota"
 LIMITS = "wcp-limit-range"
 VM_OPERATOR = ("vmoperator.vmware.com", "v1alpha3")
 ROLE_OF = {"OWNER": "admin", "EDIT": "edit", "VIEW": "view"}
+CSI_PROVISIONER = "csi.vsphere.vmware.com"
+
+
+def storage_class_name(policy_name: str) -> str:
+    """The StorageClass a Supervisor makes for a storage policy: its name lower-cased, DNS-1123-ised
+    ("vSAN Default Storage Policy" -> "vsan-default-storage-policy")."""
+    name = re.sub(r"[^a-z0-9.-]+", "-", policy_name.lower())
+    name = re.sub(r"-{2,}", "-", name)[:253]
+    return name.strip("-.") or "storage-policy"
 
 
 def _now() -> str:
@@ -32,7 +43,18 @@ def _managed(labels: dict | None = None) -> dict:
     return {MANAGED_BY: "wcp", **(labels or {})}
 
 
-def quota_hard(info: dict) -> dict[str, str]:
+def _class_of(policy: str, policies: dict[str, str]) -> str:
+    return storage_class_name(policies.get(policy, policy))
+
+
+def storage_class(policy: str, policies: dict[str, str]) -> dict:
+    return {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": _class_of(policy, policies), "labels": _managed()},
+            "provisioner": CSI_PROVISIONER, "parameters": {"storagePolicyID": policy},
+            "reclaimPolicy": "Delete", "allowVolumeExpansion": True}
+
+
+def quota_hard(info: dict, policies: dict[str, str] | None = None) -> dict[str, str]:
     spec = info.get("resource_spec") or {}
     hard = {}
     if spec.get("cpu_limit") is not None:
@@ -45,7 +67,8 @@ def quota_hard(info: dict) -> dict[str, str]:
         hard["pods"] = str(spec["pod_count"])
     for storage in info.get("storage_specs") or []:
         if storage.get("limit") is not None:
-            hard[f"{storage['policy']}.storageclass.storage.k8s.io/requests.storage"] = f"{storage['limit']}Mi"
+            name = _class_of(storage["policy"], policies or {})
+            hard[f"{name}.storageclass.storage.k8s.io/requests.storage"] = f"{storage['limit']}Mi"
     return hard
 
 
@@ -146,15 +169,20 @@ class Mirror:
                         raise
 
     def reconcile(self, namespaces: dict[str, dict], vm_classes: dict[str, dict],
-                  library_items=lambda library_id: []) -> dict[str, str]:
+                  library_items=lambda library_id: [], policies: dict[str, str] | None = None) -> dict[str, str]:
         """Converge Kubernetes on vCenter's state. Returns an error message per failed namespace.
-        ``library_items`` lists a content library's items (id, name, type)."""
+        ``library_items`` lists a content library's items (id, name, type); ``policies`` names storage policies."""
         errors = {}
+        policies = policies or {}
+        used = {entry["policy"] for info in namespaces.values() for entry in info.get("storage_specs") or []}
+        for policy in sorted(used):
+            self.apply(storage_class(policy, policies))
+        self.prune("storage.k8s.io/v1", "StorageClass", None, {_class_of(policy, policies) for policy in used})
         for name, info in namespaces.items():
             try:
                 items = [item for library in (info.get("vm_service_spec") or {}).get("content_libraries") or []
                          for item in library_items(library)]
-                for body in desired_objects(name, info, vm_classes):
+                for body in desired_objects(name, info, vm_classes, policies):
                     self.apply(body)
                 self._images(name, items)
                 self._prune_namespace(name, info)
@@ -191,14 +219,15 @@ class Mirror:
             self.prune("v1", "LimitRange", name, set())
 
 
-def desired_objects(name: str, info: dict, vm_classes: dict[str, dict]) -> list[dict]:
+def desired_objects(name: str, info: dict, vm_classes: dict[str, dict],
+                    policies: dict[str, str] | None = None) -> list[dict]:
     """Every Kubernetes object one vSphere Namespace stands for, namespace first."""
     objects = [
         {"apiVersion": "v1", "kind": "Namespace",
          "metadata": {"name": name, "labels": _managed({CLUSTER_LABEL: info["cluster"]})}},
         {"apiVersion": "v1", "kind": "ResourceQuota",
          "metadata": {"name": QUOTA, "namespace": name, "labels": _managed()},
-         "spec": {"hard": quota_hard(info)}},
+         "spec": {"hard": quota_hard(info, policies)}},
     ]
     defaults = limit_defaults(info)
     if defaults:

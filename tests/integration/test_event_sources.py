@@ -154,7 +154,7 @@ def login_args(testbed):
 
 def vm_body(name, power="PoweredOn"):
     return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "VirtualMachine", "metadata": {"name": name},
-            "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "wcp-default",
+            "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "vsan-default-storage-policy",
                      "powerState": power}}
 
 
@@ -263,11 +263,12 @@ def test_bad_source_args_fail_at_once_with_one_message(namespace, testbed, token
     assert time.monotonic() - started < 10
 
 
-def test_a_developer_without_rights_on_a_kind_is_refused(namespace, login_args):
+def test_a_developer_without_rights_in_a_namespace_is_refused(namespace, login_args):
+    # the developer edits VMs in their vSphere Namespace (edit aggregates vmoperator.vmware.com), not elsewhere
     main = load_source("supervisor_events")
-    with pytest.raises(Exception, match=r"VirtualMachine \(vmoperator.vmware.com/v1alpha3\) in namespace eda-events: "
+    with pytest.raises(Exception, match=r"VirtualMachine \(vmoperator.vmware.com/v1alpha3\) in namespace default: "
                                         r".*cannot list resource \"virtualmachines\"") as raised:
-        args = {**login_args, "kinds": ["VirtualMachine"], "namespaces": [namespace]}
+        args = {**login_args, "kinds": ["VirtualMachine"], "namespaces": [namespace, "default"]}
         asyncio.run(asyncio.wait_for(main(asyncio.Queue(), args), 15))
     assert type(raised.value).__name__ == "Forbidden"
 

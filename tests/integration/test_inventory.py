@@ -44,7 +44,7 @@ def estate(testbed, admin_client):
            10, "VM class bound into the namespace")
     objects.create_namespaced_custom_object(*VMOP, NAMESPACE, "virtualmachines", {
         "apiVersion": "/".join(VMOP), "kind": "VirtualMachine", "metadata": {"name": "web-1"},
-        "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "wcp-default",
+        "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "vsan-default-storage-policy",
                  "powerState": "PoweredOn"}})
     core.create_namespaced_pod(NAMESPACE, {
         "metadata": {"name": "echo-1", "labels": {"app": "echo"}},
@@ -52,7 +52,7 @@ def estate(testbed, admin_client):
                                  "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}})
     objects.create_namespaced_custom_object(*TKC[:2], NAMESPACE, TKC[2], {
         "apiVersion": "/".join(TKC[:2]), "kind": "TanzuKubernetesCluster", "metadata": {"name": "tkc-1"},
-        "spec": {"topology": {"controlPlane": {"replicas": 1, "vmClass": VM_CLASS, "storageClass": "wcp-default",
+        "spec": {"topology": {"controlPlane": {"replicas": 1, "vmClass": VM_CLASS, "storageClass": "vsan-default-storage-policy",
                                                "tkr": {"reference": {"name": "v1.35.4---vmware.1-fips-vkr.1"}}},
                               "nodePools": []}}})
     _until(lambda: (objects.get_namespaced_custom_object(*VMOP, NAMESPACE, "virtualmachines", "web-1").get("status", {})

@@ -112,7 +112,7 @@ def _until(probe, timeout: float, what: str):
 
 def _vm(name: str, **spec) -> dict:
     return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "VirtualMachine", "metadata": {"name": name},
-            "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "wcp-default",
+            "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "vsan-default-storage-policy",
                      "powerState": "PoweredOn", **spec}}
 
 

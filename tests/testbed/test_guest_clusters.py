@@ -18,9 +18,9 @@ MACHINES = ("cluster.x-k8s.io", "v1beta1", "machines")
 
 
 def tkc(name: str, workers: int, release: str = "v1.34.4---vmware.1-fips-vkr.2") -> dict:
-    pool = {"name": "workers", "replicas": workers, "vmClass": VM_CLASS, "storageClass": "wcp-default"}
+    pool = {"name": "workers", "replicas": workers, "vmClass": VM_CLASS, "storageClass": "vsan-default-storage-policy"}
     return {"apiVersion": "run.tanzu.vmware.com/v1alpha3", "kind": "TanzuKubernetesCluster", "metadata": {"name": name},
-            "spec": {"topology": {"controlPlane": {"replicas": 1, "vmClass": VM_CLASS, "storageClass": "wcp-default",
+            "spec": {"topology": {"controlPlane": {"replicas": 1, "vmClass": VM_CLASS, "storageClass": "vsan-default-storage-policy",
                                                    "tkr": {"reference": {"name": release}}},
                                   "nodePools": [pool]}}}
 
@@ -80,7 +80,7 @@ def test_scale_workers_2_3_1_is_reflected_in_machines_and_vcsim(namespace, admin
     objects = client.CustomObjectsApi(admin_client)
     for workers in (3, 1):
         objects.patch_namespaced_custom_object(*TKC[:2], namespace, TKC[2], "tkc-a", {"spec": {"topology": {
-            "nodePools": [{"name": "workers", "replicas": workers, "vmClass": VM_CLASS, "storageClass": "wcp-default"}]}}})
+            "nodePools": [{"name": "workers", "replicas": workers, "vmClass": VM_CLASS, "storageClass": "vsan-default-storage-policy"}]}}})
         _ready(objects, namespace, TKC, "tkc-a")
         machines = _machines(objects, namespace, "tkc-a")
         workers_now = [m for m in machines if "-workers-" in m]
@@ -134,7 +134,7 @@ def test_capi_topology_cluster_becomes_ready(namespace, admin_client):
                                      "workers": {"machineDeployments": [{"class": "node-pool", "name": "md-0",
                                                                          "replicas": 1}]},
                                      "variables": [{"name": "vmClass", "value": VM_CLASS},
-                                                   {"name": "storageClass", "value": "wcp-default"}]}}}
+                                                   {"name": "storageClass", "value": "vsan-default-storage-policy"}]}}}
     objects.create_namespaced_custom_object(*CAPI_CLUSTER[:2], namespace, CAPI_CLUSTER[2], cluster)
     ready = _ready(objects, namespace, CAPI_CLUSTER, "capi-a")
     assert ready["status"]["phase"] == "Provisioned" and ready["status"]["controlPlaneReady"] is True

@@ -82,7 +82,7 @@ VIRTUAL_MACHINE = {
     "spec": {
         "className": "best-effort-small",
         "imageName": "vmi-0123456789abcdef0",
-        "storageClass": "wcp-default",
+        "storageClass": "vsan-default-storage-policy",
         "powerState": "PoweredOn",
     },
 }
@@ -101,11 +101,11 @@ TKC = {
             "controlPlane": {
                 "replicas": 1,
                 "vmClass": "best-effort-small",
-                "storageClass": "wcp-default",
+                "storageClass": "vsan-default-storage-policy",
                 "tkr": {"reference": {"name": "v1.33.1---vmware.1-fips-vkr.2"}},
             },
             "nodePools": [
-                {"name": "workers", "replicas": 2, "vmClass": "best-effort-small", "storageClass": "wcp-default"}
+                {"name": "workers", "replicas": 2, "vmClass": "best-effort-small", "storageClass": "vsan-default-storage-policy"}
             ],
         },
         "settings": {"network": {"cni": {"name": "antrea"}, "pods": {"cidrBlocks": ["192.168.0.0/16"]}}},

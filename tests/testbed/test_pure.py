@@ -79,3 +79,16 @@ def test_a_daemon_is_found_right_after_its_start(tmp_path):
         missed += processes.running_pid(layout, "sleeper") is None
         processes.stop(layout, "sleeper")
     assert missed == 0
+
+
+@pytest.mark.parametrize("policy, storage_class", [
+    ("vSAN Default Storage Policy", "vsan-default-storage-policy"),
+    ("Host-local PMem Default Storage Policy", "host-local-pmem-default-storage-policy"),
+    ("  Gold_Tier (SSD) -- v2 ", "gold-tier-ssd-v2"),
+])
+def test_storage_class_is_named_after_the_policy_name(policy, storage_class):
+    from testbed.wcp.mirror import quota_hard, storage_class_name
+
+    assert storage_class_name(policy) == storage_class
+    info = {"storage_specs": [{"policy": "id-1", "limit": 100}]}
+    assert quota_hard(info, {"id-1": policy}) == {f"{storage_class}.storageclass.storage.k8s.io/requests.storage": "100Mi"}

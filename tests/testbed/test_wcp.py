@@ -14,6 +14,7 @@ from tests.testbed.conftest import Vcenter, _until
 pytestmark = pytest.mark.testbed
 
 VM_CLASS = "wcp-test-small"
+VSAN_POLICY = "aa6d5a82-1c88-45da-85d3-3d74b91a5bad"  # vcsim's "vSAN Default Storage Policy"
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,7 @@ def test_namespace_is_mirrored_into_kubernetes_within_two_seconds(admin, cluster
         cluster, "wcp-team-a", description="team A",
         access_list=[{"role": "EDIT", "subject_type": "USER", "subject": "devops", "domain": "vsphere.local"}],
         resource_spec={"cpu_limit": 4000, "memory_limit": 8192, "memory_limit_default": 512},
-        storage_specs=[{"policy": "wcp-default", "limit": 10240}],
+        storage_specs=[{"policy": VSAN_POLICY, "limit": 10240}],
         vm_service_spec={"vm_classes": [vm_class]},
     )
     answer = admin.call("POST", "/api/vcenter/namespaces/instances", json=spec)
@@ -74,7 +75,9 @@ def test_namespace_is_mirrored_into_kubernetes_within_two_seconds(admin, cluster
     quota = _wait(lambda: core.read_namespaced_resource_quota("wcp-resource-quota", "wcp-team-a"),
                   what="ResourceQuota of wcp-team-a")
     assert quota.spec.hard == {"limits.cpu": "4", "limits.memory": "8Gi",
-                               "wcp-default.storageclass.storage.k8s.io/requests.storage": "10Gi"}
+                               "vsan-default-storage-policy.storageclass.storage.k8s.io/requests.storage": "10Gi"}
+    storage_class = client.StorageV1Api(admin_client).read_storage_class("vsan-default-storage-policy")
+    assert storage_class.parameters == {"storagePolicyID": VSAN_POLICY}
     binding = _wait(lambda: rbac.list_namespaced_role_binding("wcp-team-a").items, what="RoleBinding")[0]
     assert binding.role_ref.name == "edit"
     assert [s.name for s in binding.subjects] == ["sso:devops@vsphere.local"]
@@ -173,9 +176,10 @@ def test_wcp_login_refuses_a_wrong_password(testbed, admin):
         ({"access_list": [{"role": "GOD", "subject_type": "USER", "subject": "x", "domain": "d"}]}, "role"),
         ({"vm_service_spec": {"vm_classes": ["no-such-class"]}}, "unknown VM classes: no-such-class"),
         ({"colour": "blue"}, "unknown fields: colour"),
+        ({"storage_specs": [{"policy": "wcp-default"}]}, "unknown storage policy: wcp-default"),
     ],
     ids=["invalid-name", "unknown-cluster", "negative-limit", "unknown-limit", "bad-role", "unknown-class",
-         "unknown-field"],
+         "unknown-field", "unknown-policy"],
 )
 def test_bad_namespace_spec_is_one_clear_error_and_creates_nothing(admin, cluster, admin_client, change, complaint):
     spec = {**_namespace_spec(cluster, "wcp-bad"), **change}
@@ -248,7 +252,7 @@ def test_enable_and_disable_workload_management_on_a_cluster(admin, vcenter_si):
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ClusterComputeResource], True)
     other = next(cluster._moId for cluster in view.view if cluster._moId not in enabled)
     view.Destroy()
-    spec = {"size_hint": "TINY", "network_provider": "VSPHERE_NETWORK", "master_storage_policy": "wcp-default"}
+    spec = {"size_hint": "TINY", "network_provider": "VSPHERE_NETWORK", "master_storage_policy": VSAN_POLICY}
     bad = admin.call("POST", f"{clusters}/{other}?action=enable", json={**spec, "size_hint": "HUGE"})
     assert bad.status_code == 400 and "size_hint" in bad.json()["messages"][0]["default_message"]
     assert admin.call("POST", f"{clusters}/{other}?action=enable", json=spec).status_code == 204
@@ -260,3 +264,69 @@ def test_enable_and_disable_workload_management_on_a_cluster(admin, vcenter_si):
     assert admin.call("POST", f"{clusters}/{other}?action=disable").status_code == 204
     _wait(lambda: admin.call("GET", f"{clusters}/{other}").status_code == 404, 5, "disabled")
     assert {c["cluster"] for c in admin.call("GET", clusters).json()} == enabled
+
+
+def test_software_versions_match_the_supervisor_kube_apiserver(admin, cluster, admin_client):
+    from kubernetes.client import VersionApi
+
+    kubernetes = VersionApi(admin_client).get_code().git_version
+    software = "/api/vcenter/namespace-management/software/clusters"
+    info = admin.call("GET", f"{software}/{cluster}").json()
+    assert info["current_version"].split("+")[0] == kubernetes
+    assert info["current_version"] == f"{kubernetes}+vmware.wcp.1-testbed"
+    assert info["available_versions"] == [] and info["state"] == "READY"
+    summaries = admin.call("GET", software).json()
+    assert [(s["cluster"], s["current_version"]) for s in summaries] == [(cluster, info["current_version"])]
+    assert admin.call("GET", f"{software}/domain-c999").status_code == 404
+    detail = admin.call("GET", f"/api/vcenter/namespace-management/clusters/{cluster}").json()
+    assert detail["kubernetes_status"] == "READY" and detail["kubernetes_status_messages"] == []
+
+
+def test_a_running_supervisor_takes_an_update_spec(admin, cluster):
+    path = f"/api/vcenter/namespace-management/clusters/{cluster}"
+    before = admin.call("GET", path).json()
+    refused = admin.call("PATCH", path, json={"master_management_network": {"mode": "DHCP", "network": "x"}})
+    assert refused.status_code == 400
+    assert "master_management_network: not fields of an update spec" in refused.json()["messages"][0]["default_message"]
+    other = "NSX_VPC" if before["network_provider"] != "NSX_VPC" else "VSPHERE_NETWORK"
+    refused = admin.call("PATCH", path, json={"network_provider": other})
+    assert refused.status_code == 400 and "network provider" in refused.json()["messages"][0]["default_message"]
+    assert admin.call("GET", path).json() == before
+    registry = {"hostname": "registry.example.com", "port": 5000}
+    try:
+        assert admin.call("PATCH", path, json={"default_image_registry": registry}).status_code == 204
+        assert admin.call("GET", path).json()["config_status"] == "CONFIGURING"
+        _wait(lambda: admin.call("GET", path).json()["config_status"] == "RUNNING", 5, "RUNNING again")
+        after = admin.call("GET", path).json()
+        assert after["default_image_registry"] == registry and after["size_hint"] == before["size_hint"]
+    finally:
+        # the next test must find the Supervisor RUNNING (the registry stays: there is no unsetting it)
+        _wait(lambda: admin.call("GET", path).json()["config_status"] == "RUNNING", 5, "RUNNING")
+
+
+def test_namespace_roles_reach_the_supervisor_api_groups(admin, cluster, admin_client, namespaces):
+    """EDIT and OWNER users manage VMs and guest clusters, VIEW users read them: edit, admin and view aggregate them."""
+    authorization = client.AuthorizationV1Api(admin_client)
+    access = [{"role": role, "subject_type": "USER", "subject": user, "domain": "vsphere.local"}
+              for role, user in (("EDIT", "editor"), ("OWNER", "owner"), ("VIEW", "viewer"))]
+    admin.call("POST", "/api/vcenter/namespaces/instances",
+               json=_namespace_spec(cluster, "wcp-roles", access_list=access))
+    namespaces.append("wcp-roles")
+    _wait(lambda: len(client.RbacAuthorizationV1Api(admin_client).list_namespaced_role_binding("wcp-roles").items) == 3,
+          what="three RoleBindings")
+
+    def allowed(user, verb, group, resource, namespace="wcp-roles"):
+        review = client.V1SubjectAccessReview(spec=client.V1SubjectAccessReviewSpec(
+            user=f"sso:{user}@vsphere.local", resource_attributes=client.V1ResourceAttributes(
+                namespace=namespace, verb=verb, group=group, resource=resource)))
+        return authorization.create_subject_access_review(review).status.allowed
+
+    for group, resource in (("vmoperator.vmware.com", "virtualmachines"),
+                            ("vmoperator.vmware.com", "virtualmachinesetresourcepolicies"),
+                            ("cluster.x-k8s.io", "clusters"), ("run.tanzu.vmware.com", "tanzukubernetesclusters")):
+        # the aggregation controller folds the labelled ClusterRoles in asynchronously
+        _wait(lambda: allowed("editor", "create", group, resource), 10, f"editor may create {resource}")
+        assert allowed("owner", "delete", group, resource)
+        assert allowed("viewer", "list", group, resource)
+        assert not allowed("viewer", "create", group, resource)
+        assert not allowed("editor", "create", group, resource, namespace="default")

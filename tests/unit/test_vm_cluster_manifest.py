@@ -10,7 +10,7 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor imp
 
 CLUSTER = {
     "name": "web", "namespace": "team-a", "state": "present", "replicas": 3, "class_name": "small",
-    "image_name": "ubuntu-22.04", "storage_class": "wcp-default", "power_state": "PoweredOn",
+    "image_name": "ubuntu-22.04", "storage_class": "vsan-default-storage-policy", "power_state": "PoweredOn",
     "power_off_mode": None, "min_hardware_version": None, "labels": {"app": "web"}, "annotations": None,
     "resource_pool": None, "folder": None, "reservations": None, "limits": {"cpu": "4", "memory": "8Gi"},
 }
@@ -157,3 +157,32 @@ def test_a_vm_service_summary_gives_the_load_balancer_address():
     summary = services.summarize(obj)
     assert (summary["address"], summary["ready"], summary["type"]) == ("10.245.1.7", True, "LoadBalancer")
     assert services.summarize(services.build(service(type="ClusterIP", load_balancer_source_ranges=None)))["ready"]
+
+
+def test_members_share_one_bootstrap_secret_named_after_the_cluster():
+    bootstrap = {"cloud_init": {"user_data": "#cloud-config\n", "secret_name": None, "secret_key": "user-data",
+                                "ssh_authorized_keys": ["ssh-ed25519 AAAA"], "instance_id": None}, "sysprep": None}
+    params = cluster(bootstrap=bootstrap)
+    members = [clusters.member(params, ordinal) for ordinal in range(3)]
+    assert {m["spec"]["bootstrap"]["cloudInit"]["rawCloudConfig"]["name"] for m in members} == {"web-bootstrap"}
+    assert members[1]["spec"]["bootstrap"]["cloudInit"]["sshAuthorizedKeys"] == ["ssh-ed25519 AAAA"]
+    secret = clusters.bootstrap_secret(params)
+    assert secret["metadata"]["name"] == "web-bootstrap"
+    assert clusters.owned_bootstrap_secret(secret, "web") and not clusters.owned_bootstrap_secret(secret, "db")
+    assert not vm_manifest.owned_bootstrap_secret(secret, "web-0")
+    assert clusters.bootstrap_secret(cluster()) is None
+
+
+def test_members_take_an_existing_secret_network_interfaces_and_volumes_as_vm_does():
+    params = cluster(
+        bootstrap={"cloud_init": {"user_data": None, "secret_name": "shared", "secret_key": "config",
+                                  "ssh_authorized_keys": None, "instance_id": None}, "sysprep": None},
+        network_interfaces=[{"name": "eth0", "network": "primary", "network_kind": "Network", "dhcp4": True}],
+        volumes=[{"name": "data", "claim_name": "shared-data", "read_only": True}])
+    member = clusters.member(params, 1)
+    assert member["spec"]["bootstrap"] == {"cloudInit": {"rawCloudConfig": {"name": "shared", "key": "config"}}}
+    assert member["spec"]["network"] == {"interfaces": [{"name": "eth0", "network": {"name": "primary", "kind": "Network"},
+                                                         "dhcp4": True}]}
+    assert member["spec"]["volumes"] == [{"name": "data", "persistentVolumeClaim": {"claimName": "shared-data",
+                                                                                    "readOnly": True}}]
+    assert clusters.bootstrap_secret(params) is None

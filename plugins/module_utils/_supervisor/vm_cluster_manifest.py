@@ -84,16 +84,37 @@ def resource_policy(params):
     }
 
 
-def member(params, ordinal):
-    """The VirtualMachine manifest of replica ``ordinal``: the cluster's VM spec through
-    ``vm_manifest.build``, named ``<cluster>-<ordinal>``, labelled, placed by the policy."""
+def bootstrap_secret_name(cluster):
+    return vm_manifest.bootstrap_secret_name(cluster)
+
+
+def _build(params, ordinal):
     labels = dict(params.get("labels") or {})
     labels[CLUSTER_LABEL] = params["name"]
     labels[ORDINAL_LABEL] = str(ordinal)
     vm_params = dict(params, name=member_name(params["name"], ordinal), labels=labels,
-                     resource_policy_name=params["name"], bootstrap=None)
-    manifest, _secret = vm_manifest.build(vm_params)
-    return manifest
+                     resource_policy_name=params["name"], bootstrap_secret_name=bootstrap_secret_name(params["name"]),
+                     bootstrap_secret_labels={vm_manifest.MANAGED_BY: vm_manifest.MANAGER,
+                                              CLUSTER_LABEL: params["name"]})
+    return vm_manifest.build(vm_params)
+
+
+def member(params, ordinal):
+    """The VirtualMachine manifest of replica ``ordinal``: the cluster's VM spec through
+    ``vm_manifest.build``, named ``<cluster>-<ordinal>``, labelled, placed by the policy. Inline
+    bootstrap data is named from the cluster's one Secret (``bootstrap_secret``)."""
+    return _build(params, ordinal)[0]
+
+
+def bootstrap_secret(params):
+    """The Secret ``<cluster>-bootstrap`` every member's inline bootstrap data comes from, or None."""
+    return _build(params, 0)[1]
+
+
+def owned_bootstrap_secret(secret, cluster):
+    """Whether ``secret`` is the bootstrap Secret this collection made for VM cluster ``cluster``."""
+    labels = (secret.get("metadata") or {}).get("labels") or {}
+    return labels.get(vm_manifest.MANAGED_BY) == vm_manifest.MANAGER and labels.get(CLUSTER_LABEL) == cluster
 
 
 def plan(cluster, replicas, existing):

@@ -46,6 +46,43 @@ INTERFACE_FIELDS = (
     ("search_domains", "searchDomains"),
 )
 
+# options vm and vm_cluster share, documented once in doc_fragments/vm_spec.py
+VM_SPEC_ARGUMENT_SPEC = dict(
+    network_interfaces=dict(type="list", elements="dict", options=dict(
+        name=dict(type="str", required=True),
+        network=dict(type="str"),
+        network_kind=dict(type="str"),
+        network_api_version=dict(type="str"),
+        addresses=dict(type="list", elements="str"),
+        gateway4=dict(type="str"),
+        gateway6=dict(type="str"),
+        dhcp4=dict(type="bool"),
+        dhcp6=dict(type="bool"),
+        mtu=dict(type="int"),
+        nameservers=dict(type="list", elements="str"),
+        search_domains=dict(type="list", elements="str"),
+    )),
+    bootstrap=dict(type="dict", options=dict(
+        cloud_init=dict(type="dict", options=dict(
+            user_data=dict(type="str", no_log=True),
+            secret_name=dict(type="str"),
+            secret_key=dict(type="str", default="user-data", no_log=False),
+            ssh_authorized_keys=dict(type="list", elements="str", no_log=False),
+            instance_id=dict(type="str"),
+        ), mutually_exclusive=[("user_data", "secret_name")]),
+        sysprep=dict(type="dict", options=dict(
+            unattend=dict(type="str", no_log=True),
+            secret_name=dict(type="str"),
+            secret_key=dict(type="str", default="unattend", no_log=False),
+        ), mutually_exclusive=[("unattend", "secret_name")]),
+    ), mutually_exclusive=[("cloud_init", "sysprep")]),
+    volumes=dict(type="list", elements="dict", options=dict(
+        name=dict(type="str", required=True),
+        claim_name=dict(type="str", required=True),
+        read_only=dict(type="bool"),
+    )),
+)
+
 
 def bootstrap_secret_name(vm_name):
     return vm_name + BOOTSTRAP_SUFFIX
@@ -69,8 +106,10 @@ def _interfaces(interfaces):
     return built
 
 
-def _bootstrap(name, namespace, bootstrap):
-    """(spec.bootstrap, Secret manifest or None) from the ``bootstrap`` option."""
+def _bootstrap(name, namespace, bootstrap, secret_name=None, secret_labels=None):
+    """(spec.bootstrap, Secret manifest or None) from the ``bootstrap`` option. Inline data goes
+    into ``secret_name`` (``<name>-bootstrap`` when not given), labelled ``secret_labels``
+    (by default as the bootstrap Secret of VM ``name``)."""
     if not bootstrap:
         return None, None
     provided = [key for key in ("cloud_init", "sysprep") if bootstrap.get(key)]
@@ -85,11 +124,11 @@ def _bootstrap(name, namespace, bootstrap):
         raise errors.InvalidArgument("bootstrap.{0}: give inline data or secret_name, not both".format(provider))
     secret = None
     if inline:
-        secret_name, key = bootstrap_secret_name(name), BOOTSTRAP_KEYS[provider]
+        secret_name, key = secret_name or bootstrap_secret_name(name), BOOTSTRAP_KEYS[provider]
         secret = {
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
             "metadata": {"name": secret_name, "namespace": namespace,
-                         "labels": {MANAGED_BY: MANAGER, "vmoperator.vmware.com/vm": name}},
+                         "labels": secret_labels or {MANAGED_BY: MANAGER, "vmoperator.vmware.com/vm": name}},
             "data": {key: base64.b64encode(inline.encode("utf-8")).decode("ascii")},
         }
     elif options.get("secret_name"):
@@ -112,7 +151,8 @@ def _bootstrap(name, namespace, bootstrap):
 
 def build(params):
     """``(vm_manifest, bootstrap_secret_or_None)`` from the ``vm`` module's options. Only
-    options that are set appear, so server-side apply leaves other fields to their owners."""
+    options that are set appear, so server-side apply leaves other fields to their owners.
+    ``bootstrap_secret_name``/``bootstrap_secret_labels`` (not options) let VMs share one Secret."""
     name = check_name(params["name"], "VM name", label=True)
     namespace = check_name(params["namespace"], "namespace", label=True)
     metadata = {"name": name, "namespace": namespace}
@@ -140,7 +180,8 @@ def build(params):
             for volume in params["volumes"]]
     if params.get("resource_policy_name"):
         spec["reserved"] = {"resourcePolicyName": params["resource_policy_name"]}
-    bootstrap, secret = _bootstrap(name, namespace, params.get("bootstrap"))
+    bootstrap, secret = _bootstrap(name, namespace, params.get("bootstrap"), params.get("bootstrap_secret_name"),
+                                   params.get("bootstrap_secret_labels"))
     if bootstrap:
         spec["bootstrap"] = bootstrap
     manifest = {"apiVersion": API_VERSION, "kind": "VirtualMachine", "metadata": metadata, "spec": spec}

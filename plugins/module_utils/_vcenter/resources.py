@@ -17,6 +17,7 @@ NAMESPACES = "/api/vcenter/namespaces/instances"
 CLUSTERS = "/api/vcenter/namespace-management/clusters"
 VM_CLASSES = "/api/vcenter/namespace-management/virtual-machine-classes"
 SUPERVISOR_SUMMARIES = "/api/vcenter/namespace-management/supervisors/summaries"
+SOFTWARE_CLUSTERS = "/api/vcenter/namespace-management/software/clusters"
 
 
 class Namespaces(object):
@@ -61,6 +62,14 @@ class Clusters(object):
 
     def disable(self, cluster_id):
         self.session.call("POST", CLUSTERS + "/" + quoted(cluster_id), query={"action": "disable"})
+
+    def update(self, cluster_id, update_spec):
+        """PATCH: only the fields in ``update_spec`` change on the running Supervisor."""
+        self.session.call("PATCH", CLUSTERS + "/" + quoted(cluster_id), body=update_spec)
+
+    def software(self, cluster_id):
+        """The Supervisor's versions (current, available upgrades, upgrade state), or None without one."""
+        return self.session.get_or_none(SOFTWARE_CLUSTERS + "/" + quoted(cluster_id))
 
 
 class VmClasses(object):

@@ -1,8 +1,9 @@
 """Print what the Supervisor's Kubernetes API shows of vSphere Namespace NAME, once it matches EXPECTED.
 
 Usage: kube_mirror.py NAME EXPECTED_JSON TIMEOUT. EXPECTED_JSON has ``quota`` (the ResourceQuota's
-spec.hard), ``role_bindings`` ({name: ClusterRole}) and ``vm_classes`` (names). The script reads
-the Namespace, its wcp ResourceQuota, RoleBindings and VirtualMachineClasses with the admin
+spec.hard), ``role_bindings`` ({name: ClusterRole}), ``vm_classes`` (names) and ``storage_classes``
+({name: storage policy id} of the StorageClasses the quota limits). The script reads the Namespace,
+its wcp ResourceQuota, RoleBindings, VirtualMachineClasses and those StorageClasses with the admin
 kubeconfig (KUBECONFIG) until they match or TIMEOUT seconds pass, and prints the last reading
 with ``seconds`` elapsed; the target asserts on that.
 """
@@ -28,7 +29,12 @@ def observe(api_client, name: str) -> dict:
     quotas = {q.metadata.name: dict(q.spec.hard or {}) for q in core.list_namespaced_resource_quota(name).items}
     bindings = {b.metadata.name: b.role_ref.name for b in rbac.list_namespaced_role_binding(name).items}
     classes = custom.list_namespaced_custom_object("vmoperator.vmware.com", "v1alpha3", name, "virtualmachineclasses")
-    return {"phase": phase, "quota": quotas.get("wcp-resource-quota"), "role_bindings": bindings,
+    quota = quotas.get("wcp-resource-quota")
+    limited = {key.split(".storageclass.storage.k8s.io/")[0] for key in quota or {} if ".storageclass." in key}
+    storage_classes = {sc.metadata.name: (sc.parameters or {}).get("storagePolicyID")
+                       for sc in client.StorageV1Api(api_client).list_storage_class().items
+                       if sc.metadata.name in limited}
+    return {"phase": phase, "quota": quota, "role_bindings": bindings, "storage_classes": storage_classes,
             "vm_classes": sorted(c["metadata"]["name"] for c in classes["items"])}
 
 
