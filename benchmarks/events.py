@@ -150,7 +150,7 @@ def created_vms(api_client, names: list[str], timeout: float = 600) -> dict[str,
         if name not in existing:
             objects.create_namespaced_custom_object(GROUP, VERSION, NAMESPACE, PLURAL, {
                 "apiVersion": f"{GROUP}/{VERSION}", "kind": "VirtualMachine", "metadata": {"name": name},
-                "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "wcp-default",
+                "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "vsan-default-storage-policy",
                          "powerState": "PoweredOn"}})
     deadline = time.monotonic() + timeout
     while True:

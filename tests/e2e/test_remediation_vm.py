@@ -180,7 +180,7 @@ def _create_vm(objects, namespace, name):
     return objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines", {
         "apiVersion": f"{GROUP}/{VERSION}", "kind": "VirtualMachine",
         "metadata": {"name": name, "labels": {"app": "remediation-e2e"}, "annotations": {"owner": "team-a"}},
-        "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "wcp-default",
+        "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "vsan-default-storage-policy",
                  "powerState": "PoweredOn"}})
 
 

@@ -300,7 +300,7 @@ def test_a_lost_guest_cluster_node_is_replaced(testbed, apis, namespaces, rulebo
     namespace, name = namespaces["guest"], "gc"
     releases = objects.list_cluster_custom_object("run.tanzu.vmware.com", "v1alpha3", "tanzukubernetesreleases")
     release = sorted(r["metadata"]["name"] for r in releases["items"] if ready(r))[0]
-    pool = {"vmClass": VM_CLASS, "storageClass": "wcp-default", "tkr": {"reference": {"name": release}}}
+    pool = {"vmClass": VM_CLASS, "storageClass": "vsan-default-storage-policy", "tkr": {"reference": {"name": release}}}
     objects.create_namespaced_custom_object(*TKC[:2], namespace, TKC[2], {
         "apiVersion": "run.tanzu.vmware.com/v1alpha3", "kind": "TanzuKubernetesCluster", "metadata": {"name": name},
         "spec": {"topology": {"controlPlane": {"replicas": 1, **pool},
