@@ -70,7 +70,7 @@ def test_restate_keeps_class_retryable_status_and_reason():
     err = client.api_error(503, json.dumps({"kind": "Status", "code": 503, "message": "etcd down"}),
                            client.Target("list", POD, None, "a"))
     again = client.restate(err, "listing Pods failed: etcd down")
-    assert type(again) is errors.ServerError and again.retryable
+    assert isinstance(again, errors.ServerError) and again.retryable
     assert (again.status, again.reason, again.msg) == (503, "etcd down", "listing Pods failed: etcd down")
 
 
@@ -82,6 +82,7 @@ class FakeResponse:
         self.released = self.closed = self.shut = False
 
     def stream(self, amt, decode_content=True):
+        del amt, decode_content  # the fake's chunks are what they are
         for chunk in self.chunks:
             yield chunk
         self.fed.wait(5)
