@@ -83,8 +83,7 @@ class FakeResponse:
 
     def stream(self, amt, decode_content=True):
         del amt, decode_content  # the fake's chunks are what they are
-        for chunk in self.chunks:
-            yield chunk
+        yield from self.chunks
         self.fed.wait(5)
         if self.shut:
             raise urllib3.exceptions.ProtocolError("connection shut down")
