@@ -324,18 +324,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         clusters, listed = {}, {}
         if self.get_option("supervisor"):
             # imported only when asked for: the kubernetes package costs more to load than a fetch
-            from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import listing
+            from ansible_collections.pacific.supervisor.plugins.module_utils._inventory import supervisor
 
-            api = listing.api_client(
+            listed = supervisor.list_workloads(dict(
                 server=self.get_option("supervisor_server"), token=_secret(self.get_option("supervisor_token")),
                 ca_cert=self.get_option("supervisor_ca_cert"),
                 validate_certs=self.get_option("supervisor_validate_certs"),
-                kubeconfig=self.get_option("supervisor_kubeconfig"), context=self.get_option("supervisor_context"))
-            try:
-                listed = listing.list_workloads(api, self.get_option("supervisor_kinds"),
-                                                self.get_option("supervisor_namespaces"))
-            finally:
-                api.close()
+                kubeconfig=self.get_option("supervisor_kubeconfig"), context=self.get_option("supervisor_context")),
+                self.get_option("supervisor_kinds"), self.get_option("supervisor_namespaces"))
             clusters = workload_hosts.guest_clusters(listed.get("TanzuKubernetesCluster"), listed.get("Cluster"))
         merged = workload_hosts.merge(vsphere, listed.get("VirtualMachine"), listed.get("Pod"), clusters)
         return {

@@ -140,17 +140,11 @@ summary:
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
-    SUPERVISOR_ARGUMENT_SPEC, run_module, with_connection)
+    STATE_SPEC, run_module, supervisor_spec)
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import batch, manifests
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import connect
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.waiter import WAIT_ARGUMENT_SPEC
-
-try:
-    import kubernetes  # noqa: F401  pylint: disable=unused-import
-    KUBERNETES_IMPORT_ERROR = None
-except ImportError as import_error:
-    KUBERNETES_IMPORT_ERROR = import_error
 
 try:
     import yaml  # noqa: F401  pylint: disable=unused-import
@@ -162,7 +156,6 @@ ARGUMENT_SPEC = dict(
     definition=dict(type="raw"),
     src=dict(type="path"),
     namespace=dict(type="str"),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
     prune_label=dict(type="str"),
     force_conflicts=dict(type="bool", default=False),
     **WAIT_ARGUMENT_SPEC
@@ -192,8 +185,8 @@ def handle(params, run):
 
 
 def main():
-    run_module(with_connection(ARGUMENT_SPEC, SUPERVISOR_ARGUMENT_SPEC), handle,
-               requirements=(("kubernetes", KUBERNETES_IMPORT_ERROR), ("PyYAML", YAML_IMPORT_ERROR)),
+    run_module(supervisor_spec(ARGUMENT_SPEC, STATE_SPEC), handle,
+               requirements=REQUIREMENTS + (("PyYAML", YAML_IMPORT_ERROR),),
                mutually_exclusive=[("definition", "src")])
 
 

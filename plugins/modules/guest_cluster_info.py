@@ -117,18 +117,11 @@ clusters:
 """
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
-    SUPERVISOR_ARGUMENT_SPEC, run_module, with_connection)
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import run_module, supervisor_spec
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import guest_clusters
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import guest_cluster_manifest as gcm
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import connect
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, check_name
-
-try:
-    import kubernetes  # noqa: F401 pylint: disable=unused-import
-    KUBERNETES_IMPORT_ERROR = None
-except ImportError as import_error:
-    KUBERNETES_IMPORT_ERROR = import_error
 
 ARGUMENT_SPEC = dict(
     namespace=dict(type="str"),
@@ -174,8 +167,8 @@ def handle(params, run):
 
 
 def main():
-    run_module(with_connection(ARGUMENT_SPEC, SUPERVISOR_ARGUMENT_SPEC), handle,
-               requirements=(("kubernetes", KUBERNETES_IMPORT_ERROR),))
+    run_module(supervisor_spec(ARGUMENT_SPEC), handle,
+               requirements=REQUIREMENTS)
 
 
 if __name__ == "__main__":

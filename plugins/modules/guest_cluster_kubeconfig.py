@@ -123,22 +123,14 @@ except ImportError as yaml_import_error:
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
-    SUPERVISOR_ARGUMENT_SPEC, run_module, with_connection)
+    NAMESPACED_NAME_SPEC, run_module, supervisor_spec)
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import guest_clusters
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import connect
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, check_name
-
-try:
-    import kubernetes  # noqa: F401 pylint: disable=unused-import
-    KUBERNETES_IMPORT_ERROR = None
-except ImportError as import_error:
-    KUBERNETES_IMPORT_ERROR = import_error
 
 FILE_MODE = 0o600
 
 ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    namespace=dict(type="str", required=True),
     dest=dict(type="path"),
     verify=dict(type="bool", default=False),
 )
@@ -210,8 +202,8 @@ def handle(params, run):
 
 
 def main():
-    run_module(with_connection(ARGUMENT_SPEC, SUPERVISOR_ARGUMENT_SPEC), handle,
-               requirements=(("PyYAML", YAML_IMPORT_ERROR), ("kubernetes", KUBERNETES_IMPORT_ERROR)))
+    run_module(supervisor_spec(ARGUMENT_SPEC, NAMESPACED_NAME_SPEC), handle,
+               requirements=(("PyYAML", YAML_IMPORT_ERROR),) + REQUIREMENTS)
 
 
 if __name__ == "__main__":

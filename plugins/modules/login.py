@@ -106,10 +106,9 @@ import os
 import tempfile
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
-    SUPERVISOR_ARGUMENT_SPEC, run_module, with_connection)
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import run_module, supervisor_spec
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kubeconfig
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import connect
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.login import default_login_url, wcp_login
 
 try:
@@ -117,11 +116,6 @@ try:
     YAML_IMPORT_ERROR = None
 except ImportError as import_error:
     YAML_IMPORT_ERROR = import_error
-try:
-    import kubernetes  # noqa: F401 pylint: disable=unused-import
-    KUBERNETES_IMPORT_ERROR = None
-except ImportError as import_error:
-    KUBERNETES_IMPORT_ERROR = import_error
 
 MIN_LIFETIME = 3600  # a kept token must last at least this long
 FILE_MODE = 0o600
@@ -214,8 +208,8 @@ def handle(params, run):
 
 
 def main():
-    run_module(with_connection(ARGUMENT_SPEC, SUPERVISOR_ARGUMENT_SPEC), handle,
-               requirements=(("PyYAML", YAML_IMPORT_ERROR), ("kubernetes", KUBERNETES_IMPORT_ERROR)))
+    run_module(supervisor_spec(ARGUMENT_SPEC), handle,
+               requirements=(("PyYAML", YAML_IMPORT_ERROR),) + REQUIREMENTS)
 
 
 if __name__ == "__main__":

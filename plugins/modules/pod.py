@@ -299,21 +299,14 @@ diff:
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
-    SUPERVISOR_ARGUMENT_SPEC, run_module, with_connection)
+    NAMESPACED_NAME_SPEC, STATE_SPEC, run_module, supervisor_spec)
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import pod_manifest, waiter
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import connect
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, diff_of
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import namespace_exists
 
-try:
-    import kubernetes  # noqa: F401 pylint: disable=unused-import
-    KUBERNETES_IMPORT_ERROR = None
-except ImportError as import_error:
-    KUBERNETES_IMPORT_ERROR = import_error
-
 ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    namespace=dict(type="str", required=True),
+    # its own state: restarted besides present and absent
     state=dict(type="str", choices=["present", "absent", "restarted"], default="present"),
     containers=dict(type="list", elements="dict", options=dict(
         name=dict(type="str", required=True),
@@ -418,9 +411,9 @@ def _result(outcome, run, pod, recreated=None, immutable=None):
 
 
 def main():
-    run_module(with_connection(ARGUMENT_SPEC, SUPERVISOR_ARGUMENT_SPEC), handle,
+    run_module(supervisor_spec(ARGUMENT_SPEC, NAMESPACED_NAME_SPEC, STATE_SPEC), handle,
                required_if=[("state", "present", ["containers"])],
-               requirements=(("kubernetes", KUBERNETES_IMPORT_ERROR),))
+               requirements=REQUIREMENTS)
 
 
 if __name__ == "__main__":

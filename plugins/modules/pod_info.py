@@ -80,18 +80,11 @@ pods:
       ready: true
 """
 
-from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
-    SUPERVISOR_ARGUMENT_SPEC, run_module, with_connection)
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import run_module, supervisor_spec
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import pod_manifest
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import connect
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, check_name
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import namespace_exists
-
-try:
-    import kubernetes  # noqa: F401 pylint: disable=unused-import
-    KUBERNETES_IMPORT_ERROR = None
-except ImportError as import_error:
-    KUBERNETES_IMPORT_ERROR = import_error
 
 ARGUMENT_SPEC = dict(
     namespace=dict(type="str"),
@@ -127,8 +120,8 @@ def handle(params, run):
 
 
 def main():
-    run_module(with_connection(ARGUMENT_SPEC, SUPERVISOR_ARGUMENT_SPEC), handle,
-               requirements=(("kubernetes", KUBERNETES_IMPORT_ERROR),))
+    run_module(supervisor_spec(ARGUMENT_SPEC), handle,
+               requirements=REQUIREMENTS)
 
 
 if __name__ == "__main__":

@@ -197,28 +197,19 @@ diff:
 import time
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
-    SUPERVISOR_ARGUMENT_SPEC, run_module, with_connection)
+    NAMESPACED_NAME_SPEC, STATE_SPEC, run_module, supervisor_spec)
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import vm_cluster_manifest as clusters
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import waiter
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import connect
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import (
     check_vm_references, namespace_exists)
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.vm_manifest import (
     SECRET, VM_SPEC_ARGUMENT_SPEC)
 
-try:
-    import kubernetes  # noqa: F401 pylint: disable=unused-import
-    KUBERNETES_IMPORT_ERROR = None
-except ImportError as import_error:
-    KUBERNETES_IMPORT_ERROR = import_error
-
 MODES = ["Hard", "Soft", "TrySoft"]
 
 ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    namespace=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
     replicas=dict(type="int"),
     class_name=dict(type="str"),
     image_name=dict(type="str"),
@@ -349,9 +340,9 @@ def remove(reconcile, existing, policy_before):
 
 
 def main():
-    run_module(with_connection(ARGUMENT_SPEC, SUPERVISOR_ARGUMENT_SPEC), handle,
+    run_module(supervisor_spec(ARGUMENT_SPEC, NAMESPACED_NAME_SPEC, STATE_SPEC), handle,
                required_if=[("state", "present", ["replicas", "class_name", "image_name"])],
-               requirements=(("kubernetes", KUBERNETES_IMPORT_ERROR),))
+               requirements=REQUIREMENTS)
 
 
 if __name__ == "__main__":

@@ -162,23 +162,14 @@ diff:
 """
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
-    SUPERVISOR_ARGUMENT_SPEC, run_module, with_connection)
+    NAMESPACED_NAME_SPEC, STATE_SPEC, run_module, supervisor_spec)
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import vm_service_manifest
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import connect
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import namespace_exists
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.waiter import WAIT_ARGUMENT_SPEC
 
-try:
-    import kubernetes  # noqa: F401 pylint: disable=unused-import
-    KUBERNETES_IMPORT_ERROR = None
-except ImportError as import_error:
-    KUBERNETES_IMPORT_ERROR = import_error
-
 ARGUMENT_SPEC = dict(
-    name=dict(type="str", required=True),
-    namespace=dict(type="str", required=True),
-    state=dict(type="str", choices=["present", "absent"], default="present"),
     type=dict(type="str", choices=list(vm_service_manifest.TYPES), default="ClusterIP"),
     selector=dict(type="dict"),
     ports=dict(type="list", elements="dict", options=dict(
@@ -211,9 +202,9 @@ def handle(params, run):
 
 
 def main():
-    run_module(with_connection(ARGUMENT_SPEC, SUPERVISOR_ARGUMENT_SPEC), handle,
+    run_module(supervisor_spec(ARGUMENT_SPEC, NAMESPACED_NAME_SPEC, STATE_SPEC), handle,
                required_if=[("state", "present", ["selector", "ports"])],
-               requirements=(("kubernetes", KUBERNETES_IMPORT_ERROR),))
+               requirements=REQUIREMENTS)
 
 
 if __name__ == "__main__":

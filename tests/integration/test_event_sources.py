@@ -242,7 +242,7 @@ def test_label_selector_and_initial_snapshot(namespace, admin_client, token_args
     ({"kinds": ["Pod"], "token": "not-a-token"}, "AuthenticationFailed",
      "Pod (v1) in namespace eda-events: the Supervisor refused the credentials (401 Unauthorized)"),
     ({"kinds": ["Pod"], "username": "devops@vsphere.local", "password": "wrong", "token": None},
-     "AuthenticationFailed", "WCP login as devops@vsphere.local at https://127.0.0.1:"),
+     "AuthenticationFailed", "refused the user name or password of devops@vsphere.local"),
     ({"kinds": [{"kind": "Machine", "api_version": "cluster.x-k8s.io/v1alpha1"}]}, "NotFound",
      "Machine (cluster.x-k8s.io/v1alpha1) in namespace eda-events is not served by this Supervisor"),
     ({"kinds": ["Pod"], "kind": "Pod"}, "InvalidArgument", "unknown option(s) kind;"),

@@ -60,6 +60,25 @@ def test_schema_mismatch_of_server_side_apply_is_invalid_not_retried():
     assert err.msg.endswith(".spec.bogus: field not declared in schema")
 
 
+def test_a_quantity_the_server_cannot_convert_is_invalid_not_retried():
+    # what kube-apiserver answers a server-side apply of a Pod with requests.cpu: lots
+    message = ("failed to convert new object (/q1; /v1, Kind=Pod) to proper version: unable to convert unstructured "
+               "object to /v1, Kind=Pod: quantities must match the regular expression "
+               "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+    pod = kinds.POD
+    err = api_error(500, json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message,
+                                     "code": 500}).encode(), Target("apply", pod, "q1", "a"))
+    assert isinstance(err, errors.InvalidArgument) and not err.retryable
+    assert err.msg == "the Supervisor refused to apply Pod q1 in namespace a: " + message
+    assert (err.status, err.reason) == (500, message)
+
+
+def test_other_server_errors_stay_retryable_server_errors():
+    err = api_error(500, status(500, "InternalError", "etcdserver: request timed out"), Target("get", VM, "x", "a"))
+    assert isinstance(err, errors.ServerError) and err.retryable
+    assert err.msg == "the Supervisor API failed to get VirtualMachine x in namespace a (HTTP 500): etcdserver: request timed out"
+
+
 def test_unauthorized_never_echoes_the_token_and_says_what_to_do():
     err = api_error(401, status(401, "Unauthorized", "Unauthorized"), Target("get", VM, "x", "a"), "https://sv:6443")
     assert isinstance(err, errors.AuthenticationFailed)

@@ -195,17 +195,19 @@ def test_unknown_property_paths_are_refused_before_any_request(path, why):
         bulk.check_properties(["name", path])
 
 
-def test_supervisor_connection_needs_a_token_or_a_kubeconfig():
+def test_supervisor_connection_needs_a_token_or_a_kubeconfig(tmp_path):
     from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument
-    from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import listing
+    from ansible_collections.pacific.supervisor.plugins.module_utils._inventory import supervisor
 
     with pytest.raises(InvalidArgument, match="supervisor_token"):
-        listing.api_client()
+        supervisor.connect()
     with pytest.raises(InvalidArgument, match="needs its server"):
-        listing.api_client(token="t")
-    with pytest.raises(InvalidArgument, match="cannot use the kubeconfig"):
-        listing.api_client(kubeconfig="/nonexistent/kubeconfig")
+        supervisor.connect(token="t")
+    with pytest.raises(InvalidArgument, match="cannot use the kubeconfig /nonexistent/kubeconfig"):
+        supervisor.connect(kubeconfig="/nonexistent/kubeconfig")
     with pytest.raises(InvalidArgument, match="unknown Supervisor kinds Deployment"):
-        listing.list_workloads(None, ["Deployment", "Pod"])
-    api = listing.api_client(server="https://127.0.0.1:6443/", token="t", ca_cert="/ca.pem")
-    assert api.configuration.host == "https://127.0.0.1:6443" and api.configuration.ssl_ca_cert == "/ca.pem"
+        supervisor.list_workloads({}, ["Deployment", "Pod"])
+    ca = tmp_path / "ca.pem"
+    ca.write_text("")
+    api = supervisor.connect(server="https://127.0.0.1:6443/", token="t", ca_cert=str(ca))
+    assert api.server == "https://127.0.0.1:6443" and api.configuration.ssl_ca_cert == str(ca)

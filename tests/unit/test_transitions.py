@@ -5,7 +5,7 @@ import pytest
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import event_kinds, transitions
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.event_client import connection_options
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import connection_settings
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.backoff import Backoff
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.events import SourceOptions
 
@@ -52,7 +52,7 @@ def test_unknown_kind_is_one_clear_message():
     ("Namespace", "a", "/api/v1/namespaces"),
 ])
 def test_collection_paths(kind, namespace, path):
-    assert event_kinds.resolve([kind])[0].collection_path(namespace) == path
+    assert event_kinds.resolve([kind])[0].resource.path(namespace) == path
 
 
 # --- states and diffs ---------------------------------------------------------------------------
@@ -215,10 +215,10 @@ def test_bad_options_are_one_clear_message():
 
 def test_explicit_credentials_win_over_the_environment():
     environ = {"PACIFIC_SUPERVISOR_TOKEN": "from-env", "PACIFIC_SUPERVISOR_SERVER": "https://s", "KUBECONFIG": "/k"}
-    assert connection_options({"username": "u", "password": "p"}, environ)["token"] is None
-    from_env = connection_options({}, environ)
+    assert connection_settings({"username": "u", "password": "p"}, environ)["token"] is None
+    from_env = connection_settings({}, environ)
     assert (from_env["token"], from_env["server"], from_env["validate_certs"]) == ("from-env", "https://s", True)
-    assert connection_options({"validate_certs": "false"}, {})["validate_certs"] is False
+    assert connection_settings({"validate_certs": "false"}, {})["validate_certs"] is False
 
 
 def test_backoff_is_exponential_bounded_and_resets():

@@ -45,6 +45,16 @@ SUPERVISOR_ARGUMENT_SPEC = dict(
 VCENTER_CONNECTION_KEYS = tuple(VCENTER_ARGUMENT_SPEC)
 SUPERVISOR_CONNECTION_KEYS = tuple(SUPERVISOR_ARGUMENT_SPEC)
 
+# The options of a developer-face module that manages one object of a namespace, by name ...
+NAMESPACED_NAME_SPEC = dict(
+    name=dict(type="str", required=True),
+    namespace=dict(type="str", required=True),
+)
+# ... and of one that makes things present or absent.
+STATE_SPEC = dict(
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+)
+
 
 class Run(object):
     """What a handler may know of the Ansible run besides its parameters."""
@@ -60,6 +70,16 @@ def with_connection(spec, connection_spec):
     merged = dict(connection_spec)
     merged.update(spec)
     return merged
+
+
+def supervisor_spec(spec, *shared):
+    """The argument spec of a developer-face module: the ``shared`` parts (NAMESPACED_NAME_SPEC,
+    STATE_SPEC), its own ``spec`` and the connection options (a module's own options win)."""
+    merged = {}
+    for part in shared:
+        merged.update(part)
+    merged.update(spec)
+    return with_connection(merged, SUPERVISOR_ARGUMENT_SPEC)
 
 
 def run_module(argument_spec, handler, requirements=(), **module_kwargs):

@@ -4,7 +4,7 @@
 """The inventory's hosts from what vCenter and the Supervisor report: pure data, no I/O.
 
 ``build`` merges the vCenter VMs (``_vcenter.bulk.fetch_vms``) with the Supervisor's
-VirtualMachines, pods and guest clusters (``_supervisor.listing.list_workloads``) so that a VM
+VirtualMachines, pods and guest clusters (``_inventory.supervisor.list_workloads``) so that a VM
 the Supervisor realises is one host with both views: a VirtualMachine matches the vCenter VM
 whose moid is its ``status.uniqueID`` (else whose BIOS UUID is its ``status.biosUUID``); a pod
 matches its pod VM by the ``vmware-system-vm-uuid`` annotation, else by name in its namespace's

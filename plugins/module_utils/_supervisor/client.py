@@ -13,6 +13,20 @@ answers 401); a ``kubeconfig`` path or dict with an optional ``context``.
 becomes a ``PacificError`` whose message names what was being done (verb, kind, object,
 namespace). Retryable failures (409 on a write that may be repeated, 429, 5xx, connection
 errors) are retried with backoff by ``_common/retry.py``.
+
+This is the one Kubernetes client of the collection. Besides ``request`` it serves:
+
+- the modules: ``connect(params)``, ``request``, ``stream`` (the waiter), ``resource``, ``whoami``;
+  ``REQUIREMENTS`` is the kubernetes import guard for ``run_module``;
+- the inventory: ``list_items`` (a fast LIST: the raw JSON answer, no model classes) and
+  ``list_across`` (one LIST across namespaces, per namespace when that is forbidden);
+- the event sources: ``connection_settings(args, environ)`` (options with environment
+  fallbacks, outside Ansible), paged ``list_items`` and ``stream``, whose ``Watch`` can be
+  closed from another thread (the asyncio adapter's cancellation).
+
+Every ``PacificError`` raised here also carries ``status`` (the HTTP status, None for a
+transport failure) and ``reason`` (the server's own message), so that a caller with a vocabulary
+of its own (the inventory's option names, the event source's watch names) can ``restate`` it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,23 +34,92 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import logging
+import os
+import threading
 
 try:
     import urllib3
     from kubernetes import client as k8s_client
     from kubernetes import config as k8s_config
     from kubernetes.config.config_exception import ConfigException
-except ImportError:  # reported by the module through run_module's requirements
+except ImportError as import_error:  # reported through REQUIREMENTS (modules) or by connect()
     urllib3 = k8s_client = k8s_config = None
     ConfigException = ValueError
+    KUBERNETES_IMPORT_ERROR = import_error
+else:
+    KUBERNETES_IMPORT_ERROR = None
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._common.retry import retrying
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.retry import DEFAULT_ATTEMPTS, retrying
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds, login
+
+LOG = logging.getLogger(__name__)
 
 CONNECTION_KEYS = ("server", "token", "kubeconfig", "context", "username", "password", "login_url",
                    "ca_cert", "validate_certs")
 DEFAULT_TIMEOUT = 60  # seconds for one ordinary request
+CONNECT_TIMEOUT = 10  # seconds to open a connection (watches)
+
+# for run_module(..., requirements=REQUIREMENTS) of every module of the developer face
+REQUIREMENTS = (("kubernetes", KUBERNETES_IMPORT_ERROR),)
+
+# setting -> environment variables read when it is not given, for callers outside Ansible (the
+# event sources); modules get the same fallbacks from SUPERVISOR_ARGUMENT_SPEC
+ENVIRONMENT = {
+    "server": ("PACIFIC_SUPERVISOR_SERVER",),
+    "token": ("PACIFIC_SUPERVISOR_TOKEN",),
+    "kubeconfig": ("K8S_AUTH_KUBECONFIG", "KUBECONFIG"),
+    "context": ("K8S_AUTH_CONTEXT",),
+    "username": ("PACIFIC_SUPERVISOR_USERNAME",),
+    "password": ("PACIFIC_SUPERVISOR_PASSWORD",),
+    "login_url": ("PACIFIC_WCP_LOGIN_URL",),
+    "ca_cert": ("PACIFIC_SUPERVISOR_CA_CERT",),
+    "validate_certs": ("PACIFIC_SUPERVISOR_VALIDATE_CERTS",),
+}
+AUTH_SETTINGS = ("token", "username", "kubeconfig")
+
+# kube-apiserver answers some invalid input with a 500 rather than a 400/422: a manifest that
+# does not fit the schema in a server-side apply, or a value it cannot convert to the typed
+# object (a resource quantity such as "lots": "quantities must match the regular expression")
+INVALID_INPUT_500 = ("failed to create typed patch object", "unable to convert unstructured object",
+                     "quantities must match")
+
+
+def connection_settings(args, environ=None):
+    """The connection settings in ``args``, each missing one from its environment variable.
+
+    Which way to authenticate is decided by what ``args`` names first (token, then username,
+    then kubeconfig); the environment is only asked when ``args`` names none of them."""
+    environ = os.environ if environ is None else environ
+    settings = {}
+    explicit_auth = any(args.get(name) for name in AUTH_SETTINGS)
+    for name, variables in ENVIRONMENT.items():
+        value = args.get(name)
+        if value is None and not (explicit_auth and name in AUTH_SETTINGS + ("password",)):
+            value = next((environ[v] for v in variables if environ.get(v)), None)
+        settings[name] = value
+    if isinstance(settings["validate_certs"], str):
+        settings["validate_certs"] = settings["validate_certs"].lower() not in ("0", "false", "no", "off")
+    if settings["validate_certs"] is None:
+        settings["validate_certs"] = True
+    return settings
+
+
+def restate(err, message):
+    """``err`` (a PacificError of this client) in another caller's words: same class, same
+    ``retryable``, ``status`` and ``reason``, the new ``message``."""
+    other = type(err)(message)
+    other.retryable = err.retryable
+    other.status = getattr(err, "status", None)
+    other.reason = getattr(err, "reason", None)
+    return other
+
+
+def _carrying(err, status, reason):
+    err.status = status
+    err.reason = reason
+    return err
 
 
 class Target(object):
@@ -78,6 +161,10 @@ def api_error(code, body, target, server=""):
     status = _status_of(body)
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
     message = status.get("message") or text.strip()[:300]
+    return _carrying(_api_error(code, status, message, target, server), code, message)
+
+
+def _api_error(code, status, message, target, server):
     details = status.get("details") or {}
     what = target.describe()
     if code == 401:
@@ -106,8 +193,7 @@ def api_error(code, body, target, server=""):
             return err
         return errors.Conflict("{0} changed while we tried to {1} it: {2}".format(what, target.verb, message))
     error_class = errors.for_http_status(code) or errors.ServerError
-    if code == 500 and "failed to create typed patch object" in message:
-        # server-side apply answers a manifest that does not fit the schema with a 500
+    if code == 500 and any(sign in message for sign in INVALID_INPUT_500):
         error_class = errors.InvalidArgument
     if error_class is errors.InvalidArgument:
         return errors.InvalidArgument("the Supervisor refused to {0} {1}: {2}".format(target.verb, what, message))
@@ -120,11 +206,13 @@ def transport_error(err, server):
     """The PacificError for a failure to talk to the API at all (urllib3 or an SSL ApiException)."""
     reason = getattr(err, "reason", None) or err
     text = str(reason)
-    if (urllib3 is not None and isinstance(reason, urllib3.exceptions.SSLError)) or "SSLError" in text \
-            or "CERTIFICATE_VERIFY_FAILED" in text:
-        return errors.TlsError("the TLS certificate of the Supervisor API at {0} is not trusted ({1}); set ca_cert "
-                               "to the CA that signed it".format(server, text.splitlines()[-1]))
-    return errors.Unreachable("cannot reach the Supervisor API at {0}: {1}".format(server, text))
+    if (urllib3 is not None and (isinstance(reason, urllib3.exceptions.SSLError)
+                                 or isinstance(err, urllib3.exceptions.SSLError))) \
+            or "SSLError" in text or "CERTIFICATE_VERIFY_FAILED" in text:
+        last = text.splitlines()[-1] if text.strip() else type(reason).__name__
+        return _carrying(errors.TlsError("the TLS certificate of the Supervisor API at {0} is not trusted ({1}); set "
+                                         "ca_cert to the CA that signed it".format(server, last)), None, last)
+    return _carrying(errors.Unreachable("cannot reach the Supervisor API at {0}: {1}".format(server, text)), None, text)
 
 
 def _check_settings(settings):
@@ -141,6 +229,8 @@ def _check_settings(settings):
     if not (settings.get("token") or settings.get("username") or settings.get("kubeconfig")):
         raise errors.InvalidArgument(
             "no credentials for the Supervisor: set token, username and password, or kubeconfig")
+    if settings.get("ca_cert") and settings.get("validate_certs") and not os.path.isfile(settings["ca_cert"]):
+        raise errors.InvalidArgument("ca_cert {0}: no such file".format(settings["ca_cert"]))
 
 
 def _configuration(settings):
@@ -153,8 +243,9 @@ def _configuration(settings):
                 k8s_config.load_kube_config_from_dict(kubeconfig, context=settings.get("context"),
                                                       client_configuration=configuration)
             else:
-                k8s_config.load_kube_config(config_file=str(kubeconfig), context=settings.get("context"),
-                                            client_configuration=configuration)
+                k8s_config.load_kube_config(config_file=os.path.expanduser(str(kubeconfig)),
+                                            context=settings.get("context"), client_configuration=configuration,
+                                            persist_config=False)
         except (ConfigException, IOError, OSError, ValueError, TypeError, KeyError) as err:
             # the loader's messages name files and contexts, never credentials
             raise errors.InvalidArgument("cannot use the kubeconfig: {0}".format(err))
@@ -173,11 +264,12 @@ def _configuration(settings):
     return configuration
 
 
-def connect(settings, login_with=None):
+def connect(settings, login_with=None, attempts=DEFAULT_ATTEMPTS):
     """A SupervisorClient from a plain dict of connection settings (see module docstring).
-    ``login_with`` replaces the WCP login function (tests)."""
-    if k8s_client is None:
-        raise errors.InvalidArgument("the kubernetes Python library is required")
+    ``login_with`` replaces the WCP login function (tests). ``attempts`` bounds the tries of
+    one request; 1 for a caller that retries on its own terms (the event source's watches)."""
+    if KUBERNETES_IMPORT_ERROR is not None:
+        raise errors.InvalidArgument("the kubernetes Python library is required: {0}".format(KUBERNETES_IMPORT_ERROR))
     # an empty string is "not set": it lets a task switch off a credential module_defaults give
     settings = dict((key, value) for key, value in settings.items()
                     if value is not None and value != "" and key in CONNECTION_KEYS)
@@ -197,7 +289,7 @@ def connect(settings, login_with=None):
             return answer["session_id"]
 
         _set_token(configuration, relogin())
-    return SupervisorClient(k8s_client.ApiClient(configuration), relogin=relogin)
+    return SupervisorClient(k8s_client.ApiClient(configuration), relogin=relogin, attempts=attempts)
 
 
 def _set_token(configuration, token):
@@ -208,8 +300,9 @@ def _set_token(configuration, token):
 class SupervisorClient(object):
     """Requests to one Supervisor's Kubernetes API, errors translated, retries and re-login done."""
 
-    def __init__(self, api_client, relogin=None):
+    def __init__(self, api_client, relogin=None, attempts=DEFAULT_ATTEMPTS):
         self.api_client = api_client
+        self.attempts = attempts
         self.configuration = api_client.configuration
         self.server = self.configuration.host
         self._relogin = relogin
@@ -231,7 +324,8 @@ class SupervisorClient(object):
         """Send one request; the decoded JSON answer. ``target`` (a Target) names what it is
         about for error messages. Retried when the failure is retryable; renewed login once
         on 401 when username/password allow it."""
-        return self._with_relogin(self._request_retrying, method, path, target, body, query, content_type, timeout)
+        return self._with_relogin(retrying(self.attempts)(self._request_once), method, path, target, body, query,
+                                  content_type, timeout)
 
     def _with_relogin(self, call, *args):
         try:
@@ -239,24 +333,17 @@ class SupervisorClient(object):
         except errors.AuthenticationFailed:
             if self._relogin is None:
                 raise
+            LOG.info("the Supervisor API at %s refused the token (401); logging in again", self.server)
             _set_token(self.configuration, self._relogin())
             return call(*args)
 
-    @retrying()
-    def _request_retrying(self, method, path, target, body, query, content_type, timeout):
+    def _request_once(self, method, path, target, body, query, content_type, timeout):
         answer = self._send(method, path, target, body, query, content_type, timeout)
-        try:
-            data = answer.read()
-        except urllib3.exceptions.HTTPError as err:
-            raise transport_error(err, self.server)
-        finally:
-            answer.response.release_conn()
-        if not 200 <= answer.status <= 299:
-            raise api_error(answer.status, data, target, self.server)
+        data = self._body(answer, target)
         if not data:
             return {}
         try:
-            return json.loads(data.decode("utf-8"))
+            return json.loads(data)
         except ValueError:
             raise errors.ServerError("the Supervisor API answered {0} {1} with something that is not JSON".format(
                 method, path))
@@ -275,35 +362,79 @@ class SupervisorClient(object):
             raise transport_error(err, self.server)
 
     def stream(self, path, target, query, timeout):
-        """The events of a watch request, decoded, one at a time, until the server ends it.
-        ``timeout`` bounds the wait for data. Connection failures and HTTP errors raise
-        PacificErrors; the caller decides whether to watch again."""
-        answer = self._with_relogin(self._open_stream, path, target, query, timeout)
-        buffered = b""
+        """An open WATCH (a ``Watch``): iterate it for the decoded events until the server ends
+        it or no data came for ``timeout`` seconds; ``close()`` it from any thread to end it at
+        once. Opening is retried and renews a refused WCP login; HTTP errors raise PacificErrors.
+        The caller decides whether to watch again."""
+        answer = self._with_relogin(retrying(self.attempts)(self._open_stream), path, target, query, timeout)
+        return Watch(answer.response, self.server)
+
+    def _open_stream(self, path, target, query, timeout):
+        answer = self._send("GET", path, target, None, query, None, (CONNECT_TIMEOUT, timeout))
+        if not 200 <= answer.status <= 299:
+            self._body(answer, target)  # raises the error the answer says
+        return answer
+
+    def _body(self, answer, target):
+        """The whole body of ``answer`` (its connection given back); the PacificError of an
+        error status."""
         try:
-            for chunk in answer.response.stream(8192, decode_content=True):
-                buffered += chunk
-                while b"\n" in buffered:
-                    line, buffered = buffered.split(b"\n", 1)
-                    if line.strip():
-                        yield json.loads(line.decode("utf-8"))
-            if buffered.strip():
-                yield json.loads(buffered.decode("utf-8"))
-        except urllib3.exceptions.ReadTimeoutError:
-            return
+            data = answer.read()
         except urllib3.exceptions.HTTPError as err:
             raise transport_error(err, self.server)
         finally:
             answer.response.release_conn()
-
-    @retrying()
-    def _open_stream(self, path, target, query, timeout):
-        answer = self._send("GET", path, target, None, query, None, (10, timeout))
         if not 200 <= answer.status <= 299:
-            data = answer.read()
-            answer.response.release_conn()
             raise api_error(answer.status, data, target, self.server)
-        return answer
+        return data
+
+    # --- lists ---------------------------------------------------------------------------
+    def list_items(self, resource, namespace=None, query=None, page_size=None, target=None):
+        """``(items, resourceVersion)`` of a collection, as the raw JSON answer's plain dicts (the
+        kubernetes package's model classes would cost more than the request). One request, or
+        pages of ``page_size`` followed to the end (a continue token that expired starts over)."""
+        target = target or Target("list", resource, None, namespace)
+        path = resource.path(namespace if resource.namespaced else None)
+        if not page_size:
+            answer = self.request("GET", path, target, query=list(query or []))
+            return answer.get("items") or [], (answer.get("metadata") or {}).get("resourceVersion")
+        items, token = [], None
+        while True:
+            paging = [("limit", str(page_size))] + ([("continue", token)] if token else [])
+            try:
+                answer = self.request("GET", path, target, query=list(query or []) + paging)
+            except errors.PacificError as err:
+                if getattr(err, "status", None) != 410 or token is None:
+                    raise
+                items, token = [], None
+                continue
+            items.extend(answer.get("items") or [])
+            meta = answer.get("metadata") or {}
+            token = meta.get("continue")
+            if not token:
+                return items, meta.get("resourceVersion")
+
+    def list_across(self, resource, namespaces=None):
+        """The items of ``resource`` in ``namespaces`` (all when None): one request across
+        namespaces; when that is forbidden and ``namespaces`` are named, one per namespace. A
+        kind the Supervisor does not serve, or a namespace that is not there, lists as empty."""
+        try:
+            items = self.list_items(resource)[0]
+        except errors.NotFound:
+            return []
+        except errors.Forbidden:
+            if not namespaces:
+                raise
+            items = []
+            for namespace in namespaces:
+                try:
+                    items.extend(self.list_items(resource, namespace)[0])
+                except errors.NotFound:
+                    continue
+        if namespaces:
+            wanted = set(namespaces)
+            items = [item for item in items if (item.get("metadata") or {}).get("namespace") in wanted]
+        return items
 
     # --- kinds ---------------------------------------------------------------------------
     def resource(self, api_version, kind):
@@ -338,3 +469,72 @@ class SupervisorClient(object):
             self.request("GET", "/api", Target("check credentials"))  # 401 still raises
             return None
         return ((review.get("status") or {}).get("userInfo") or {}).get("username")
+
+
+class Watch(object):
+    """An open WATCH answer: iterating it yields the decoded events as they arrive. It ends
+    quietly when the server ends the watch, when a read waits longer than the timeout, or after
+    ``close()``; a broken connection raises Unreachable. A watch read to its end gives its
+    connection back to the pool; one left early (an exception, ``close()``) closes it, since
+    what was not read would spoil the next request on it."""
+
+    def __init__(self, response, server):
+        self._response = response
+        self._server = server
+        self._lock = threading.Lock()
+        self._state = "open"  # then "reading", then "done"
+        self.closed = False
+
+    def __iter__(self):
+        buffered, complete = b"", False
+        with self._lock:
+            if self._state != "open":
+                return
+            self._state = "reading"
+        try:
+            for chunk in self._response.stream(8192, decode_content=True):
+                buffered += chunk
+                while b"\n" in buffered:
+                    line, buffered = buffered.split(b"\n", 1)
+                    if line.strip():
+                        yield json.loads(line.decode("utf-8"))
+            if buffered.strip() and not self.closed:
+                yield json.loads(buffered.decode("utf-8"))
+            complete = not self.closed
+        except urllib3.exceptions.ReadTimeoutError:
+            return
+        except (urllib3.exceptions.HTTPError, OSError) as err:
+            if self.closed:
+                return
+            raise transport_error(err, self._server)
+        except ValueError:  # a line cut short by close(), or a server that sends no JSON
+            if self.closed:
+                return
+            raise errors.ServerError("the Supervisor API at {0} sent a watch event that is not JSON".format(
+                self._server))
+        finally:
+            with self._lock:
+                self._state = "done"
+            if not complete:
+                self._response.close()
+            self._response.release_conn()
+
+    def close(self):
+        """End the watch now, from any thread: a read in progress returns."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            if self._state == "open":  # never read: nothing to unblock, only to give back
+                self._state = "done"
+                self._response.close()
+                self._response.release_conn()
+                return
+            if self._state == "done":
+                return
+            try:
+                self._response.shutdown()  # unblocks a read in another thread
+            except AttributeError:  # urllib3 before 2.3: closing is all there is
+                self._response.close()
+            except (ValueError, RuntimeError, OSError):  # nothing to unblock any more
+                pass

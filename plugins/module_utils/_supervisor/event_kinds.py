@@ -15,6 +15,7 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.kinds import Resource
 
 
 class WatchedKind(object):
@@ -38,15 +39,10 @@ class WatchedKind(object):
         other.api_version = api_version
         return other
 
-    def collection_path(self, namespace=None):
-        """The API path of this kind's collection, in ``namespace`` or across all of them."""
-        if "/" in self.api_version:
-            base = "/apis/" + self.api_version
-        else:
-            base = "/api/" + self.api_version
-        if self.namespaced and namespace:
-            return "{0}/namespaces/{1}/{2}".format(base, namespace, self.plural)
-        return "{0}/{1}".format(base, self.plural)
+    @property
+    def resource(self):
+        """This kind as the client names it (its API path and scope)."""
+        return Resource(self.api_version, self.kind, self.plural, namespaced=self.namespaced)
 
     def __repr__(self):
         return "{0} ({1})".format(self.kind, self.api_version)

@@ -23,21 +23,10 @@ __metaclass__ = type
 
 import asyncio
 import concurrent.futures
-import json
 import logging
 import random
 import threading
 import time
-
-try:
-    from urllib.parse import urlencode
-except ImportError:  # pragma: no cover
-    from urllib import urlencode
-
-try:
-    import urllib3
-except ImportError:  # reported by SupervisorConnection
-    urllib3 = None
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.backoff import Backoff
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import (
@@ -48,24 +37,25 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors 
     PacificError,
     ServerError,
     TlsError,
-    Unreachable,
     for_http_status,
 )
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import event_kinds, transitions
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.event_client import (
-    SupervisorConnection,
-    connection_options,
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import (
+    CONNECTION_KEYS,
+    Target,
+    connect,
+    connection_settings,
+    restate,
 )
 
 LOG = logging.getLogger(__name__)
 
 SOURCE_OPTIONS = ("kinds", "namespaces", "label_selector", "initial_snapshot", "event_reasons",
                   "reconnect_max_delay")
-CONNECTION_OPTIONS = ("server", "token", "kubeconfig", "context", "username", "password", "login_url",
-                      "ca_cert", "validate_certs")
+CONNECTION_OPTIONS = CONNECTION_KEYS
 
 LIST_PAGE = 500
-CONNECT_TIMEOUT = 10.0
+LIST_TIMEOUT = 60.0
 # the server ends each watch after timeoutSeconds (spread so that watches do not reconnect in
 # step); bookmarks arrive about once a minute, so a read silent for longer means a dead peer
 WATCH_SECONDS = (240, 300)
@@ -84,35 +74,12 @@ class Gone(Exception):
     """410: the resourceVersion is older than the server keeps; list again."""
 
 
-def _status_message(body):
-    """The message of a Kubernetes Status body (or the start of any other body), on one line."""
-    try:
-        status = json.loads(body.decode("utf-8"))
-        text = status.get("message") or status.get("reason") or ""
-    except (ValueError, AttributeError, UnicodeDecodeError):
-        text = body[:200].decode("utf-8", "replace") if body else ""
-    return " ".join(text.split())
-
-
-def _lines(response):
-    """The newline-delimited JSON documents of a watch response, as they arrive."""
-    pending = b""
-    for chunk in response.stream(amt=None, decode_content=True):
-        pending += chunk
-        while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
-            if line.strip():
-                yield json.loads(line.decode("utf-8"))
-    if pending.strip():
-        yield json.loads(pending.decode("utf-8"))
-
-
 class KindWatch(object):
     """LIST + WATCH of one kind in one namespace (or all namespaces). Blocking: run it in a thread."""
 
-    def __init__(self, connection, kind, namespace=None, label_selector=None, tracker=None, emit=None,
+    def __init__(self, client, kind, namespace=None, label_selector=None, tracker=None, emit=None,
                  stopping=None, backoff=None):
-        self.connection = connection
+        self.client = client
         self.kind = kind
         self.namespace = namespace
         self.label_selector = None if kind.is_event else label_selector
@@ -124,7 +91,7 @@ class KindWatch(object):
         self.counts = {"lists": 0, "watches": 0, "gone": 0, "reconnects": 0}
         self.auth_failures = 0
         self._lock = threading.Lock()
-        self._response = None
+        self._watch = None
 
     def __str__(self):
         where = "in namespace {0}".format(self.namespace) if self.namespace else "in all namespaces"
@@ -132,8 +99,8 @@ class KindWatch(object):
             where = "named {0}".format(self.namespace) if self.namespace else "(all)"
         return "{0} ({1}) {2}".format(self.kind.kind, self.kind.api_version, where)
 
-    # --- HTTP ----------------------------------------------------------------------------
-    def _query(self, extra):
+    # --- HTTP, through the collection's client -------------------------------------------
+    def _query(self, extra=()):
         query = []
         if self.label_selector:
             query.append(("labelSelector", self.label_selector))
@@ -141,79 +108,44 @@ class KindWatch(object):
             query.append(("fieldSelector", "metadata.name=" + self.namespace))
         return query + list(extra)
 
-    def _get(self, query, read_timeout, stream=False):
-        """GET the collection; the urllib3 response (streaming) or the decoded JSON body.
-        A refused WCP token is renewed once."""
-        for attempt in (1, 2):
-            api = self.connection.api_client()
-            url = "{0}{1}?{2}".format(api.configuration.host, self.kind.collection_path(
-                self.namespace if self.kind.namespaced else None), urlencode(self._query(query)))
-            headers = {"Accept": "application/json"}
-            for setting in api.configuration.auth_settings().values():
-                if setting.get("in") == "header" and setting.get("value"):
-                    headers[setting["key"]] = setting["value"]
-            try:
-                response = api.rest_client.pool_manager.request(
-                    "GET", url, headers=headers, preload_content=False, retries=False,
-                    timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=read_timeout))
-            except urllib3.exceptions.SSLError as err:
-                raise TlsError("{0}: the Supervisor's certificate is not trusted ({1}); set ca_cert".format(self, err))
-            except urllib3.exceptions.HTTPError as err:
-                raise Unreachable("{0}: {1}".format(self, err))
-            if response.status == 401 and attempt == 1 and self.connection.relogin_possible:
-                response.drain_conn()  # an unread body would spoil the pooled connection
-                response.release_conn()
-                LOG.info("%s: token refused (401), logging in again", self)
-                self.connection.relogin()
-                continue
-            if response.status != 200:
-                message = _status_message(response.data)
-                response.release_conn()
-                if response.status == 410:
-                    raise Gone(message)
-                error = for_http_status(response.status) or ServerError
-                if response.status == 401:
-                    message = "the Supervisor refused the credentials (401 Unauthorized){0}".format(
-                        ": " + message if message and message != "Unauthorized" else "")
-                raise error("{0}: {1}".format(self, message or "HTTP {0}".format(response.status)),
-                            status=response.status)
-            if stream:
-                return response
-            try:
-                return json.loads(response.data.decode("utf-8"))
-            except ValueError as err:
-                raise ServerError("{0}: the answer is not JSON ({1})".format(self, err))
-            finally:
-                response.release_conn()
-        raise AuthenticationFailed("{0}: the Supervisor refused a fresh WCP token".format(self))
+    def _namespace(self):
+        return self.namespace if self.kind.namespaced else None
+
+    def _restated(self, err):
+        """The client's error in this source's words: '<kind> (<version>) <where>: <the server's
+        message>'; ``Gone`` for 410."""
+        status, reason = getattr(err, "status", None), " ".join((getattr(err, "reason", None) or "").split())
+        if status == 410:
+            return Gone(reason)
+        if status == 401:
+            message = "the Supervisor refused the credentials (401 Unauthorized){0}".format(
+                ": " + reason if reason and reason != "Unauthorized" else "")
+        elif status is not None:
+            message = reason or "HTTP {0}".format(status)
+        elif isinstance(err, TlsError):
+            message = "the Supervisor's certificate is not trusted ({0}); set ca_cert".format(reason)
+        else:
+            message = reason or err.msg
+        return restate(err, "{0}: {1}".format(self, message))
 
     def interrupt(self):
-        """Unblock a read in progress (from another thread): shut the watch connection down."""
+        """Unblock a read in progress (from another thread): close the watch."""
         with self._lock:
-            response = self._response
-        if response is not None:
-            try:
-                response.shutdown()
-            except (AttributeError, OSError):
-                response.close()
+            watch = self._watch
+        if watch is not None:
+            watch.close()
 
     # --- LIST / WATCH --------------------------------------------------------------------
     def list_objects(self):
         """Every object (all pages) and the resourceVersion of the list."""
-        items, token = [], None
-        while True:
-            query = [("limit", str(LIST_PAGE))] + ([("continue", token)] if token else [])
-            try:
-                page = self._get(query, read_timeout=60.0)
-            except Gone:
-                items, token = [], None  # the continue token expired: start over
-                continue
-            items.extend(page.get("items") or [])
-            meta = page.get("metadata") or {}
-            token = meta.get("continue")
-            if not token:
-                self.counts["lists"] += 1
-                return items, meta.get("resourceVersion")
+        try:
+            items, version = self.client.list_items(
+                self.kind.resource, self._namespace(), query=self._query(), page_size=LIST_PAGE,
+                target=Target("list", self.kind.resource, None, self._namespace()))
+        except PacificError as err:
+            raise self._restated(err)
+        self.counts["lists"] += 1
+        return items, version
 
     def relist(self):
         """LIST and hand the tracker the result; return its transitions."""
@@ -234,25 +166,32 @@ class KindWatch(object):
         seconds = random.randint(*WATCH_SECONDS)
         query = [("watch", "1"), ("resourceVersion", self.resource_version), ("allowWatchBookmarks", "true"),
                  ("timeoutSeconds", str(seconds))]
-        response = self._get(query, read_timeout=READ_TIMEOUT, stream=True)
+        resource = self.kind.resource
+        try:
+            watch = self.client.stream(resource.path(self._namespace()), Target("watch", resource, None, self._namespace()),
+                                       self._query(query), READ_TIMEOUT)
+        except PacificError as err:
+            raise self._restated(err)
         with self._lock:
-            self._response = response
+            self._watch = watch
         self.counts["watches"] += 1
         self.auth_failures = 0
         try:
             if self.stopping.is_set():
+                watch.close()
                 raise Stopped()
-            for event in _lines(response):
+            for event in watch:
                 self._handle(event)
                 self.backoff.reset()
-        except (urllib3.exceptions.HTTPError, OSError, ValueError) as err:
+        except PacificError as err:
             if self.stopping.is_set():
                 raise Stopped()
-            raise Unreachable("{0}: the watch broke off ({1})".format(self, err))
+            if getattr(err, "status", 0) is None:  # the client's word for a broken connection
+                raise restate(err, "{0}: the watch broke off ({1})".format(self, err.reason))
+            raise
         finally:
             with self._lock:
-                self._response = None
-            response.release_conn()
+                self._watch = None
         if self.stopping.is_set():
             raise Stopped()
 
@@ -333,15 +272,15 @@ class SourceOptions(object):
             self.reconnect_max_delay = float(args.get("reconnect_max_delay", 30))
         except (TypeError, ValueError):
             raise InvalidArgument("reconnect_max_delay must be a number of seconds")
-        self.connection = connection_options(dict((k, args.get(k)) for k in CONNECTION_OPTIONS), environ)
+        self.connection = connection_settings(dict((k, args.get(k)) for k in CONNECTION_OPTIONS), environ)
 
 
-def build_watches(options, connection, emit, stopping):
+def build_watches(options, client, emit, stopping):
     watches = []
     for kind in options.kinds:
         for namespace in options.namespaces:
             tracker = transitions.tracker_for(kind, options.initial_snapshot, options.event_reasons)
-            watches.append(KindWatch(connection, kind, namespace, options.label_selector, tracker, emit,
+            watches.append(KindWatch(client, kind, namespace, options.label_selector, tracker, emit,
                                      stopping, Backoff(cap=options.reconnect_max_delay)))
     return watches
 
@@ -393,16 +332,16 @@ async def run(queue, args, environ=None, watches_out=None):
     unknown kind or a bad selector - at once - or for a failure retrying cannot mend later.
     ``watches_out``, a list, receives the ``KindWatch``es (for tests and diagnostics)."""
     options = SourceOptions(args, environ)
-    connection = SupervisorConnection(**options.connection)
     loop = asyncio.get_running_loop()
     stopping = threading.Event()
-    watches = build_watches(options, connection, _emitter(loop, queue, stopping), stopping)
+    # the login (a WCP one is a request) in a thread; the watches retry on their own terms
+    client = await asyncio.to_thread(connect, options.connection, attempts=1)
+    watches = build_watches(options, client, _emitter(loop, queue, stopping), stopping)
     if watches_out is not None:
         watches_out.extend(watches)
     threads = []
     try:
-        # the login and every first LIST, before anything runs: bad input fails here
-        await asyncio.to_thread(connection.api_client)
+        # every first LIST, before anything runs: bad input fails here
         snapshots = await asyncio.gather(*(asyncio.to_thread(watch.initial_list) for watch in watches))
         for events in snapshots:
             for event in events:
@@ -421,6 +360,6 @@ async def run(queue, args, environ=None, watches_out=None):
             deadline = time.monotonic() + 10
             for thread in threads:
                 thread.join(max(0.0, deadline - time.monotonic()))
-            connection.close()
+            client.close()
 
         await asyncio.shield(asyncio.to_thread(join))
