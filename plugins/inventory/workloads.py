@@ -114,7 +114,7 @@ options:
   include_inaccessible:
     description:
       - Also list VMs vCenter reports as orphaned or inaccessible (C(runtime.connectionState) V(orphaned) or
-        V(inaccessible)): their files are out of reach and most of their properties unset, so they are left
+        V(inaccessible)). Their files are out of reach and most of their properties unset, so they are left
         out by default.
     type: bool
     default: false
@@ -122,6 +122,13 @@ options:
     description: How many objects vCenter returns per page of the property fetch (C(maxObjects)).
     type: int
     default: 1000
+  fetch_timeout:
+    description:
+      - Seconds to wait for each page of the property fetch. vCenter may gather every page before it
+        sends the first, so a large estate on a busy server needs more than the 30 seconds allowed to
+        connect and log in.
+    type: int
+    default: 300
   supervisor:
     description: Also list what the Supervisor runs and merge it with the vCenter VMs.
     type: bool
@@ -324,7 +331,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             vms, parents = bulk.fetch_vms(service_instance, properties, page_size=self.get_option("page_size"),
                                           templates=self.get_option("include_templates"),
-                                          inaccessible=self.get_option("include_inaccessible"))
+                                          inaccessible=self.get_option("include_inaccessible"),
+                                          timeout=self.get_option("fetch_timeout"))
             fields = bulk.custom_field_names(service_instance) if "customValue" in properties else None
         finally:
             soap.disconnect(service_instance)

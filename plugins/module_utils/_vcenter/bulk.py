@@ -98,13 +98,15 @@ def usable(values, templates=False, inaccessible=False):
 
 
 def fetch_vms(service_instance, properties, page_size=DEFAULT_PAGE_SIZE, templates=False, inaccessible=False,
-              via_pyvmomi=False):
+              timeout=None, via_pyvmomi=False):
     """``(vms, parents)``: one dict per VM (``moid`` plus each property read, unset ones absent,
     managed object references as their moids) and ``{moid: (type, name, parent moid)}`` of every
     folder, datacenter, compute resource and resource pool, for ``inventory_paths``.
 
     Templates and orphaned or inaccessible VMs are left out unless ``templates`` /
     ``inaccessible``; what that takes is read along, and dropped from the records unless asked for.
+    ``timeout`` bounds each wait for a page instead of the session's timeout (vCenter may compute
+    every page before it sends the first).
 
     The answers are read by ``retrieve`` straight into plain data; ``via_pyvmomi`` reads them with
     pyVmomi's deserializer and ``plain`` instead (several times slower: the reference the fast
@@ -118,7 +120,10 @@ def fetch_vms(service_instance, properties, page_size=DEFAULT_PAGE_SIZE, templat
              if wanted and path not in properties]
     spec = _filter_spec(view, list(properties) + extra)
     try:
-        objects = (_typed_objects if via_pyvmomi else _plain_objects)(content.propertyCollector, spec, page_size)
+        if via_pyvmomi:
+            objects = _typed_objects(content.propertyCollector, spec, page_size)
+        else:
+            objects = _plain_objects(content.propertyCollector, spec, page_size, timeout)
         for type_name, moid, values in objects:
             if type_name == "VirtualMachine":
                 if not usable(values, templates, inaccessible):
@@ -143,9 +148,9 @@ def fetch_vms(service_instance, properties, page_size=DEFAULT_PAGE_SIZE, templat
     return vms, parents
 
 
-def _plain_objects(collector, spec, page_size):
+def _plain_objects(collector, spec, page_size, timeout):
     types = dict((name, getattr(vim, name)) for name in ("VirtualMachine",) + PATH_TYPES)
-    return retrieve.retrieve(collector, spec, page_size, types)
+    return retrieve.retrieve(collector, spec, page_size, types, timeout)
 
 
 def _typed_objects(collector, spec, page_size):

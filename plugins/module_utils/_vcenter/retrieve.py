@@ -180,8 +180,9 @@ class Decoder(object):
         return out
 
 
-def _post(stub, body):
-    """The HTTP answer of one SOAP request on ``stub``'s session (the caller reads and closes)."""
+def _post(stub, body, timeout=None):
+    """The HTTP answer of one SOAP request on ``stub``'s session (the caller reads and closes);
+    ``timeout`` bounds each wait for the server instead of the session's own timeout."""
     headers = {
         "Cookie": stub.cookie,
         "SOAPAction": stub.versionId,
@@ -189,6 +190,10 @@ def _post(stub, body):
     }
     headers.update(getattr(stub, "_customHeaders", None) or {})
     conn = stub.GetConnection()
+    if timeout:
+        conn.timeout = timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
     try:
         conn.request("POST", stub.path, body, headers)
         resp = conn.getresponse()
@@ -202,13 +207,13 @@ def _post(stub, body):
     return conn, resp
 
 
-def _invoke(stub, mo, method, args):
+def _invoke(stub, mo, method, args, timeout=None):
     """``(conn, resp)`` of a successful call; a fault is raised as pyVmomi raises it."""
     info = mo._GetMethodInfo(method)
     body = stub.SerializeRequest(mo, info, args)
     for modifier in getattr(stub, "requestModifierList", []):
         body = modifier(body)
-    conn, resp = _post(stub, body)
+    conn, resp = _post(stub, body, timeout)
     if resp.status == 200:
         return conn, resp
     text = resp.read()
@@ -292,15 +297,16 @@ def _property_type(kind, path):
     return found
 
 
-def retrieve(collector, spec, page_size, object_types):
+def retrieve(collector, spec, page_size, object_types, timeout=None):
     """Yield ``(type name, moid, {path: plain value})`` of every object ``spec`` selects, paged
-    with ``RetrievePropertiesEx`` (``maxObjects=page_size``) and ``ContinueRetrievePropertiesEx``."""
+    with ``RetrievePropertiesEx`` (``maxObjects=page_size``) and ``ContinueRetrievePropertiesEx``.
+    ``timeout`` bounds each wait for an answer (a server may compute all pages before the first)."""
     stub = collector._stub
     decoder = Decoder()
     options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=page_size)
     method, args = "RetrievePropertiesEx", [[spec], options]
     while True:
-        conn, resp = _invoke(stub, collector, method, args)
+        conn, resp = _invoke(stub, collector, method, args, timeout)
         token = None
         for type_name, moid, values in _read_page(conn, resp, stub, decoder, object_types):
             if type_name is None:
