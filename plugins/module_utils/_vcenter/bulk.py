@@ -136,7 +136,7 @@ def fetch_vms(service_instance, properties, page_size=DEFAULT_PAGE_SIZE, templat
                 parents[moid] = (type_name, values.get("name"), values.get("parent"))
     except PacificError:
         raise
-    except (vmodl.MethodFault, OSError) as err:
+    except (vmodl.MethodFault, OSError, retrieve.HTTPException) as err:  # HTTP: an answer neither 200 nor a fault
         raise _translate(err, properties)
     except retrieve.UNREADABLE as err:
         raise ServerError("vCenter's answer to the inventory fetch is not what the vSphere API describes: %s" % err)
