@@ -138,7 +138,7 @@ def fetch_vms(service_instance, properties, page_size=DEFAULT_PAGE_SIZE, templat
         raise
     except (vmodl.MethodFault, OSError, retrieve.HTTPException) as err:  # HTTP: an answer neither 200 nor a fault
         raise _translate(err, properties)
-    except retrieve.UNREADABLE as err:
+    except (SyntaxError, ValueError, KeyError, AttributeError, TypeError) as err:  # retrieve.UNREADABLE
         raise ServerError("vCenter's answer to the inventory fetch is not what the vSphere API describes: %s" % err)
     finally:
         try:

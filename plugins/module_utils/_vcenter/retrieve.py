@@ -41,7 +41,7 @@ XSD = "http://www.w3.org/2001/XMLSchema"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 OBJECTS, TOKEN = "{%s}objects" % VIM, "{%s}token" % VIM
 
-# what a malformed or unexpected answer raises while it is read
+# what a malformed or unexpected answer raises while it is read (ParseError is a SyntaxError)
 UNREADABLE = (ElementTree.ParseError, ValueError, KeyError, AttributeError, TypeError)
 # how the text of a leaf becomes a value, per pyVmomi scalar type (filled on first use)
 _LEAF = {}
@@ -246,8 +246,7 @@ def _read_page(conn, resp, stub, decoder, object_types):
     """``read_answer`` of an HTTP answer, then the connection back to the stub's pool."""
     ok = False
     try:
-        for found in read_answer(resp, object_types, decoder):
-            yield found
+        yield from read_answer(resp, object_types, decoder)
         ok = True
     finally:
         if ok:
