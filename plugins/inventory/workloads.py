@@ -106,10 +106,29 @@ options:
         tagging API with the same credentials; the number of calls grows with the tags, not the VMs.
     type: bool
     default: false
+  include_templates:
+    description:
+      - Also list VM templates (C(config.template) true). They cannot run, so they are left out by default.
+    type: bool
+    default: false
+  include_inaccessible:
+    description:
+      - Also list VMs vCenter reports as orphaned or inaccessible (C(runtime.connectionState) V(orphaned) or
+        V(inaccessible)). Their files are out of reach and most of their properties unset, so they are left
+        out by default.
+    type: bool
+    default: false
   page_size:
     description: How many objects vCenter returns per page of the property fetch (C(maxObjects)).
     type: int
     default: 1000
+  fetch_timeout:
+    description:
+      - Seconds to wait for each page of the property fetch. vCenter may gather every page before it
+        sends the first, so a large estate on a busy server needs more than the 30 seconds allowed to
+        connect and log in.
+    type: int
+    default: 300
   supervisor:
     description: Also list what the Supervisor runs and merge it with the vCenter VMs.
     type: bool
@@ -248,7 +267,7 @@ from ansible.utils.vars import validate_variable_name
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import PacificError
 from ansible_collections.pacific.supervisor.plugins.module_utils._inventory import hosts as workload_hosts
-from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import bulk, tagging
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import bulk, soap, tagging
 
 CACHE_FORMAT = 1  # bump when the cached shape changes
 display = Display()
@@ -305,21 +324,24 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not properties:
             raise PacificError("properties must name at least one VM property")
         bulk.check_properties(properties)
-        service_instance = bulk.connect(
+        service_instance = soap.connect(
             self.get_option("hostname"), self.get_option("username"), _secret(self.get_option("password")),
             port=self.get_option("port"), validate_certs=self.get_option("validate_certs"),
             ca_cert=self.get_option("ca_cert"))
         try:
-            vms, parents = bulk.fetch_vms(service_instance, properties, page_size=self.get_option("page_size"))
+            vms, parents = bulk.fetch_vms(service_instance, properties, page_size=self.get_option("page_size"),
+                                          templates=self.get_option("include_templates"),
+                                          inaccessible=self.get_option("include_inaccessible"),
+                                          timeout=self.get_option("fetch_timeout"))
             fields = bulk.custom_field_names(service_instance) if "customValue" in properties else None
         finally:
-            bulk.disconnect(service_instance)
+            soap.disconnect(service_instance)
         tags = None
         if self.get_option("with_tags"):
             tags = tagging.attached_tags(
                 self.get_option("hostname"), self.get_option("username"), _secret(self.get_option("password")),
                 port=self.get_option("port"),
-                context=bulk.ssl_context(self.get_option("validate_certs"), self.get_option("ca_cert")))
+                context=soap.ssl_context(self.get_option("validate_certs"), self.get_option("ca_cert")))
         vsphere = workload_hosts.vcenter_hosts(vms, bulk.inventory_paths(parents), properties, fields, tags)
         clusters, listed = {}, {}
         if self.get_option("supervisor"):

@@ -327,6 +327,43 @@ def test_custom_attributes_when_asked(testbed, inventory):
         Disconnect(si)
 
 
+def test_templates_are_left_out_unless_asked(testbed, inventory):
+    """A template (a clone of vcsim's DC0_C0_RP0_VM0 marked as one) is no host, unless include_templates."""
+    import ssl
+    import uuid
+
+    from pyVim.connect import Disconnect, SmartConnect
+    from pyVim.task import WaitForTask
+    from pyVmomi import vim
+
+    si = SmartConnect(host="127.0.0.1", port=testbed.layout.ports.vcsim, user=testbed.credentials.vcenter_user,
+                      pwd=testbed.credentials.vcenter_password,
+                      sslContext=ssl.create_default_context(cafile=str(testbed.pki.ca_cert)))
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    source = next(vm for vm in view.view if vm.name == "DC0_C0_RP0_VM0")
+    name = f"inv-template-{uuid.uuid4().hex[:8]}"
+    WaitForTask(source.CloneVM_Task(folder=source.parent, name=name, spec=vim.vm.CloneSpec(
+        location=vim.vm.RelocateSpec(), template=True, powerOn=False)))
+    template = next(vm for vm in content.viewManager.CreateContainerView(
+        content.rootFolder, [vim.VirtualMachine], True).view if vm.name == name)
+    try:
+        assert template.config.template
+        by_default = listed(inventory(vcenter_options(testbed)))["_meta"]["hostvars"]
+        assert name not in by_default and "DC0_C0_RP0_VM0" in by_default
+        asked = listed(inventory({**vcenter_options(testbed), "include_templates": True}))["_meta"]["hostvars"]
+        assert asked[name]["vsphere_moid"] == template._moId
+        # what the filter reads along is not shown unless asked for
+        assert not [key for key in asked[name] if "template" in key or "connection" in key]
+        shown = listed(inventory({**vcenter_options(testbed), "include_templates": True,
+                                  "properties": ["name", "config.template"]}))["_meta"]["hostvars"]
+        assert shown[name]["vsphere_config_template"] is True
+        assert shown["DC0_C0_RP0_VM0"]["vsphere_config_template"] is False
+    finally:
+        WaitForTask(template.Destroy_Task())
+        Disconnect(si)
+
+
 def test_supervisor_from_a_kubeconfig_limited_to_namespaces(testbed, inventory, estate):
     listing = listed(inventory({**vcenter_options(testbed), "supervisor": True,
                                 "supervisor_kubeconfig": str(testbed.layout.admin_kubeconfig),

@@ -16,11 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import socket
-import ssl
-
 try:
-    from pyVim.connect import Disconnect, SmartConnect
     from pyVmomi import vim, vmodl
     from pyVmomi.VmomiSupport import DataObject, ManagedObject
 except ImportError as err:  # reported by the caller
@@ -29,61 +25,12 @@ else:
     PYVMOMI_IMPORT_ERROR = None
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import (
-    AuthenticationFailed, InvalidArgument, PacificError, ServerError, TlsError, Unreachable)
-from ansible_collections.pacific.supervisor.plugins.module_utils._common.retry import retrying
+    AuthenticationFailed, InvalidArgument, PacificError, ServerError, Unreachable)
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import retrieve
 
 DEFAULT_PAGE_SIZE = 1000
-CONNECT_TIMEOUT = 30
 # the types a VM's folder and resource pool paths run through, by their WSDL names
 PATH_TYPES = ("Folder", "Datacenter", "ComputeResource", "ClusterComputeResource", "ResourcePool", "VirtualApp")
-
-
-def ssl_context(validate_certs=True, ca_cert=None):
-    """A client TLS context. pyVmomi turns verification off for localhost when given none, so
-    one is always passed explicitly."""
-    if not validate_certs:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    try:
-        return ssl.create_default_context(cafile=ca_cert) if ca_cert else ssl.create_default_context()
-    except (OSError, ssl.SSLError) as err:
-        raise InvalidArgument("cannot read the CA file %s: %s" % (ca_cert, err))
-
-
-@retrying(attempts=3, base_delay=0.3, retry_on=lambda err: isinstance(err, Unreachable))
-def connect(hostname, username, password, port=443, validate_certs=True, ca_cert=None, timeout=CONNECT_TIMEOUT):
-    """A logged-in pyVmomi ServiceInstance, or a PacificError saying what went wrong."""
-    if PYVMOMI_IMPORT_ERROR is not None:
-        raise InvalidArgument("the pyVmomi Python library is required: %s" % PYVMOMI_IMPORT_ERROR)
-    where = "%s:%s" % (hostname, port)
-    context = ssl_context(validate_certs, ca_cert)
-    try:
-        return SmartConnect(host=hostname, port=port, user=username, pwd=password, sslContext=context,
-                            httpConnectionTimeout=timeout)
-    except vim.fault.InvalidLogin:
-        raise AuthenticationFailed("vCenter at %s refused the user name or password of %r" % (where, username))
-    except ssl.SSLCertVerificationError as err:
-        raise TlsError("vCenter's certificate at %s is not trusted (%s): set ca_cert to the CA that signed it"
-                       % (where, err.verify_message or err))
-    except ssl.SSLError as err:
-        raise TlsError("TLS with vCenter at %s failed: %s" % (where, err))
-    except (socket.timeout, socket.gaierror, ConnectionError) as err:
-        raise Unreachable("cannot reach vCenter at %s: %s" % (where, err))
-    except OSError as err:
-        raise Unreachable("cannot reach vCenter at %s: %s" % (where, err))
-    except vmodl.MethodFault as err:
-        raise ServerError("vCenter at %s refused the login: %s" % (where, err.msg or err))
-    except Exception as err:  # pyVmomi raises bare Exceptions for non-vSphere answers
-        raise Unreachable("no vSphere API at https://%s/sdk: %s" % (where, err))
-
-
-def disconnect(service_instance):
-    try:
-        Disconnect(service_instance)
-    except Exception:  # logging out is a courtesy; a dead session needs none
-        pass
 
 
 def check_properties(properties):
@@ -135,37 +82,81 @@ def _translate(err, properties):
     return Unreachable("vCenter connection failed during the inventory fetch: %s" % err)
 
 
-def fetch_vms(service_instance, properties, page_size=DEFAULT_PAGE_SIZE):
+TEMPLATE, CONNECTION_STATE = "config.template", "runtime.connectionState"
+# VMs whose files vCenter cannot reach (their properties are mostly unset): of no use to a play
+INACCESSIBLE_STATES = ("orphaned", "inaccessible")
+
+
+def usable(values, templates=False, inaccessible=False):
+    """Whether a VM (its properties read) belongs in the inventory: not a template unless
+    ``templates``, not orphaned or inaccessible unless ``inaccessible``."""
+    if not templates and values.get(TEMPLATE) is True:
+        return False
+    if not inaccessible and values.get(CONNECTION_STATE) in INACCESSIBLE_STATES:
+        return False
+    return True
+
+
+def fetch_vms(service_instance, properties, page_size=DEFAULT_PAGE_SIZE, templates=False, inaccessible=False,
+              timeout=None, via_pyvmomi=False):
     """``(vms, parents)``: one dict per VM (``moid`` plus each property read, unset ones absent,
     managed object references as their moids) and ``{moid: (type, name, parent moid)}`` of every
-    folder, datacenter, compute resource and resource pool, for ``inventory_paths``."""
+    folder, datacenter, compute resource and resource pool, for ``inventory_paths``.
+
+    Templates and orphaned or inaccessible VMs are left out unless ``templates`` /
+    ``inaccessible``; what that takes is read along, and dropped from the records unless asked for.
+    ``timeout`` bounds each wait for a page instead of the session's timeout (vCenter may compute
+    every page before it sends the first).
+
+    The answers are read by ``retrieve`` straight into plain data; ``via_pyvmomi`` reads them with
+    pyVmomi's deserializer and ``plain`` instead (several times slower: the reference the fast
+    reader is tested against)."""
     check_properties(properties)
     content = service_instance.RetrieveContent()
     view = content.viewManager.CreateContainerView(
         content.rootFolder, [vim.VirtualMachine] + [getattr(vim, name) for name in PATH_TYPES], True)
     vms, parents = [], {}
+    extra = [path for path, wanted in ((TEMPLATE, not templates), (CONNECTION_STATE, not inaccessible))
+             if wanted and path not in properties]
+    spec = _filter_spec(view, list(properties) + extra)
     try:
-        for objects in _pages(content.propertyCollector, _filter_spec(view, properties), page_size):
-            for item in objects:
-                obj = item.obj
-                values = dict((prop.name, prop.val) for prop in item.propSet)
-                if isinstance(obj, vim.VirtualMachine):
-                    record = dict((name, plain(value)) for name, value in values.items())
-                    record["moid"] = obj._moId
-                    vms.append(record)
-                else:
-                    parent = values.get("parent")
-                    parents[obj._moId] = (obj._wsdlName, values.get("name"), parent._moId if parent else None)
+        if via_pyvmomi:
+            objects = _typed_objects(content.propertyCollector, spec, page_size)
+        else:
+            objects = _plain_objects(content.propertyCollector, spec, page_size, timeout)
+        for type_name, moid, values in objects:
+            if type_name == "VirtualMachine":
+                if not usable(values, templates, inaccessible):
+                    continue
+                for path in extra:
+                    values.pop(path, None)
+                values["moid"] = moid
+                vms.append(values)
+            else:
+                parents[moid] = (type_name, values.get("name"), values.get("parent"))
     except PacificError:
         raise
-    except (vmodl.MethodFault, OSError) as err:
+    except (vmodl.MethodFault, OSError, retrieve.HTTPException) as err:  # HTTP: an answer neither 200 nor a fault
         raise _translate(err, properties)
+    except (SyntaxError, ValueError, KeyError, AttributeError, TypeError) as err:  # retrieve.UNREADABLE
+        raise ServerError("vCenter's answer to the inventory fetch is not what the vSphere API describes: %s" % err)
     finally:
         try:
             view.Destroy()
-        except Exception:  # the session may be gone; the view goes with it
+        except Exception:  # pylint: disable=broad-except  # the session may be gone; the view goes with it
             pass
     return vms, parents
+
+
+def _plain_objects(collector, spec, page_size, timeout):
+    types = dict((name, getattr(vim, name)) for name in ("VirtualMachine",) + PATH_TYPES)
+    return retrieve.retrieve(collector, spec, page_size, types, timeout)
+
+
+def _typed_objects(collector, spec, page_size):
+    for objects in _pages(collector, spec, page_size):
+        for item in objects:
+            yield item.obj._wsdlName, item.obj._moId, dict((prop.name, plain(prop.val)) for prop in item.propSet)
 
 
 def custom_field_names(service_instance):
@@ -201,7 +192,8 @@ def plain(value):
         out = {}
         for prop in value._GetPropertyList():
             item = getattr(value, prop.name)
-            if item is not None and item != []:
+            # not ``item != []``: a managed object compares itself by moid and fails on a list
+            if item is not None and not (isinstance(item, list) and not item):
                 out[prop.name] = plain(item)
         return out
     if isinstance(value, (list, tuple)):

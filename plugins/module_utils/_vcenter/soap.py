@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: pacific.supervisor contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""vCenter's SOAP side through pyVmomi: inventory names and storage policies in bulk.
+"""vCenter's SOAP side through pyVmomi: the session, inventory names and storage policies in bulk.
+
+``connect()`` is the one way to log in (the inventory's bulk fetch uses it too).
 
 ``names()`` reads the name of every cluster, network and datastore in one PropertyCollector
 call over a container view (no object-by-object walking); ``storage_policies()`` asks the
@@ -25,17 +27,59 @@ else:
     PYVMOMI_IMPORT_ERROR = None
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.retry import retrying
 
 # inventory kinds a user may name, and the managed object type of each
 KINDS = {"cluster": "ClusterComputeResource", "network": "Network", "datastore": "Datastore"}
 PBM_VERSION = "pbm.version.version11"
+CONNECT_TIMEOUT = 30
 
 
-def _ssl_context(validate_certs, ca_cert):
+def ssl_context(validate_certs=True, ca_cert=None):
+    """A client TLS context. pyVmomi turns verification off for localhost when given none, so
+    one is always passed explicitly."""
     if not validate_certs:
-        return ssl._create_unverified_context()  # pylint: disable=protected-access
-    # always a context: without one pyVim skips verification for loopback hosts
-    return ssl.create_default_context(cafile=ca_cert) if ca_cert else ssl.create_default_context()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    try:
+        return ssl.create_default_context(cafile=ca_cert) if ca_cert else ssl.create_default_context()
+    except (OSError, ssl.SSLError) as err:
+        raise errors.InvalidArgument("cannot read the CA file %s: %s" % (ca_cert, err))
+
+
+@retrying(attempts=3, base_delay=0.3, retry_on=lambda err: isinstance(err, errors.Unreachable))
+def connect(hostname, username, password, port=443, validate_certs=True, ca_cert=None, timeout=CONNECT_TIMEOUT):
+    """A logged-in pyVmomi ServiceInstance, or a PacificError saying what went wrong. The one way
+    this collection opens a SOAP session (the inventory's bulk fetch and the name lookups alike)."""
+    if PYVMOMI_IMPORT_ERROR is not None:
+        raise errors.InvalidArgument("the pyVmomi Python library is required: %s" % PYVMOMI_IMPORT_ERROR)
+    where = "%s:%s" % (hostname, port)
+    context = ssl_context(validate_certs, ca_cert)
+    try:
+        return SmartConnect(host=hostname, port=port, user=username, pwd=password, sslContext=context,
+                            httpConnectionTimeout=timeout)
+    except vim.fault.InvalidLogin:
+        raise errors.AuthenticationFailed("vCenter at %s refused the user name or password of %r" % (where, username))
+    except ssl.SSLCertVerificationError as err:
+        raise errors.TlsError("vCenter's certificate at %s is not trusted (%s): set ca_cert to the CA that signed it"
+                              % (where, err.verify_message or err))
+    except ssl.SSLError as err:
+        raise errors.TlsError("TLS with vCenter at %s failed: %s" % (where, err))
+    except (socket.timeout, socket.gaierror, OSError) as err:
+        raise errors.Unreachable("cannot reach vCenter at %s: %s" % (where, err))
+    except vmodl.MethodFault as err:
+        raise errors.ServerError("vCenter at %s refused the login: %s" % (where, err.msg or err))
+    except Exception as err:  # pylint: disable=broad-except  # pyVmomi raises bare Exceptions for non-vSphere answers
+        raise errors.Unreachable("no vSphere API at https://%s/sdk: %s" % (where, err))
+
+
+def disconnect(service_instance):
+    try:
+        Disconnect(service_instance)
+    except Exception:  # pylint: disable=broad-except  # logging out is a courtesy; a dead session needs none
+        pass
 
 
 class VcenterInventory(object):
@@ -44,7 +88,8 @@ class VcenterInventory(object):
     def __init__(self, hostname, username, password, port=443, validate_certs=True, ca_cert=None):
         self.hostname, self.port = hostname, port
         self._credentials = (username, password)
-        self._context = _ssl_context(validate_certs, ca_cert)
+        self._validate_certs, self._ca_cert = validate_certs, ca_cert
+        self._context = ssl_context(validate_certs, ca_cert)
         self._si = None
 
     def __enter__(self):
@@ -55,28 +100,15 @@ class VcenterInventory(object):
         self.close()
 
     def connect(self):
-        if self._si is not None:
-            return self._si
-        where = "vCenter at {0}:{1}".format(self.hostname, self.port)
-        username, password = self._credentials
-        try:
-            self._si = SmartConnect(host=self.hostname, port=self.port, user=username, pwd=password,
-                                    sslContext=self._context)
-        except vim.fault.InvalidLogin:
-            raise errors.AuthenticationFailed("{0} refused the credentials of {1}".format(where, username))
-        except ssl.SSLCertVerificationError as err:
-            raise errors.TlsError("{0}: its certificate is not trusted ({1}); set ca_cert to the CA that "
-                                  "signed it".format(where, err.verify_message or err))
-        except (socket.error, ssl.SSLError) as err:
-            raise errors.Unreachable("cannot reach {0}: {1}".format(where, err))
+        if self._si is None:
+            username, password = self._credentials
+            self._si = connect(self.hostname, username, password, port=self.port,
+                               validate_certs=self._validate_certs, ca_cert=self._ca_cert)
         return self._si
 
     def close(self):
         if self._si is not None:
-            try:
-                Disconnect(self._si)
-            except Exception:  # pylint: disable=broad-except
-                pass  # logging out of a dead session is no failure
+            disconnect(self._si)
             self._si = None
 
     def names(self, kinds=tuple(KINDS)):
