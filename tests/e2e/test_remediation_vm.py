@@ -11,22 +11,16 @@ Each outcome is read back from the Supervisor's API and from the remediation rec
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from testbed.faults import FaultBook
-from testbed.layout import REPO_ROOT
-from tests.collection_path import collection_tree
+from tests.e2e.remediate import fault, start_remediate, stop
 from tests.testbed.conftest import Vcenter, _until
 
 pytestmark = pytest.mark.testbed
@@ -35,14 +29,6 @@ GROUP, VERSION = "vmoperator.vmware.com", "v1alpha3"
 VM_CLASS = "rem-vm-small"
 ATTEMPTS = "remediation.pacific.supervisor/attempts"
 BUDGET = 2
-
-
-def fault(testbed, *args, check=True) -> str:
-    env = {**os.environ, **testbed.layout.environment()}
-    done = subprocess.run([sys.executable, "-m", "testbed", "fault", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0 or not check, done.stderr
-    return done.stdout
 
 
 @pytest.fixture(scope="module")
@@ -104,44 +90,17 @@ class Rulebook:
 
 @pytest.fixture(scope="module")
 def rulebook(testbed, namespace, tmp_path_factory):
-    rulebook_cli = Path(sys.executable).with_name("ansible-rulebook")
-    assert rulebook_cli.exists() and shutil.which("java"), "ansible-rulebook and Java 17 are installed"
     work = tmp_path_factory.mktemp("remediate")
-    layout, creds = testbed.layout, testbed.credentials
-    records = work / "remediation.jsonl"
-    variables = work / "vars.yml"
-    variables.write_text(yaml.safe_dump({
-        "supervisor_server": layout.apiserver_url, "supervisor_token": creds.admin_token,
-        "supervisor_ca_cert": str(testbed.pki.ca_cert),
-        "vcenter_hostname": "127.0.0.1", "vcenter_port": layout.ports.wcp, "vcenter_username": creds.vcenter_user,
-        "vcenter_password": creds.vcenter_password, "vcenter_ca_cert": str(testbed.pki.ca_cert),
-        "vcenter_checkpoint_file": str(work / "vcenter.checkpoint"),
-        "remediation_namespaces": [namespace], "remediation_record_file": str(records),
+    process, log_path, records = start_remediate(
+        testbed, work, vcenter_checkpoint_file=str(work / "vcenter.checkpoint"), remediation_namespaces=[namespace],
         # short enough for a test, long enough for the testbed's VM Operator under load
-        "remediation_vm_retry_budget": BUDGET, "remediation_vm_stuck_grace": 3, "remediation_vm_ready_timeout": 20}))
-    variables.chmod(0o600)
-    inventory = work / "inventory.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
-        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
-    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collection_tree()),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "ANSIBLE_HOME": str(work / "ansible-home"), "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_NOCOLOR": "1"}
-    log_path = work / "rulebook.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(rulebook_cli), "--rulebook", "pacific.supervisor.remediate", "-i", str(inventory),
-             "--vars", str(variables), "-v"], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+        remediation_vm_retry_budget=BUDGET, remediation_vm_stuck_grace=3, remediation_vm_ready_timeout=20)
     running = Rulebook(process, log_path, records)
     try:
         _wait_for_sources(running)
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _wait_for_sources(running: Rulebook) -> None:

@@ -5,21 +5,15 @@ process (one JVM) serves the whole module; each scenario has a namespace of its 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from testbed.layout import REPO_ROOT
-from tests.collection_path import collection_tree
+from tests.e2e.remediate import fault, start_remediate, stop
 from tests.testbed.conftest import Vcenter
 
 pytestmark = pytest.mark.testbed
@@ -47,14 +41,6 @@ def until(probe, timeout, what, interval=0.5):
                 return last
         time.sleep(interval)
     pytest.fail(f"{what}: not within {timeout}s (last: {last!r})")
-
-
-def fault(testbed, *args):
-    env = {**os.environ, **testbed.layout.environment()}
-    done = subprocess.run([sys.executable, "-m", "testbed", "fault", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 class Rulebook:
@@ -129,32 +115,11 @@ def namespaces(testbed, apis):
 
 @pytest.fixture(scope="module")
 def rulebook(testbed, namespaces, tmp_path_factory):
-    rulebook_cli = Path(sys.executable).with_name("ansible-rulebook")
-    assert rulebook_cli.exists() and shutil.which("java"), "ansible-rulebook and Java 17 are installed"
     work = tmp_path_factory.mktemp("remediate")
-    records = work / "remediation.jsonl"
-    variables = work / "vars.yml"
-    variables.write_text(yaml.safe_dump({
-        "supervisor_server": testbed.layout.apiserver_url, "supervisor_token": testbed.credentials.admin_token,
-        "supervisor_ca_cert": str(testbed.pki.ca_cert),
-        "vcenter_hostname": "127.0.0.1", "vcenter_port": testbed.layout.ports.wcp,
-        "vcenter_username": testbed.credentials.vcenter_user, "vcenter_password": testbed.credentials.vcenter_password,
-        "vcenter_ca_cert": str(testbed.pki.ca_cert),
-        "remediation_namespaces": list(namespaces.values()), "remediation_record_file": str(records),
-        "remediation_quota_step": {"pod_limit": QUOTA_STEP}, "remediation_quota_max": {"pod_limit": QUOTA_MAX},
-        "remediation_guest_ready_timeout": 240, "remediation_pod_restart_budget": POD_RESTART_BUDGET}))
-    variables.chmod(0o600)
-    inventory = work / "inventory.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
-        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
-    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collection_tree()),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "ANSIBLE_HOME": str(work / "ansible-home"), "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_NOCOLOR": "1"}
-    log = work / "rulebook.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(rulebook_cli), "--rulebook", "pacific.supervisor.remediate", "-i", str(inventory),
-             "--vars", str(variables), "-v"], cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT)
+    process, log, records = start_remediate(
+        testbed, work, remediation_namespaces=list(namespaces.values()),
+        remediation_quota_step={"pod_limit": QUOTA_STEP}, remediation_quota_max={"pod_limit": QUOTA_MAX},
+        remediation_guest_ready_timeout=240, remediation_pod_restart_budget=POD_RESTART_BUDGET)
     running = Rulebook(process, log, records)
     try:
         # a fault injected before the source's first list would be its baseline, not a
@@ -165,12 +130,7 @@ def rulebook(testbed, namespaces, tmp_path_factory):
         assert process.poll() is None, running.output()
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=30)
 
 
 # --- namespace quotas -------------------------------------------------------------------------
