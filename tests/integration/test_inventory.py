@@ -221,7 +221,7 @@ def test_a_cache_hit_calls_no_api(testbed, inventory, tmp_path):
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"password": "wrong"}, "refused the user name or password"),
+    ({"password": "wrong"}, "wrong user name or password"),
     ({"properties": ["name", "config.noSuchProperty"]}, "unknown VirtualMachine property 'config.noSuchProperty'"),
     ({"port": None}, "cannot reach vCenter at 127.0.0.1:"),
     ({"ca_cert": None}, "is not trusted"),

@@ -61,9 +61,10 @@ def connect(hostname, username, password, port=443, validate_certs=True, ca_cert
         return SmartConnect(host=hostname, port=port, user=username, pwd=password, sslContext=context,
                             httpConnectionTimeout=timeout)
     except vim.fault.InvalidLogin:
-        raise errors.AuthenticationFailed("vCenter at %s refused the user name or password of %r" % (where, username))
+        raise errors.AuthenticationFailed("vCenter at %s refused the credentials of %s: wrong user name or password"
+                                          % (where, username))
     except ssl.SSLCertVerificationError as err:
-        raise errors.TlsError("vCenter's certificate at %s is not trusted (%s): set ca_cert to the CA that signed it"
+        raise errors.TlsError("vCenter at %s: its certificate is not trusted (%s); set ca_cert to the CA that signed it"
                               % (where, err.verify_message or err))
     except ssl.SSLError as err:
         raise errors.TlsError("TLS with vCenter at %s failed: %s" % (where, err))
