@@ -40,7 +40,6 @@ import os
 import resource
 import runpy
 import shutil
-import ssl
 import statistics
 import subprocess
 import sys
@@ -59,7 +58,7 @@ import yaml  # noqa: E402
 from kubernetes import client, watch  # noqa: E402
 
 from benchmarks.anchors import our_collections  # noqa: E402
-from testbed.layout import HOST, Layout  # noqa: E402
+from testbed.layout import Layout  # noqa: E402
 from testbed.pytest_plugin import isolated_layout  # noqa: E402
 from testbed.stack import Testbed  # noqa: E402
 
@@ -168,20 +167,18 @@ class Vcenter:
     """One pyVmomi session to the testbed's vCenter; powers VMs off and on, as the power-off fault does."""
 
     def __init__(self, testbed: Testbed):
-        from pyVim.connect import SmartConnect
+        from testbed.vcenter import connect
 
-        creds = testbed.credentials
-        self.si = SmartConnect(host=HOST, port=testbed.layout.ports.vcsim, user=creds.vcenter_user,
-                               pwd=creds.vcenter_password,
-                               sslContext=ssl.create_default_context(cafile=str(testbed.pki.ca_cert)))
+        self.si = connect(testbed.layout)
 
     def power(self, moref: str, on: bool) -> None:
-        from pyVim.task import WaitForTask
         from pyVmomi import vim
+
+        from testbed.vcenter import wait_for_task
 
         vm = vim.VirtualMachine(moref, self.si._stub)
         if vm.runtime.powerState != ("poweredOn" if on else "poweredOff"):
-            WaitForTask(vm.PowerOnVM_Task() if on else vm.PowerOffVM_Task())
+            wait_for_task(vm.PowerOnVM_Task() if on else vm.PowerOffVM_Task())
 
     def close(self) -> None:
         from pyVim.connect import Disconnect

@@ -1,12 +1,10 @@
 """`python -m testbed fault NAME ...`: inject a fault into the running testbed, or undo it."""
 from __future__ import annotations
 
-import ssl
-
 from testbed.errors import TestbedError
 from testbed.faults import REVOCATIONS, STANDING, FaultBook
-from testbed.layout import HOST
 from testbed.stack import Testbed
+from testbed.vcenter import session, wait_for_task
 
 ACTIONS = ("power-off", "guest-cluster-unhealthy", "quota-exhausted", "apiserver-restart")
 FAULTS = STANDING + REVOCATIONS + ACTIONS
@@ -29,21 +27,13 @@ def _vm_moref(testbed: Testbed, namespace: str, name: str) -> str:
 
 
 def _set_power(testbed: Testbed, moref: str, on: bool) -> None:
-    from pyVim.connect import Disconnect, SmartConnect
-    from pyVim.task import WaitForTask
     from pyVmomi import vim
 
-    creds = testbed.credentials
-    si = SmartConnect(host=HOST, port=testbed.layout.ports.vcsim, user=creds.vcenter_user,
-                      pwd=creds.vcenter_password,
-                      sslContext=ssl.create_default_context(cafile=str(testbed.pki.ca_cert)))
-    try:
+    with session(testbed.layout) as si:
         vm = vim.VirtualMachine(moref, si._stub)
         wanted = "poweredOn" if on else "poweredOff"
         if vm.runtime.powerState != wanted:
-            WaitForTask(vm.PowerOnVM_Task() if on else vm.PowerOffVM_Task())
-    finally:
-        Disconnect(si)
+            wait_for_task(vm.PowerOnVM_Task() if on else vm.PowerOffVM_Task())
 
 
 def apply(testbed: Testbed, fault: str, namespace: str | None, name: str | None, undo: bool) -> str:

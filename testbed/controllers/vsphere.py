@@ -1,16 +1,13 @@
 """vcsim as the controllers see it: placement per namespace, VM lifecycle, bulk power states."""
 from __future__ import annotations
 
-import ssl
 import threading
 
-from pyVim.connect import Disconnect, SmartConnect
-from pyVim.task import WaitForTask
+from pyVim.connect import Disconnect
 from pyVmomi import vim, vmodl
 
-from testbed.credentials import Credentials
-from testbed.layout import HOST, Layout
-from testbed.pki import Pki
+from testbed.layout import Layout
+from testbed.vcenter import connect, wait_for_task
 
 NAMESPACES_FOLDER = "Namespaces"
 POWER_FROM_VSPHERE = {"poweredOn": "PoweredOn", "poweredOff": "PoweredOff", "suspended": "Suspended"}
@@ -18,10 +15,7 @@ POWER_FROM_VSPHERE = {"poweredOn": "PoweredOn", "poweredOff": "PoweredOff", "sus
 
 class Vsphere:
     def __init__(self, layout: Layout):
-        credentials = Credentials.load_or_create(layout.credentials_file)
-        context = ssl.create_default_context(cafile=str(Pki(layout.pki).ca_cert))
-        self._si = SmartConnect(host=HOST, port=layout.ports.vcsim, user=credentials.vcenter_user,
-                                pwd=credentials.vcenter_password, sslContext=context)
+        self._si = connect(layout)
         self.content = self._si.RetrieveContent()
         self.datacenter = self.content.rootFolder.childEntity[0]
         self._lock = threading.Lock()  # placement objects are created once, by one thread
@@ -92,7 +86,7 @@ class Vsphere:
             name=name, numCPUs=cpus, memoryMB=memory_mib, guestId=guest_id, annotation=annotation,
             files=vim.vm.FileInfo(vmPathName=f"[{datastore.name}]"),
         )
-        WaitForTask(folder.CreateVM_Task(config=spec, pool=pool))
+        wait_for_task(folder.CreateVM_Task(config=spec, pool=pool))
         return self.find_vm(folder, name, annotation)
 
     def set_power(self, vm, wanted: str) -> None:
@@ -100,18 +94,18 @@ class Vsphere:
         if current == wanted:
             return
         if wanted == "PoweredOn":
-            WaitForTask(vm.PowerOnVM_Task())
+            wait_for_task(vm.PowerOnVM_Task())
         elif wanted == "PoweredOff":
-            WaitForTask(vm.PowerOffVM_Task())
+            wait_for_task(vm.PowerOffVM_Task())
         elif wanted == "Suspended":
             if current == "PoweredOff":
-                WaitForTask(vm.PowerOnVM_Task())
-            WaitForTask(vm.SuspendVM_Task())
+                wait_for_task(vm.PowerOnVM_Task())
+            wait_for_task(vm.SuspendVM_Task())
 
     def destroy(self, vm) -> None:
         if vm.runtime.powerState != "poweredOff":
-            WaitForTask(vm.PowerOffVM_Task())
-        WaitForTask(vm.Destroy_Task())
+            wait_for_task(vm.PowerOffVM_Task())
+        wait_for_task(vm.Destroy_Task())
 
     def esxi_hosts(self, cluster_moref: str | None) -> list[dict]:
         """The hosts of the Supervisor cluster, with what a Node reports of them."""

@@ -388,15 +388,10 @@ def test_apiserver_restart_mid_watch_loses_and_repeats_nothing(testbed, namespac
 @pytest.fixture(scope="module")
 def vcsim(testbed):
     """A pyVmomi session straight to vcsim, for the test's own changes and events."""
-    import ssl
+    from testbed.vcenter import session
 
-    from pyVim.connect import Disconnect, SmartConnect
-
-    si = SmartConnect(host="127.0.0.1", port=testbed.layout.ports.vcsim, user=testbed.credentials.vcenter_user,
-                      pwd=testbed.credentials.vcenter_password,
-                      sslContext=ssl.create_default_context(cafile=str(testbed.pki.ca_cert)))
-    yield si
-    Disconnect(si)
+    with session(testbed.layout) as si:
+        yield si
 
 
 @pytest.fixture
@@ -451,7 +446,7 @@ def vm_named(si, name):
 
 
 def test_vcenter_events_by_type_and_entity(vcsim, vcenter_args, tmp_path):
-    from pyVim.task import WaitForTask
+    from testbed.vcenter import wait_for_task
 
     main = load_source("vcenter_events")
     watched, other = vm_named(vcsim, "DC0_H0_VM0"), vm_named(vcsim, "DC0_H0_VM1")
@@ -463,8 +458,8 @@ def test_vcenter_events_by_type_and_entity(vcsim, vcenter_args, tmp_path):
         async with Running(main, args) as source:
             await ready(source, vcsim)
             for vm in (other, watched):
-                await asyncio.to_thread(WaitForTask, vm.PowerOffVM_Task())
-                await asyncio.to_thread(WaitForTask, vm.PowerOnVM_Task())  # PoweredOn: not asked for
+                await asyncio.to_thread(wait_for_task, vm.PowerOffVM_Task())
+                await asyncio.to_thread(wait_for_task, vm.PowerOnVM_Task())  # PoweredOn: not asked for
             await asyncio.to_thread(post, vcsim, "com.pacific.test.ping", n=1)
             await asyncio.to_thread(post, vcsim, "com.pacific.test.unasked")
             await source.wait_for(lambda ev: any(e["event_type_id"] == "com.pacific.test.ping" for e in ev), 10, "ping")
@@ -524,7 +519,7 @@ def test_vcenter_source_restarted_loses_and_repeats_nothing(vcsim, vcenter_args,
 
 
 @pytest.mark.parametrize("args, error, message", [
-    ({"password": "wrong"}, "AuthenticationFailed", "refused the login of administrator@vsphere.local"),
+    ({"password": "wrong"}, "AuthenticationFailed", "refused the credentials of administrator@vsphere.local"),
     ({"entity": {"type": "VirtualMachine", "name": "no-such-vm"}}, "NotFound",
      "entity: no VirtualMachine named 'no-such-vm' in vCenter"),
     ({"entity": {"type": "Toaster", "name": "x"}}, "InvalidArgument", "entity must be {type, name or moref, recursion}"),

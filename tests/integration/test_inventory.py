@@ -16,6 +16,7 @@ import pytest
 import yaml
 from kubernetes import client
 
+from testbed.vcenter import connect, wait_for_task
 from tests.integration.conftest import collection_tree
 from tests.testbed.conftest import Vcenter, _absent, _until
 
@@ -277,14 +278,10 @@ def tagged_vm(testbed):
 
 def listed_plain(testbed) -> dict[str, str]:
     """VM name -> moid of vcsim's VMs, read with pyVmomi (not through the plugin under test)."""
-    import ssl
-
-    from pyVim.connect import Disconnect, SmartConnect
+    from pyVim.connect import Disconnect
     from pyVmomi import vim
 
-    si = SmartConnect(host="127.0.0.1", port=testbed.layout.ports.vcsim, user=testbed.credentials.vcenter_user,
-                      pwd=testbed.credentials.vcenter_password,
-                      sslContext=ssl.create_default_context(cafile=str(testbed.pki.ca_cert)))
+    si = connect(testbed.layout)
     try:
         content = si.RetrieveContent()
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
@@ -304,14 +301,10 @@ def test_tags_when_asked(testbed, inventory, tagged_vm):
 
 
 def test_custom_attributes_when_asked(testbed, inventory):
-    import ssl
-
-    from pyVim.connect import Disconnect, SmartConnect
+    from pyVim.connect import Disconnect
     from pyVmomi import vim
 
-    si = SmartConnect(host="127.0.0.1", port=testbed.layout.ports.vcsim, user=testbed.credentials.vcenter_user,
-                      pwd=testbed.credentials.vcenter_password,
-                      sslContext=ssl.create_default_context(cafile=str(testbed.pki.ca_cert)))
+    si = connect(testbed.layout)
     content = si.RetrieveContent()
     manager = content.customFieldsManager
     field = next((f for f in manager.field if f.name == "inv-owner"), None) or manager.AddCustomFieldDef(
@@ -329,21 +322,17 @@ def test_custom_attributes_when_asked(testbed, inventory):
 
 def test_templates_are_left_out_unless_asked(testbed, inventory):
     """A template (a clone of vcsim's DC0_C0_RP0_VM0 marked as one) is no host, unless include_templates."""
-    import ssl
     import uuid
 
-    from pyVim.connect import Disconnect, SmartConnect
-    from pyVim.task import WaitForTask
+    from pyVim.connect import Disconnect
     from pyVmomi import vim
 
-    si = SmartConnect(host="127.0.0.1", port=testbed.layout.ports.vcsim, user=testbed.credentials.vcenter_user,
-                      pwd=testbed.credentials.vcenter_password,
-                      sslContext=ssl.create_default_context(cafile=str(testbed.pki.ca_cert)))
+    si = connect(testbed.layout)
     content = si.RetrieveContent()
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
     source = next(vm for vm in view.view if vm.name == "DC0_C0_RP0_VM0")
     name = f"inv-template-{uuid.uuid4().hex[:8]}"
-    WaitForTask(source.CloneVM_Task(folder=source.parent, name=name, spec=vim.vm.CloneSpec(
+    wait_for_task(source.CloneVM_Task(folder=source.parent, name=name, spec=vim.vm.CloneSpec(
         location=vim.vm.RelocateSpec(), template=True, powerOn=False)))
     template = next(vm for vm in content.viewManager.CreateContainerView(
         content.rootFolder, [vim.VirtualMachine], True).view if vm.name == name)
@@ -360,7 +349,10 @@ def test_templates_are_left_out_unless_asked(testbed, inventory):
         assert shown[name]["vsphere_config_template"] is True
         assert shown["DC0_C0_RP0_VM0"]["vsphere_config_template"] is False
     finally:
-        WaitForTask(template.Destroy_Task())
+        # vcsim keeps a destroyed template in container views (a member whose every read fails
+        # with ManagedObjectNotFound): make it a VM again first
+        template.MarkAsVirtualMachine(pool=source.resourcePool, host=source.runtime.host)
+        wait_for_task(template.Destroy_Task())
         Disconnect(si)
 
 

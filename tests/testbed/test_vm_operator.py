@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 from kubernetes import client
-from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
+from testbed.vcenter import wait_for_task
 from tests.testbed.conftest import GROUP, VERSION, _absent, _conditions, _get, _until, _vm, vcsim_vms
 
 pytestmark = pytest.mark.testbed
@@ -36,7 +36,7 @@ def test_power_off_in_vcenter_shows_in_status_within_two_seconds(namespace, admi
     objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines", _vm("web-2"))
     vm = _until(lambda: (lambda o: o if o.get("status", {}).get("powerState") == "PoweredOn" else None)(
         _get(objects, "web-2")), 5, "web-2 PoweredOn")
-    WaitForTask(vim.VirtualMachine(vm["status"]["uniqueID"], vcenter_si._stub).PowerOffVM_Task())
+    wait_for_task(vim.VirtualMachine(vm["status"]["uniqueID"], vcenter_si._stub).PowerOffVM_Task())
     after = _until(lambda: (lambda o: o if o["status"]["powerState"] == "PoweredOff" else None)(
         _get(objects, "web-2")), 2, "status PoweredOff after an out-of-band power-off")
     assert "primaryIP4" not in after["status"].get("network", {})

@@ -27,11 +27,9 @@ import json
 import logging
 import os
 import socket
-import ssl
 import tempfile
 
 try:
-    from pyVim.connect import Disconnect, SmartConnect
     from pyVmomi import vim, vmodl
 except ImportError as err:
     PYVMOMI_IMPORT_ERROR = err
@@ -40,13 +38,12 @@ else:
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.backoff import Backoff
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import (
-    AuthenticationFailed,
     InvalidArgument,
     NotFound,
     PacificError,
-    TlsError,
     Unreachable,
 )
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import soap
 
 LOG = logging.getLogger(__name__)
 
@@ -218,30 +215,11 @@ class EventReader(object):
         self.collector = None
 
     # --- session and collector -----------------------------------------------------------
-    def _ssl_context(self):
-        connection = self.options.connection
-        if not connection["validate_certs"]:
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            return context
-        return ssl.create_default_context(cafile=connection["ca_cert"] or None)
-
     def connect(self):
         connection = self.options.connection
-        where = "vCenter {0}:{1}".format(connection["hostname"], connection["port"])
-        try:
-            self.si = SmartConnect(host=connection["hostname"], port=connection["port"], user=connection["username"],
-                                   pwd=connection["password"], sslContext=self._ssl_context())
-        except vim.fault.InvalidLogin:
-            raise AuthenticationFailed("{0} refused the login of {1}: wrong username or password".format(
-                where, connection["username"]))
-        except ssl.SSLError as err:
-            raise TlsError("{0}: the certificate is not trusted ({1}); set ca_cert".format(where, err))
-        except (socket.error, OSError) as err:
-            raise Unreachable("{0}: {1}".format(where, err))
-        except vmodl.MethodFault as err:
-            raise Unreachable("{0}: {1}".format(where, err.msg))
+        self.si = soap.connect(connection["hostname"], connection["username"], connection["password"],
+                               port=connection["port"], validate_certs=connection["validate_certs"],
+                               ca_cert=connection["ca_cert"])
         self.collector = self._collector()
 
     def _entity(self, content):
@@ -249,11 +227,7 @@ class EventReader(object):
         kind = getattr(vim, wanted["type"])
         if wanted.get("moref"):
             return kind(wanted["moref"], self.si._stub)
-        view = content.viewManager.CreateContainerView(content.rootFolder, [kind], True)
-        try:
-            found = [obj for obj in view.view if obj.name == wanted["name"]]
-        finally:
-            view.Destroy()
+        found = [obj for obj, name in soap.named_objects(self.si, [wanted["type"]]) if name == wanted["name"]]
         if not found:
             raise NotFound("entity: no {0} named {1!r} in vCenter".format(wanted["type"], wanted["name"]))
         return found[0]
@@ -286,10 +260,7 @@ class EventReader(object):
                     self.collector.DestroyCollector()
             except (vmodl.MethodFault, socket.error, OSError):
                 pass
-            try:
-                Disconnect(self.si)
-            except (vmodl.MethodFault, socket.error, OSError):
-                pass
+            soap.disconnect(self.si)
         self.si = self.collector = None
 
     # --- reading -----------------------------------------------------------------------------

@@ -114,31 +114,13 @@ class VcenterInventory(object):
 
     def names(self, kinds=tuple(KINDS)):
         """``{kind: {name: [moref id, ...]}}`` for the given kinds, in one PropertyCollector call."""
-        content = self.connect().RetrieveContent()
-        types = [getattr(vim, KINDS[kind]) for kind in kinds]
-        view = content.viewManager.CreateContainerView(content.rootFolder, types, True)
-        try:
-            spec = vmodl.query.PropertyCollector.FilterSpec(
-                objectSet=[vmodl.query.PropertyCollector.ObjectSpec(
-                    obj=view, skip=True,
-                    selectSet=[vmodl.query.PropertyCollector.TraversalSpec(
-                        name="view", path="view", skip=False, type=vim.view.ContainerView)])],
-                propSet=[vmodl.query.PropertyCollector.PropertySpec(type=kind_type, pathSet=["name"])
-                         for kind_type in types])
-            found = {kind: {} for kind in kinds}
-            kind_of = dict((KINDS[kind], kind) for kind in kinds)
-            collector = content.propertyCollector
-            page = collector.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions())
-            while page is not None:
-                for item in page.objects:
-                    kind = _kind(item.obj, kind_of)
-                    if kind is not None:
-                        name = item.propSet[0].val if item.propSet else item.obj._moId
-                        found[kind].setdefault(name, []).append(item.obj._moId)
-                page = collector.ContinueRetrievePropertiesEx(page.token) if page.token else None
-            return found
-        finally:
-            view.Destroy()
+        found = {kind: {} for kind in kinds}
+        kind_of = dict((KINDS[kind], kind) for kind in kinds)
+        for obj, name in named_objects(self.connect(), [KINDS[kind] for kind in kinds]):
+            kind = _kind(obj, kind_of)
+            if kind is not None:
+                found[kind].setdefault(name, []).append(obj._moId)
+        return found
 
     def storage_policies(self):
         """``{policy name: [policy id, ...]}`` of the storage requirement profiles."""
@@ -153,6 +135,31 @@ class VcenterInventory(object):
         for profile in manager.PbmRetrieveContent(profileIds=ids) if ids else []:
             found.setdefault(profile.name, []).append(profile.profileId.uniqueId)
         return found
+
+
+def named_objects(si, type_names):
+    """``(managed object, name)`` of every object of the given vim types, read with the
+    PropertyCollector in pages. An object deleted while it is read is left out, where reading
+    ``name`` off a container view's members would fail on it."""
+    content = si.RetrieveContent()
+    types = [getattr(vim, type_name) for type_name in type_names]
+    view = content.viewManager.CreateContainerView(content.rootFolder, types, True)
+    try:
+        spec = vmodl.query.PropertyCollector.FilterSpec(
+            objectSet=[vmodl.query.PropertyCollector.ObjectSpec(
+                obj=view, skip=True,
+                selectSet=[vmodl.query.PropertyCollector.TraversalSpec(
+                    name="view", path="view", skip=False, type=vim.view.ContainerView)])],
+            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=kind_type, pathSet=["name"])
+                     for kind_type in types])
+        collector = content.propertyCollector
+        page = collector.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector.RetrieveOptions())
+        while page is not None:
+            for item in page.objects:
+                yield item.obj, (item.propSet[0].val if item.propSet else item.obj._moId)
+            page = collector.ContinueRetrievePropertiesEx(page.token) if page.token else None
+    finally:
+        view.Destroy()
 
 
 def session_cookie_value(si):

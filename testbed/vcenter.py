@@ -1,0 +1,56 @@
+"""pyVmomi sessions to the testbed's vcsim, and a task wait that does not trip on vcsim's task names.
+
+``pyVim.task.WaitForTask`` reads ``task.info.name.info.name`` while a task is running; vcsim names
+some tasks (``CloneVM_Task`` among them) with a method pyVmomi does not know, so the wait fails
+with an AttributeError whenever it happens to see the task running. ``wait_for_task`` reads only
+the task's state and error.
+"""
+from __future__ import annotations
+
+import contextlib
+import ssl
+import time
+from collections.abc import Iterator
+
+from testbed.credentials import Credentials
+from testbed.layout import HOST, Layout
+from testbed.pki import Pki
+
+
+def connect(layout: Layout, *, port: int | None = None, password: str | None = None):
+    """A pyVmomi ServiceInstance straight to vcsim (or to ``port``), trusting the testbed's CA."""
+    from pyVim.connect import SmartConnect
+
+    credentials = Credentials.load_or_create(layout.credentials_file)
+    context = ssl.create_default_context(cafile=str(Pki(layout.pki).ca_cert))
+    return SmartConnect(host=HOST, port=port or layout.ports.vcsim, user=credentials.vcenter_user,
+                        pwd=credentials.vcenter_password if password is None else password,
+                        sslContext=context)
+
+
+@contextlib.contextmanager
+def session(layout: Layout, **kwargs) -> Iterator:
+    """``connect`` for a ``with`` block; logs out at the end."""
+    from pyVim.connect import Disconnect
+
+    si = connect(layout, **kwargs)
+    try:
+        yield si
+    finally:
+        Disconnect(si)
+
+
+def wait_for_task(task, timeout: float = 120.0):
+    """Wait until ``task`` succeeds and return its result; raise its fault if it fails."""
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while True:
+        state = task.info.state
+        if state == "success":
+            return task.info.result
+        if state == "error":
+            raise task.info.error
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"vCenter task {task._moId} still {state} after {timeout:.0f} s")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)
