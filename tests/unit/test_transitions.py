@@ -198,6 +198,22 @@ def test_event_reasons_filter():
     assert [e["reason"] for e in tracker.observe("ADDED", k8s_event("e2", reason="BackOff"))] == ["BackOff"]
 
 
+def test_a_relist_of_many_events_replays_none_and_forgets_the_expired():
+    """More Events than any fixed memory would hold: after a 410 relist none comes again, and
+    what expired meanwhile is forgotten rather than kept forever."""
+    tracker = transitions.EventTracker(EVENT)
+    listed = [k8s_event(f"e{n}") for n in range(25000)]
+    assert tracker.relisted(listed) == []
+    (new,) = tracker.observe("ADDED", k8s_event("fresh"))
+    assert new["event_uid"] == "fresh"
+    assert tracker.relisted(listed[1:] + [k8s_event("fresh")]) == []  # e0 expired while not watching
+    assert len(tracker.seen) == 25000 and "e0" not in tracker.seen
+    tracker.observe("DELETED", k8s_event("e1"))
+    assert "e1" not in tracker.seen
+    assert [e["count"] for e in tracker.relisted([k8s_event("e2", count=3, last="2026-01-01T00:00:09Z")])] == [3]
+    assert set(tracker.seen) == {"e2"}
+
+
 def test_snapshot_includes_existing_kubernetes_events():
     tracker = transitions.EventTracker(EVENT, snapshot=True)
     assert [e["change"] for e in tracker.relisted([k8s_event()])] == ["event"]

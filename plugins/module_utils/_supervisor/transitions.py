@@ -33,7 +33,7 @@ EVENT = "event"
 
 CHANGES = (ADDED, DELETED, SNAPSHOT, CONDITION, PHASE, POWER_STATE, CONTAINER, QUOTA, EVENT)
 
-# uids of deleted objects and Events remembered, so that a late duplicate is recognised
+# uids of deleted objects remembered, so that a late duplicate deletion is recognised
 _REMEMBERED = 10000
 
 
@@ -274,26 +274,35 @@ class EventTracker(object):
         self.snapshot = snapshot
         self.reasons = set(reasons or ())
         self.listed = False
-        self.seen = _Bounded()     # Event uid -> (count, last timestamp)
+        # Event uid -> (count, last timestamp) of every Event that exists: as many entries as
+        # the namespace holds Events, and no fewer, so that a relist never takes one it has
+        # seen for new (a deleted or expired Event is forgotten: its uid does not come back)
+        self.seen = {}
 
     def relisted(self, items):
+        """The new occurrences in a complete (re)list; what it no longer holds is forgotten."""
         first, self.listed = not self.listed, True
-        events = []
+        events, present = [], set()
         for obj in items:
+            uid = (obj.get("metadata") or {}).get("uid")
+            present.add(uid)
             if first and not self.snapshot:
-                self.seen.put((obj.get("metadata") or {}).get("uid"), _occurrence(obj))
+                self.seen[uid] = _occurrence(obj)
             else:
                 events.extend(self.observe("ADDED", obj))
+        for uid in [uid for uid in self.seen if uid not in present]:
+            del self.seen[uid]
         return events
 
     def observe(self, event_type, obj):
-        if event_type == "DELETED":
-            return []  # Events expire; that is not news
         uid = (obj.get("metadata") or {}).get("uid")
+        if event_type == "DELETED":
+            self.seen.pop(uid, None)
+            return []  # Events expire; that is not news
         occurrence = _occurrence(obj)
-        if uid in self.seen and not _later(occurrence, self.seen.get(uid)):
+        if uid in self.seen and not _later(occurrence, self.seen[uid]):
             return []
-        self.seen.put(uid, occurrence)
+        self.seen[uid] = occurrence
         if self.reasons and obj.get("reason") not in self.reasons:
             return []
         involved = obj.get("involvedObject") or {}
