@@ -1,24 +1,18 @@
 """What `status` and `make demo` print: the testbed's peers and what they hold."""
 from __future__ import annotations
 
-import ssl
-
 from testbed.layout import HOST
 from testbed.stack import DAEMONS, Testbed
+from testbed.vcenter import session
 
 VCENTER_KINDS = ("Datacenter", "ClusterComputeResource", "HostSystem", "VirtualMachine", "Datastore")
 
 
 def vcenter_counts(testbed: Testbed) -> dict[str, int]:
     """Inventory counts read through the vCenter endpoint (WCP proxying to vcsim) with pyVmomi."""
-    from pyVim.connect import Disconnect, SmartConnect
     from pyVmomi import vim
 
-    creds = testbed.credentials
-    context = ssl.create_default_context(cafile=str(testbed.pki.ca_cert))
-    si = SmartConnect(host=HOST, port=testbed.layout.ports.wcp, user=creds.vcenter_user,
-                      pwd=creds.vcenter_password, sslContext=context)
-    try:
+    with session(testbed.layout, port=testbed.layout.ports.wcp) as si:
         content = si.RetrieveContent()
         counts = {}
         for kind in VCENTER_KINDS:
@@ -26,8 +20,6 @@ def vcenter_counts(testbed: Testbed) -> dict[str, int]:
             counts[kind] = len(view.view)
             view.Destroy()
         return counts
-    finally:
-        Disconnect(si)
 
 
 def rows(testbed: Testbed) -> list[tuple[str, str]]:

@@ -1,16 +1,14 @@
 """Helpers and fixtures shared by the testbed's tests."""
 from __future__ import annotations
 
-import ssl
 import time
 
 import pytest
 import requests
 from kubernetes import client
 from kubernetes.client.rest import ApiException
-from pyVim.connect import Disconnect, SmartConnect
 
-from testbed.layout import HOST
+from testbed.vcenter import session
 
 
 class Vcenter:
@@ -76,12 +74,9 @@ def namespace(testbed, admin_client):
 
 @pytest.fixture(scope="session")
 def vcenter_si(testbed):
-    context = ssl.create_default_context(cafile=str(testbed.pki.ca_cert))
     # straight to vcsim: tests restart the WCP proxy, which would cut a long-lived session
-    si = SmartConnect(host=HOST, port=testbed.layout.ports.vcsim, user=testbed.credentials.vcenter_user,
-                      pwd=testbed.credentials.vcenter_password, sslContext=context)
-    yield si
-    Disconnect(si)
+    with session(testbed.layout) as si:
+        yield si
 
 
 def _absent(read, *args) -> bool:

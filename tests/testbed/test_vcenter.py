@@ -9,19 +9,14 @@ from pyVmomi import vim
 
 from testbed import report
 from testbed.layout import HOST
+from testbed.vcenter import connect
 from tests.testbed.conftest import vcsim_vms
 
 pytestmark = pytest.mark.testbed
 
 
-def _connect(testbed, password: str):
-    context = ssl.create_default_context(cafile=str(testbed.pki.ca_cert))
-    return SmartConnect(host=HOST, port=testbed.layout.ports.vcsim, user=testbed.credentials.vcenter_user,
-                        pwd=password, sslContext=context)
-
-
 def test_pyvmomi_logs_in_and_counts_hosts_and_vms(testbed):
-    si = _connect(testbed, testbed.credentials.vcenter_password)
+    si = connect(testbed.layout)
     try:
         content = si.RetrieveContent()
         assert content.about.apiType == "VirtualCenter"
@@ -41,7 +36,7 @@ def test_pyvmomi_logs_in_and_counts_hosts_and_vms(testbed):
 
 def test_vcenter_refuses_a_wrong_password(testbed):
     with pytest.raises(vim.fault.InvalidLogin):
-        _connect(testbed, "not-" + testbed.credentials.vcenter_password)
+        connect(testbed.layout, password="not-" + testbed.credentials.vcenter_password)
 
 
 def test_vcenter_certificate_is_the_testbed_ca(testbed):

@@ -26,19 +26,15 @@ def main(name: str) -> None:
         if http.get(f"{base}/content/library/id:{library_id}").json()["value"]["name"] == name:
             print(library_id)
             return
-    from pyVim.connect import Disconnect, SmartConnect
     from pyVmomi import vim
-    import ssl
 
-    si = SmartConnect(host="127.0.0.1", port=bed.layout.ports.vcsim, user=creds.vcenter_user,
-                      pwd=creds.vcenter_password, sslContext=ssl.create_default_context(cafile=str(bed.pki.ca_cert)))
-    try:
+    from testbed.vcenter import session
+
+    with session(bed.layout) as si:
         content = si.RetrieveContent()
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.Datastore], True)
         datastore = view.view[0]._moId
         view.Destroy()
-    finally:
-        Disconnect(si)
     created = http.post(base + "/content/local-library", json={"create_spec": {
         "name": name, "type": "LOCAL", "storage_backings": [{"datastore_id": datastore, "type": "DATASTORE"}]}})
     created.raise_for_status()
