@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -70,6 +71,17 @@ def _demo(testbed: Testbed, args) -> int:
     return 0
 
 
+def _remediate_demo(testbed: Testbed, args) -> int:
+    from testbed import demo
+
+    collections_path = os.environ.get("ANSIBLE_COLLECTIONS_PATH")
+    if not collections_path:
+        raise TestbedError("remediate-demo needs ANSIBLE_COLLECTIONS_PATH pointing at a tree with pacific.supervisor "
+                           "(make demo sets it)")
+    demo.remediation(testbed, collections_path)
+    return 0
+
+
 def _fault(testbed: Testbed, args) -> int:
     print(f"testbed: {inject.apply(testbed, args.fault, args.namespace, args.name, args.undo)}")
     return 0
@@ -82,6 +94,8 @@ COMMANDS = {
     "env": (_env, "print export lines for clients of the testbed (contains its secrets)"),
     "build": (lambda testbed, args: build.main(), "build the Go binaries into the cache"),
     "demo": (_demo, "make a namespace, a VM, a guest cluster and a pod through both faces; show the tree"),
+    "remediate-demo": (_remediate_demo, "run pacific.supervisor.remediate under ansible-rulebook, power the demo's "
+                                        "VM off in vCenter and show the rulebook power it on again"),
     "fault": (_fault, "inject a fault (or --undo it): " + ", ".join(inject.FAULTS)),
 }
 

@@ -1,18 +1,28 @@
-"""`python -m testbed demo`: a small Supervisor estate made through both faces, shown as a tree.
+"""`python -m testbed demo`: a small Supervisor estate made through both faces, shown as a tree;
+`python -m testbed remediate-demo`: a rulebook repairs a fault injected into it.
 
-Idempotent: it makes what is missing of a vSphere Namespace ``demo`` (through the vCenter API),
-a VM, a TanzuKubernetesCluster and an echo pod (through Kubernetes), waits until they run, and
-prints the tree of what the Supervisor holds.
+``demo`` is idempotent: it makes what is missing of a vSphere Namespace ``demo`` (through the
+vCenter API), a VM, a TanzuKubernetesCluster and an echo pod (through Kubernetes), waits until
+they run, and prints the tree of what the Supervisor holds.
+
+``remediate-demo`` starts the real ansible-rulebook with ``pacific.supervisor.remediate`` on
+namespace ``demo``, powers the VM ``web-1`` off in vCenter behind the Supervisor's back (the
+testbed's ``power-off`` fault), and prints, step by step, what the rulebook saw and did.
 """
 from __future__ import annotations
 
+import json
+import tempfile
 import time
+from pathlib import Path
 
 import requests
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from testbed import inject
 from testbed.errors import TestbedError
+from testbed.remediation import Rulebook
 from testbed.stack import Testbed
 
 NAMESPACE = "demo"
@@ -131,3 +141,38 @@ def run(testbed: Testbed) -> str:
     with testbed.admin_client() as api_client:
         build(testbed, api_client)
         return tree(api_client)
+
+
+def remediation(testbed: Testbed, collections_path: str, say=print) -> dict:
+    """The ``remediate-demo`` steps; returns the rulebook's record of the repair."""
+    with testbed.admin_client() as api_client:
+        custom = client.CustomObjectsApi(api_client)
+
+        def power() -> str | None:
+            vm = custom.get_namespaced_custom_object(*VMOP, NAMESPACE, "virtualmachines", "web-1")
+            return vm.get("status", {}).get("powerState")
+        _wait("VM web-1 (run the demo first)", lambda: power() == "PoweredOn", timeout=30)
+        with tempfile.TemporaryDirectory(prefix="pacific-remediate-demo-") as work:
+            say("1. ansible-rulebook --rulebook pacific.supervisor.remediate: watching namespace "
+                f"{NAMESPACE} on the Supervisor and VmPoweredOffEvent in vCenter")
+            rulebook = Rulebook.start(testbed, Path(work), collections_path, remediation_namespaces=[NAMESPACE])
+            try:
+                rulebook.wait_started()
+                started = time.monotonic()
+                say(f"2. fault: {inject.apply(testbed, 'power-off', NAMESPACE, 'web-1', undo=False)} "
+                    "(its spec still says PoweredOn)")
+                _wait("the Supervisor to see web-1 powered off", lambda: power() == "PoweredOff", timeout=30)
+                say("3. the Supervisor's VirtualMachine web-1 reports PoweredOff; vCenter logged who did it")
+                record = rulebook.wait_for_record(
+                    lambda r: r["scenario"] == "vm_powered_off" and r["object"]["name"] == "web-1",
+                    180, "the rulebook's vm_powered_off record")
+                detail = record["detail"]
+                say(f"4. rule 'VM powered off in vCenter' ran pacific.supervisor.remediation_vm_powered_off: "
+                    f"{record['outcome']} {NAMESPACE}/web-1 ({detail.get('moref')}), powered off by "
+                    f"{detail.get('powered_off_by')}, now {detail.get('power_state')}")
+                _wait("web-1 running again", lambda: power() == "PoweredOn", timeout=60)
+                say(f"5. VirtualMachine web-1 is PoweredOn again, {time.monotonic() - started:.1f}s after the fault; "
+                    f"the playbook's record: {json.dumps(record)}")
+                return record
+            finally:
+                rulebook.stop()

@@ -10,17 +10,16 @@ name) against the testbed; testbed faults break VMs and the rulebook's playbooks
 Each outcome is read back from the Supervisor's API and from the remediation record file."""
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from testbed.faults import FaultBook
-from tests.e2e.remediate import fault, start_remediate, stop
+from testbed.remediation import Rulebook, fault
+from tests.collection_path import collection_tree
 from tests.testbed.conftest import Vcenter, _until
 
 pytestmark = pytest.mark.testbed
@@ -54,66 +53,19 @@ def namespace(testbed, admin_client):
     vcenter.call("DELETE", f"/api/vcenter/namespaces/instances/{name}")
 
 
-class Rulebook:
-    """ansible-rulebook running pacific.supervisor.remediate, with its log and record file."""
-
-    def __init__(self, process, log_path: Path, records: Path):
-        self.process, self.log_path, self.records = process, log_path, records
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def lines(self) -> list[dict]:
-        if not self.records.exists():
-            return []
-        return [json.loads(line) for line in self.records.read_text().splitlines() if line.strip()]
-
-    def wait_for_log(self, text: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.log():
-            if time.monotonic() > deadline:
-                pytest.fail(f"{text!r} not in ansible-rulebook's output within {timeout}s:\n{self.log()[-6000:]}")
-            time.sleep(0.5)
-
-    def wait_for_record(self, predicate, timeout: float, what: str) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = [line for line in self.lines() if predicate(line)]
-            if found:
-                return found[0]
-            if self.process.poll() is not None:
-                pytest.fail(f"ansible-rulebook ended ({self.process.returncode}) before {what}:\n{self.log()[-6000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"{what}: not within {timeout}s; records {self.lines()}\n{self.log()[-6000:]}")
-            time.sleep(0.5)
-
-
 @pytest.fixture(scope="module")
 def rulebook(testbed, namespace, tmp_path_factory):
     work = tmp_path_factory.mktemp("remediate")
-    process, log_path, records = start_remediate(
-        testbed, work, vcenter_checkpoint_file=str(work / "vcenter.checkpoint"), remediation_namespaces=[namespace],
+    running = Rulebook.start(
+        testbed, work, collection_tree(), vcenter_checkpoint_file=str(work / "vcenter.checkpoint"),
+        remediation_namespaces=[namespace],
         # short enough for a test, long enough for the testbed's VM Operator under load
         remediation_vm_retry_budget=BUDGET, remediation_vm_stuck_grace=3, remediation_vm_ready_timeout=20)
-    running = Rulebook(process, log_path, records)
     try:
-        _wait_for_sources(running)
+        running.wait_started()
         yield running
     finally:
-        stop(process)
-
-
-def _wait_for_sources(running: Rulebook) -> None:
-    """Until both sources have made their first read: a transition of an object listed before
-    would be part of the source's baseline, and a vCenter event from before its start is history."""
-    deadline = time.monotonic() + 120
-    while "Waiting for actions" not in running.log() and "Waiting for events" not in running.log():
-        if running.process.poll() is not None:
-            pytest.fail(f"ansible-rulebook ended at start:\n{running.log()[-6000:]}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"ansible-rulebook did not start:\n{running.log()[-6000:]}")
-        time.sleep(0.5)
-    time.sleep(5)  # the sources' first list and the vCenter collector follow the engine's start
+        running.stop()
 
 
 def _vm(objects, namespace, name):
@@ -183,7 +135,7 @@ def test_a_vm_that_failed_to_be_created_is_recreated(testbed, admin_client, name
         detail = record["detail"]
         assert detail["action"] == "recreated" and int(detail["attempt"]) == 1 and int(detail["budget"]) == BUDGET
         assert detail["failed_uid"] == first and detail["condition"]["reason"] == reason
-        assert not [line for line in rulebook.lines() if _of(name, "vm_failed")(line) and line["outcome"] == "escalated"]
+        assert not [line for line in rulebook.records() if _of(name, "vm_failed")(line) and line["outcome"] == "escalated"]
     finally:
         fault(testbed, injected, "--namespace", namespace, "--name", name, "--undo")
         _delete_vm(objects, namespace, name)
@@ -204,12 +156,12 @@ def test_a_vm_that_keeps_failing_is_escalated_when_the_budget_is_spent(testbed, 
         assert int(record["detail"]["attempts"]) == BUDGET and int(record["detail"]["budget"]) == BUDGET
         assert "CreateFailed" in record["detail"]["reason"] and "InsufficientResourcesFault" in record["detail"]["reason"]
         assert _created(vm)["reason"] == "CreateFailed"
-        assert not [line for line in rulebook.lines() if _of(name, "vm_failed")(line) and line["outcome"] == "remediated"]
+        assert not [line for line in rulebook.records() if _of(name, "vm_failed")(line) and line["outcome"] == "remediated"]
         # the escalation shows in ansible-rulebook's output as a failed play with its message
-        rulebook.wait_for_log(f"ESCALATION vm_failed {namespace}/{name}: VirtualMachine", 120)
+        rulebook.wait_for_output(f"ESCALATION vm_failed {namespace}/{name}: VirtualMachine", 120)
         time.sleep(5)  # nothing more happens to it: no further recreation after the escalation
         assert _vm(objects, namespace, name)["metadata"]["uid"] == vm["metadata"]["uid"]
-        assert len([line for line in rulebook.lines() if _of(name, "vm_failed")(line)]) == 1
+        assert len([line for line in rulebook.records() if _of(name, "vm_failed")(line)]) == 1
         assert rulebook.process.poll() is None, "an escalation does not stop the rulebook"
     finally:
         fault(testbed, "vm-create-failure", "--namespace", namespace, "--name", name, "--undo")

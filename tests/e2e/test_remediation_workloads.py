@@ -4,16 +4,15 @@ is back in its desired state, and finds the remediation playbook's record. One a
 process (one JVM) serves the whole module; each scenario has a namespace of its own."""
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from tests.e2e.remediate import fault, start_remediate, stop
+from testbed.remediation import Rulebook, fault
+from tests.collection_path import collection_tree
 from tests.testbed.conftest import Vcenter
 
 pytestmark = pytest.mark.testbed
@@ -43,38 +42,16 @@ def until(probe, timeout, what, interval=0.5):
     pytest.fail(f"{what}: not within {timeout}s (last: {last!r})")
 
 
-class Rulebook:
-    """The running ansible-rulebook, and the remediation records it has written."""
-
-    def __init__(self, process, log: Path, records: Path):
-        self.process, self.log, self.records_file = process, log, records
-
-    def records(self):
-        if not self.records_file.exists():
-            return []
-        return [json.loads(line) for line in self.records_file.read_text().splitlines() if line.strip()]
+class Remediation(Rulebook):
+    """The running ansible-rulebook, asked for records by scenario and namespace."""
 
     def record(self, scenario, namespace, timeout=240, outcome=None):
-        def found():
-            if self.process.poll() is not None:
-                return "ended"
-            return [r for r in self.records() if r["scenario"] == scenario and r["object"]["namespace"] == namespace
-                    and (outcome is None or r["outcome"] == outcome)]
-        try:
-            records = until(found, timeout, f"a {scenario} record for {namespace}")
-        except pytest.fail.Exception:
-            records = "ended"
-        if records == "ended":
-            pytest.fail(f"no {scenario} record for {namespace} within {timeout}s; records: {self.records()}\n"
-                        + self.output())
-        return records[0]
-
-    def output(self):
-        """The tail of ansible-rulebook's output, for failure messages."""
-        return self.log.read_text()[-6000:]
+        return self.wait_for_record(
+            lambda r: r["scenario"] == scenario and r["object"]["namespace"] == namespace
+            and (outcome is None or r["outcome"] == outcome), timeout, f"a {scenario} record for {namespace}")
 
     def escalated(self, line):
-        return line in self.log.read_text()
+        return line in self.output(None)
 
 
 def vsphere_namespace(vcenter, cluster, name, classes=()):
@@ -116,21 +93,15 @@ def namespaces(testbed, apis):
 @pytest.fixture(scope="module")
 def rulebook(testbed, namespaces, tmp_path_factory):
     work = tmp_path_factory.mktemp("remediate")
-    process, log, records = start_remediate(
-        testbed, work, remediation_namespaces=list(namespaces.values()),
+    running = Remediation.start(
+        testbed, work, collection_tree(), remediation_namespaces=list(namespaces.values()),
         remediation_quota_step={"pod_limit": QUOTA_STEP}, remediation_quota_max={"pod_limit": QUOTA_MAX},
         remediation_guest_ready_timeout=240, remediation_pod_restart_budget=POD_RESTART_BUDGET)
-    running = Rulebook(process, log, records)
     try:
-        # a fault injected before the source's first list would be its baseline, not a
-        # transition: start once the rules engine is connected and the lists are surely done
-        until(lambda: process.poll() is not None or "Waiting for events" in log.read_text(), 180,
-              "ansible-rulebook started")
-        time.sleep(2)
-        assert process.poll() is None, running.output()
+        running.wait_started()
         yield running
     finally:
-        stop(process, timeout=30)
+        running.stop(timeout=30)
 
 
 # --- namespace quotas -------------------------------------------------------------------------

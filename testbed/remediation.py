@@ -1,0 +1,121 @@
+"""The real ansible-rulebook running ``pacific.supervisor.remediate`` against the testbed.
+
+Shared by the remediation e2e tests and by the last step of ``make demo``
+(``python -m testbed remediate-demo``): the rulebook is loaded from the collection by its name,
+with the testbed's connections of both faces in a ``--vars`` file and a local inventory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from testbed.errors import TestbedError
+from testbed.stack import Testbed
+
+
+class Rulebook:
+    """One ansible-rulebook process, its output and the remediation record file it fills."""
+
+    def __init__(self, process: subprocess.Popen, log_path: Path, records_path: Path):
+        self.process, self.log_path, self.records_path = process, log_path, records_path
+
+    @classmethod
+    def start(cls, testbed: Testbed, work: Path, collections_path: Path | str, **variables) -> "Rulebook":
+        """ansible-rulebook in ``work``, with ``variables`` on top of the testbed's connections."""
+        cli = Path(sys.executable).with_name("ansible-rulebook")
+        if not cli.exists() or not shutil.which("java"):
+            raise TestbedError("ansible-rulebook (in this venv) and Java 17 are needed to run a rulebook")
+        layout, creds = testbed.layout, testbed.credentials
+        records = work / "remediation.jsonl"
+        settings = work / "vars.yml"
+        settings.touch(mode=0o600)
+        settings.write_text(yaml.safe_dump({
+            "supervisor_server": layout.apiserver_url, "supervisor_token": creds.admin_token,
+            "supervisor_ca_cert": str(testbed.pki.ca_cert),
+            "vcenter_hostname": "127.0.0.1", "vcenter_port": layout.ports.wcp, "vcenter_username": creds.vcenter_user,
+            "vcenter_password": creds.vcenter_password, "vcenter_ca_cert": str(testbed.pki.ca_cert),
+            "remediation_record_file": str(records), **variables}))
+        inventory = work / "inventory.yml"
+        inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
+            "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}))
+        env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collections_path),
+               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               "ANSIBLE_HOME": str(work / "ansible-home"), "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_NOCOLOR": "1"}
+        log_path = work / "rulebook.log"
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [str(cli), "--rulebook", "pacific.supervisor.remediate", "-i", str(inventory),
+                 "--vars", str(settings), "-v"], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+        return cls(process, log_path, records)
+
+    def output(self, tail: int | None = 6000) -> str:
+        """The end of ansible-rulebook's output (for messages), or all of it."""
+        text = self.log_path.read_text(errors="replace")
+        return text[-tail:] if tail else text
+
+    def records(self) -> list[dict]:
+        """The remediation records written so far, one dict per JSON line."""
+        if not self.records_path.exists():
+            return []
+        return [json.loads(line) for line in self.records_path.read_text().splitlines() if line.strip()]
+
+    def wait_started(self, timeout: float = 180, settle: float = 5.0) -> None:
+        """Until the rules engine waits for events, then ``settle`` seconds more: the sources'
+        first list (a baseline, not transitions) and the vCenter collector follow the engine's
+        start, and a fault injected before them would not be news."""
+        self._until(lambda: "Waiting for events" in self.output(None) or "Waiting for actions" in self.output(None),
+                    timeout, "ansible-rulebook started")
+        time.sleep(settle)
+        if self.process.poll() is not None:
+            raise TestbedError(f"ansible-rulebook ended ({self.process.returncode}) at start:\n{self.output()}")
+
+    def wait_for_record(self, predicate: Callable[[dict], bool], timeout: float, what: str) -> dict:
+        """The first record for which ``predicate`` holds."""
+        found: list[dict] = []
+
+        def seen() -> bool:
+            found[:] = [record for record in self.records() if predicate(record)]
+            return bool(found)
+        self._until(seen, timeout, what)
+        return found[0]
+
+    def wait_for_output(self, text: str, timeout: float) -> None:
+        self._until(lambda: text in self.output(None), timeout, f"{text!r} in ansible-rulebook's output")
+
+    def _until(self, done: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if self.process.poll() is not None:
+                raise TestbedError(f"ansible-rulebook ended ({self.process.returncode}) before {what}; "
+                                   f"records {self.records()}\n{self.output()}")
+            if time.monotonic() > deadline:
+                raise TestbedError(f"{what}: not within {timeout:.0f}s; records {self.records()}\n{self.output()}")
+            time.sleep(0.5)
+
+    def stop(self, timeout: float = 60) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def fault(testbed: Testbed, *args: str, check: bool = True) -> str:
+    """``python -m testbed fault ARGS`` against this testbed, as a user would run it; its output."""
+    from testbed.layout import REPO_ROOT
+
+    env = {**os.environ, **testbed.layout.environment()}
+    done = subprocess.run([sys.executable, "-m", "testbed", "fault", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    if check and done.returncode != 0:
+        raise TestbedError(f"testbed fault {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
