@@ -2,7 +2,7 @@
 
 Starts a vcsim of its own (the testbed's binary) with N VMs on a loopback port, then times, in
 the same run and against the same vcsim, each as a child process (wall time and peak RSS from
-``wait4``):
+``wait4`` in a small parent of its own):
 
 - ``ansible-inventory --list`` with ``pacific.supervisor.workloads`` (default properties, and five);
 - ``ansible-inventory --list`` with ``community.vmware.vmware_vm_inventory`` (its default
@@ -17,7 +17,10 @@ community.vmware is not a dependency of the collection: it is taken from the ``a
 community package on PyPI (``pip download``), extracted once under ``.cache/bench``.
 
     .venv/bin/python benchmarks/inventory.py            # 5000 and 1000 VMs
-    .venv/bin/python benchmarks/inventory.py --vms 200  # a quick look
+    .venv/bin/python benchmarks/inventory.py --vms 200 --rounds 1  # a quick look
+
+Each row is run ``--rounds`` times (3): the median wall time is reported with its spread, and
+the highest peak RSS. One floor fetch, not measured, comes first (vcsim's first is slower).
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -116,19 +120,33 @@ class Vcsim:
         self.ready.unlink(missing_ok=True)
 
 
+# Started by a small interpreter of its own: a child forked (or vfork'ed) straight from this
+# process would carry this process's RSS high-water mark into its own ru_maxrss.
+_MEASURE = """
+import json, os, sys, time
+started = time.monotonic()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump({"wall": time.monotonic() - started, "rss_kib": usage.ru_maxrss,
+               "code": os.waitstatus_to_exitcode(status)}, out)
+"""
+
+
 def measure(argv: list[str], env: dict, cwd: Path) -> dict:
-    """Wall seconds and peak RSS (MiB) of one child process; its stdout is kept."""
-    out = cwd / "stdout.json"
-    started = time.monotonic()
+    """Wall seconds and peak RSS (MiB) of one command, taken by a small parent process of its
+    own (``_MEASURE``: fork, exec, ``wait4``); its stdout is kept."""
+    out, figures = cwd / "stdout.json", cwd / "measured.json"
     with open(out, "wb") as sink:
-        process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=sink, stderr=subprocess.PIPE)
-        stderr = process.stderr.read()
-        _pid, status, usage = os.wait4(process.pid, 0)
-    wall = time.monotonic() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({process.returncode}):\n{stderr.decode()[-3000:]}")
-    return {"wall": wall, "rss": usage.ru_maxrss / 1024, "stdout": out.read_bytes(), "stderr": stderr.decode()}
+        done = subprocess.run([sys.executable, "-S", "-c", _MEASURE, str(figures), *argv], env=env, cwd=cwd,
+                              stdout=sink, stderr=subprocess.PIPE, check=False)
+    measured = json.loads(figures.read_text())
+    if measured["code"] != 0 or done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({measured['code']}):\n{done.stderr.decode()[-3000:]}")
+    return {"wall": measured["wall"], "rss": measured["rss_kib"] / 1024, "stdout": out.read_bytes(),
+            "stderr": done.stderr.decode()}
 
 
 def replayed_inventory(listing: bytes, work: Path) -> Path:
@@ -149,7 +167,7 @@ def host_count(listing: bytes) -> int:
     return len(json.loads(listing).get("_meta", {}).get("hostvars", {}))
 
 
-def run(vms: int, port: int, pki, community: Path | None, work: Path) -> list[dict]:
+def run(vms: int, port: int, pki, community: Path | None, work: Path, rounds: int) -> list[dict]:
     ours = our_collections()
     ca = str(pki.ca_cert)
     env = {
@@ -175,33 +193,45 @@ def run(vms: int, port: int, pki, community: Path | None, work: Path) -> list[di
         configs["community.vmware (5 properties)"] = ("five.vmware.yml", {
             "plugin": "community.vmware.vmware_vm_inventory", **connection, "validate_certs": True,
             "properties": FIVE, "hostnames": ['name + "_" + config.uuid']})
+    def timed(label: str, argv: list[str], count=host_count) -> bytes:
+        """``rounds`` runs of ``argv``: the median wall time, its spread, the highest peak RSS."""
+        results = [measure(argv, env, work) for _ in range(rounds)]
+        walls = [result["wall"] for result in results]
+        rows.append({"label": label, "wall": statistics.median(walls), "min": min(walls), "max": max(walls),
+                     "rss": max(result["rss"] for result in results), "hosts": count(results[-1]["stdout"])})
+        return results[-1]["stdout"]
+
+    def floor_argv(properties: list[str]) -> list[str]:
+        return [sys.executable, __file__, "--floor", str(port), ca, ",".join(properties)]
+
     rows, replayed = [], None
+    # vcsim answers its first property fetch more slowly than the next ones: one fetch, not
+    # measured, before any row, so that the first row measured is not the one to pay for it
+    measure(floor_argv(OURS_DEFAULT), env, work)
     for label, (filename, config) in configs.items():
         path = work / filename
         path.write_text(json.dumps(config))
-        result = measure(["ansible-inventory", "-i", str(path), "--list"], env, work)
-        rows.append({"label": label, "wall": result["wall"], "rss": result["rss"], "hosts": host_count(result["stdout"])})
+        listing = timed(label, ["ansible-inventory", "-i", str(path), "--list"])
         if replayed is None:
-            replayed = replayed_inventory(result["stdout"], work)
+            replayed = replayed_inventory(listing, work)
     # what ansible-inventory --list itself costs for the same hosts, variables and groups, handed
     # over by a plugin that fetches nothing: the least any inventory plugin costs
-    result = measure(["ansible-inventory", "-i", str(replayed), "--list"], env, work)
-    rows.append({"label": REPLAY, "wall": result["wall"], "rss": result["rss"], "hosts": host_count(result["stdout"])})
+    timed(REPLAY, ["ansible-inventory", "-i", str(replayed), "--list"])
     for label, properties in (("floor: pyVmomi PropertyCollector (default)", OURS_DEFAULT),
                               ("floor: pyVmomi PropertyCollector (5 properties)", FIVE),
                               ("floor: pyVmomi PropertyCollector (community default)", COMMUNITY_DEFAULT)):
-        result = measure([sys.executable, __file__, "--floor", str(port), ca, ",".join(properties)], env, work)
-        rows.append({"label": label, "wall": result["wall"], "rss": result["rss"], "hosts": int(result["stdout"])})
+        timed(label, floor_argv(properties), count=int)
     return rows
 
 
 def report(vms: int, rows: list[dict]) -> None:
     by = {row["label"]: row for row in rows}
     print(f"\n### {vms} VMs\n")
-    print("| run | hosts | wall (s) | peak RSS (MiB) |")
-    print("| --- | ---: | ---: | ---: |")
+    print("| run | hosts | wall, median (s) | min–max (s) | peak RSS (MiB) |")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for row in rows:
-        print(f"| {row['label']} | {row['hosts']} | {row['wall']:.2f} | {row['rss']:.0f} |")
+        print(f"| {row['label']} | {row['hosts']} | {row['wall']:.2f} | {row['min']:.2f}–{row['max']:.2f} "
+              f"| {row['rss']:.0f} |")
     ours, ours5 = by["pacific.supervisor.workloads (default)"], by["pacific.supervisor.workloads (5 properties)"]
     floor_default = by["floor: pyVmomi PropertyCollector (default)"]
     floor5 = by["floor: pyVmomi PropertyCollector (5 properties)"]
@@ -220,14 +250,15 @@ def report(vms: int, rows: list[dict]) -> None:
         print(f"- peak RSS ours / community.vmware: {ours['rss'] / community['rss']:.2f} (default), "
               f"{ours5['rss'] / community5['rss']:.2f} (5 properties)   [goal <= 0.5]")
         print(f"- bound for any plugin inside ansible-inventory: community.vmware default / replay anchor "
-              f"{community['wall'] / anchor['wall']:.1f}x faster at best, peak RSS "
-              f"{anchor['rss'] / community['rss']:.2f} of it at least")
+              f"{community['wall'] / anchor['wall']:.1f}x faster at best; the anchor's peak RSS is "
+              f"{anchor['rss'] / community['rss']:.2f} of community.vmware's (it holds its source's data too)")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vms", type=int, nargs="+", default=[5000, 1000])
     parser.add_argument("--port", type=int, default=24490, help="loopback port of the benchmark's own vcsim")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each row (the median is reported)")
     parser.add_argument("--floor", nargs=3, metavar=("PORT", "CA", "PROPERTIES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor:
@@ -241,7 +272,7 @@ def main() -> int:
         work = Path(tempfile.mkdtemp(prefix=f"inventory-{vms}-", dir=CACHE))
         try:
             with Vcsim(vms, args.port, pki):
-                rows = run(vms, args.port, pki, community, work)
+                rows = run(vms, args.port, pki, community, work, args.rounds)
             report(vms, rows)
         finally:
             shutil.rmtree(work, ignore_errors=True)
