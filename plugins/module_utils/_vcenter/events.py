@@ -222,7 +222,7 @@ class EventReader(object):
                                ca_cert=connection["ca_cert"])
         self.collector = self._collector()
 
-    def _entity(self, content):
+    def _entity(self):
         wanted = self.options.entity
         kind = getattr(vim, wanted["type"])
         if wanted.get("moref"):
@@ -239,7 +239,7 @@ class EventReader(object):
             spec.eventTypeId = self.options.event_types
         if self.options.entity:
             spec.entity = vim.event.EventFilterSpec.ByEntity(
-                entity=self._entity(content), recursion=self.options.entity.get("recursion", "all"))
+                entity=self._entity(), recursion=self.options.entity.get("recursion", "all"))
         if self.last is not None and self.last["created_time"]:
             spec.time = vim.event.EventFilterSpec.ByTime(beginTime=_parse_time(self.last["created_time"]))
         collector = content.eventManager.CreateCollectorForEvents(filter=spec)
