@@ -576,7 +576,7 @@ async def fanin_run(testbed: Testbed, args, counts: dict[str, int], out: Path) -
             task.result()
         await asyncio.sleep(0.05)
     listed = time.monotonic() - listing
-    held = sum(len(w.tracker.seen.items) for w in watches)  # the whole namespace, with older runs' Events
+    held = sum(len(w.tracker.seen) for w in watches)  # the whole namespace, with older runs' Events
     rss["start"] = rss_mib()
     creds = testbed.credentials
     start_at = time.time() + 1.0
