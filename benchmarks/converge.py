@@ -20,13 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
 import yaml
 from kubernetes import client
 
 from benchmarks.anchors import community_collection, our_collections
 from testbed.pytest_plugin import isolated_layout
 from testbed.stack import Testbed
+from testbed.vcenter import ensure_namespace
 
 NAMESPACE = "bench-converge"
 VM_CLASS = "bench-small"
@@ -50,25 +50,6 @@ def manifests(vms: int, pods: int, services: int) -> list[dict]:
         objects.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"svc-{n}"},
                         "spec": {"selector": {"app": f"app-{n}"}, "ports": [{"port": 80, "targetPort": 80}]}})
     return objects
-
-
-def vsphere_namespace(testbed: Testbed) -> None:
-    """The namespace and its VM class, through vCenter's REST API as an admin makes them."""
-    http = requests.Session()
-    http.trust_env = False
-    http.verify = str(testbed.pki.ca_cert)
-    base = testbed.layout.vcenter_url
-    creds = testbed.credentials
-    http.headers["vmware-api-session-id"] = http.post(
-        base + "/api/session", auth=(creds.vcenter_user, creds.vcenter_password)).json()
-    cluster = http.get(base + "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
-    http.post(base + "/api/vcenter/namespace-management/virtual-machine-classes",
-              json={"id": VM_CLASS, "cpu_count": 1, "memory_MB": 512})
-    if http.get(base + f"/api/vcenter/namespaces/instances/{NAMESPACE}").status_code == 404:
-        answer = http.post(base + "/api/vcenter/namespaces/instances", json={
-            "cluster": cluster, "namespace": NAMESPACE, "vm_service_spec": {"vm_classes": [VM_CLASS]},
-            "resource_spec": {}})
-        answer.raise_for_status()
 
 
 def wait_settled(testbed: Testbed, vms: int, pods: int, timeout: float = 600) -> None:
@@ -125,7 +106,7 @@ def main() -> None:
     testbed = Testbed(isolated_layout("bench-converge", PORT_BASE))
     testbed.up()
     try:
-        vsphere_namespace(testbed)
+        ensure_namespace(testbed, NAMESPACE, VM_CLASS)
         work = Path(tempfile.mkdtemp(prefix="converge-"))
         batch = manifests(args.vms, args.pods, args.services)
         source = work / "manifests"

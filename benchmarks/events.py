@@ -52,7 +52,6 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-import requests  # noqa: E402
 import urllib3  # noqa: E402
 import yaml  # noqa: E402
 from kubernetes import client, watch  # noqa: E402
@@ -61,6 +60,7 @@ from benchmarks.anchors import our_collections  # noqa: E402
 from testbed.layout import Layout  # noqa: E402
 from testbed.pytest_plugin import isolated_layout  # noqa: E402
 from testbed.stack import Testbed  # noqa: E402
+from testbed.vcenter import ensure_namespace  # noqa: E402
 
 NAMESPACE = "bench-events"
 FANIN_NAMESPACE = "bench-fanin"
@@ -117,23 +117,6 @@ def source_module():
 def source_args(testbed: Testbed, kinds: list[str], namespace: str) -> dict:
     return {"server": testbed.layout.apiserver_url, "token": testbed.credentials.admin_token,
             "ca_cert": str(testbed.pki.ca_cert), "kinds": kinds, "namespaces": [namespace]}
-
-
-def vsphere_namespace(testbed: Testbed) -> None:
-    """The namespace and its VM class, through vCenter's REST API as an admin makes them."""
-    http = requests.Session()
-    http.trust_env = False
-    http.verify = str(testbed.pki.ca_cert)
-    base, creds = testbed.layout.vcenter_url, testbed.credentials
-    http.headers["vmware-api-session-id"] = http.post(
-        base + "/api/session", auth=(creds.vcenter_user, creds.vcenter_password)).json()
-    cluster = http.get(base + "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
-    http.post(base + "/api/vcenter/namespace-management/virtual-machine-classes",
-              json={"id": VM_CLASS, "cpu_count": 1, "memory_MB": 512})
-    if http.get(base + f"/api/vcenter/namespaces/instances/{NAMESPACE}").status_code == 404:
-        http.post(base + "/api/vcenter/namespaces/instances", json={
-            "cluster": cluster, "namespace": NAMESPACE, "vm_service_spec": {"vm_classes": [VM_CLASS]},
-            "resource_spec": {}}).raise_for_status()
 
 
 def vm_names(count: int) -> list[str]:
@@ -407,7 +390,7 @@ def bare_playbook(work: Path, runs: int) -> tuple[list[float], list[float], list
 def latency(testbed: Testbed, args) -> None:
     print(f"\n== 1. fault-to-playbook-start latency: {args.injections} power-off faults on {args.vms} VMs, "
           "one at a time", flush=True)
-    vsphere_namespace(testbed)
+    ensure_namespace(testbed, NAMESPACE, VM_CLASS)
     names = vm_names(args.vms)
     vcenter = Vcenter(testbed)
     with testbed.admin_client() as api_client:

@@ -16,7 +16,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
@@ -24,22 +23,12 @@ from testbed import inject
 from testbed.errors import TestbedError
 from testbed.remediation import Rulebook
 from testbed.stack import Testbed
+from testbed.vcenter import rest_session
 
 NAMESPACE = "demo"
 VM_CLASS = "best-effort-small"
 VMOP = ("vmoperator.vmware.com", "v1alpha3")
 TKC = ("run.tanzu.vmware.com", "v1alpha3", "tanzukubernetesclusters")
-
-
-def _vcenter(testbed: Testbed) -> requests.Session:
-    http = requests.Session()
-    http.trust_env = False
-    http.verify = str(testbed.pki.ca_cert)
-    creds = testbed.credentials
-    answer = http.post(testbed.layout.vcenter_url + "/api/session", auth=(creds.vcenter_user, creds.vcenter_password))
-    answer.raise_for_status()
-    http.headers["vmware-api-session-id"] = answer.json()
-    return http
 
 
 def _create(call, *args) -> None:
@@ -60,7 +49,7 @@ def _wait(what: str, probe, timeout: float = 90.0) -> None:
 
 def build(testbed: Testbed, api_client: client.ApiClient) -> None:
     base = testbed.layout.vcenter_url
-    http = _vcenter(testbed)
+    http = rest_session(testbed)
     cluster = http.get(base + "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
     http.post(base + "/api/vcenter/namespace-management/virtual-machine-classes",
               json={"id": VM_CLASS, "cpu_count": 2, "memory_MB": 2048})

@@ -54,3 +54,31 @@ def wait_for_task(task, timeout: float = 120.0):
             raise TimeoutError(f"vCenter task {task._moId} still {state} after {timeout:.0f} s")
         time.sleep(delay)
         delay = min(delay * 2, 0.5)
+
+
+def rest_session(testbed):
+    """A ``requests`` session logged in to the vCenter REST API (the WCP endpoint) as the admin."""
+    import requests
+
+    http = requests.Session()
+    http.trust_env = False
+    http.verify = str(testbed.pki.ca_cert)
+    creds = testbed.credentials
+    answer = http.post(testbed.layout.vcenter_url + "/api/session", auth=(creds.vcenter_user, creds.vcenter_password))
+    answer.raise_for_status()
+    http.headers["vmware-api-session-id"] = answer.json()
+    return http
+
+
+def ensure_namespace(testbed, namespace: str, vm_class: str, cpu_count: int = 1, memory_mb: int = 512) -> None:
+    """A vSphere Namespace offering one VM class, made through the vCenter REST API as an admin
+    makes it, unless it exists."""
+    http = rest_session(testbed)
+    base = testbed.layout.vcenter_url
+    cluster = http.get(base + "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
+    http.post(base + "/api/vcenter/namespace-management/virtual-machine-classes",
+              json={"id": vm_class, "cpu_count": cpu_count, "memory_MB": memory_mb})
+    if http.get(f"{base}/api/vcenter/namespaces/instances/{namespace}").status_code == 404:
+        http.post(base + "/api/vcenter/namespaces/instances", json={
+            "cluster": cluster, "namespace": namespace, "vm_service_spec": {"vm_classes": [vm_class]},
+            "resource_spec": {}}).raise_for_status()
