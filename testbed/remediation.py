@@ -18,6 +18,7 @@ from typing import Callable
 import yaml
 
 from testbed.errors import TestbedError
+from testbed.layout import REPO_ROOT
 from testbed.stack import Testbed
 
 
@@ -111,8 +112,6 @@ class Rulebook:
 
 def fault(testbed: Testbed, *args: str, check: bool = True) -> str:
     """``python -m testbed fault ARGS`` against this testbed, as a user would run it; its output."""
-    from testbed.layout import REPO_ROOT
-
     env = {**os.environ, **testbed.layout.environment()}
     done = subprocess.run([sys.executable, "-m", "testbed", "fault", *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
