@@ -72,8 +72,10 @@ class Rulebook:
         """Until the rules engine waits for events, then ``settle`` seconds more: the sources'
         first list (a baseline, not transitions) and the vCenter collector follow the engine's
         start, and a fault injected before them would not be news."""
-        self._until(lambda: "Waiting for events" in self.output(None) or "Waiting for actions" in self.output(None),
-                    timeout, "ansible-rulebook started")
+        def waiting() -> bool:
+            text = self.output(None)
+            return "Waiting for events" in text or "Waiting for actions" in text
+        self._until(waiting, timeout, "ansible-rulebook started")
         time.sleep(settle)
         if self.process.poll() is not None:
             raise TestbedError(f"ansible-rulebook ended ({self.process.returncode}) at start:\n{self.output()}")
