@@ -382,6 +382,18 @@ def test_apiserver_restart_mid_watch_loses_and_repeats_nothing(testbed, namespac
             gone_or_going(objects.delete_namespaced_custom_object, GROUP, VERSION, namespace, "virtualmachines", name)
         for name in ("eda-pod-before", "eda-pod-after"):
             gone_or_going(core.delete_namespaced_pod, name, namespace, grace_period_seconds=0)
+        # their VMs are powered off and destroyed in the background: vCenter events the next tests must not see
+        gone_from_vcenter(testbed, {"eda-before", "eda-after", "eda-pod-before", "eda-pod-after"})
+
+
+def gone_from_vcenter(testbed, names: set[str], timeout: float = 60.0) -> None:
+    from testbed.vcenter import session, vcsim_vms
+
+    deadline = time.monotonic() + timeout
+    with session(testbed.layout) as si:
+        while left := names & set(vcsim_vms(si)):
+            assert time.monotonic() < deadline, f"still in vCenter after {timeout:.0f} s: {sorted(left)}"
+            time.sleep(0.2)
 
 
 # --- vCenter -------------------------------------------------------------------------------------

@@ -117,25 +117,3 @@ def _get(objects, name):
 
 def _conditions(vm) -> dict[str, tuple[str, str]]:
     return {c["type"]: (c["status"], c["reason"]) for c in vm.get("status", {}).get("conditions", [])}
-
-
-def vcsim_vms(si, folder: str | None = None) -> dict[str, str]:
-    """Name -> parent folder of every VM in vcsim (optionally in one folder), read in one
-    property fetch, so that a VM deleted meanwhile cannot break the listing."""
-    from pyVmomi import vim, vmodl
-
-    content = si.RetrieveContent()
-    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
-    collector = vmodl.query.PropertyCollector
-    spec = collector.FilterSpec(
-        objectSet=[collector.ObjectSpec(obj=view, skip=True, selectSet=[collector.TraversalSpec(
-            name="view", path="view", skip=False, type=vim.view.ContainerView)])],
-        propSet=[collector.PropertySpec(type=vim.VirtualMachine, pathSet=["name", "parent"])])
-    try:
-        found = {}
-        for item in content.propertyCollector.RetrieveContents([spec]):
-            props = {p.name: p.val for p in item.propSet}
-            found[props["name"]] = props["parent"].name
-        return {name: parent for name, parent in found.items() if folder is None or parent == folder}
-    finally:
-        view.Destroy()

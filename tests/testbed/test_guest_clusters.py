@@ -8,7 +8,8 @@ import pytest
 import yaml
 from kubernetes import client, config
 
-from tests.testbed.conftest import VM_CLASS, _absent, _until, vcsim_vms
+from testbed.vcenter import vcsim_vms
+from tests.testbed.conftest import VM_CLASS, _absent, _until
 
 pytestmark = pytest.mark.testbed
 

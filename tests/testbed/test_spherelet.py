@@ -8,7 +8,8 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 from pyVmomi import vim
 
-from tests.testbed.conftest import _absent, _until, vcsim_vms
+from testbed.vcenter import vcsim_vms
+from tests.testbed.conftest import _absent, _until
 
 pytestmark = pytest.mark.testbed
 

@@ -9,8 +9,7 @@ from pyVmomi import vim
 
 from testbed import report
 from testbed.layout import HOST
-from testbed.vcenter import connect
-from tests.testbed.conftest import vcsim_vms
+from testbed.vcenter import connect, vcsim_vms
 
 pytestmark = pytest.mark.testbed
 

@@ -5,8 +5,8 @@ import pytest
 from kubernetes import client
 from pyVmomi import vim, vmodl
 
-from testbed.vcenter import wait_for_task
-from tests.testbed.conftest import GROUP, VERSION, _absent, _conditions, _get, _until, _vm, vcsim_vms
+from testbed.vcenter import vcsim_vms, wait_for_task
+from tests.testbed.conftest import GROUP, VERSION, _absent, _conditions, _get, _until, _vm
 
 pytestmark = pytest.mark.testbed
 
