@@ -56,9 +56,9 @@ def wait_for_task(task, timeout: float = 120.0):
         delay = min(delay * 2, 0.5)
 
 
-def vcsim_vms(si, folder: str | None = None) -> dict[str, str]:
-    """Name -> parent folder of every VM in vcsim (optionally in one folder), read in one
-    property fetch, so that a VM deleted meanwhile cannot break the listing."""
+def vm_rows(si) -> list[tuple[str, str, object]]:
+    """``(name, parent folder name, VM)`` of every VM in vcsim, read in one property fetch, so
+    that a VM deleted meanwhile (or a destroyed template vcsim still lists) cannot break it."""
     from pyVmomi import vim, vmodl
 
     content = si.RetrieveContent()
@@ -69,13 +69,27 @@ def vcsim_vms(si, folder: str | None = None) -> dict[str, str]:
             name="view", path="view", skip=False, type=vim.view.ContainerView)])],
         propSet=[collector.PropertySpec(type=vim.VirtualMachine, pathSet=["name", "parent"])])
     try:
-        found = {}
+        rows = []
         for item in content.propertyCollector.RetrieveContents([spec]):
             props = {p.name: p.val for p in item.propSet}
-            found[props["name"]] = props["parent"].name
-        return {name: parent for name, parent in found.items() if folder is None or parent == folder}
+            if "name" in props and "parent" in props:
+                rows.append((props["name"], props["parent"].name, item.obj))
+        return rows
     finally:
         view.Destroy()
+
+
+def vcsim_vms(si, folder: str | None = None) -> dict[str, str]:
+    """Name -> parent folder of every VM in vcsim (optionally in one folder)."""
+    return {name: parent for name, parent, _vm in vm_rows(si) if folder is None or parent == folder}
+
+
+def vm_named(si, name: str):
+    """The VM called ``name`` (the first one, if several are)."""
+    found = [vm for vm_name, _parent, vm in vm_rows(si) if vm_name == name]
+    if not found:
+        raise LookupError(f"no VM named {name!r} in vcsim")
+    return found[0]
 
 
 def rest_session(testbed):

@@ -57,10 +57,12 @@ def unless_absent(call: Callable, *args, **kwargs):
         return None
 
 
-def watch_forever(list_call: Callable, on_object: Callable, stop: threading.Event, **kwargs) -> None:
+def watch_forever(list_call: Callable, on_object: Callable, stop: threading.Event,
+                  on_list: Callable[[list], None] | None = None, **kwargs) -> None:
     """LIST then WATCH ``list_call`` from the listed resourceVersion; relist on 410 or errors.
 
     ``on_object`` gets what the call yields: dicts for custom objects, typed models otherwise.
+    ``on_list`` gets every complete list: what was deleted while no watch ran is not in it.
     """
     while not stop.is_set():
         try:
@@ -69,6 +71,8 @@ def watch_forever(list_call: Callable, on_object: Callable, stop: threading.Even
                 listed = {"items": listed.items, "metadata": {"resourceVersion": listed.metadata.resource_version}}
             for item in listed["items"]:
                 on_object(item)
+            if on_list is not None:
+                on_list(listed["items"])
             version = listed["metadata"]["resourceVersion"]
             stream = watch.Watch()
             for event in stream.stream(list_call, resource_version=version, timeout_seconds=60,

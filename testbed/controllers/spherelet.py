@@ -146,12 +146,21 @@ class Spherelet:
                 self.ips[(pod.metadata.namespace, pod.metadata.name)] = pod.status.pod_ip
         kube.run_workers(self.queue, self.reconcile, count=4, name="spherelet")
         threading.Thread(target=kube.watch_forever, daemon=True, name="watch-pods", args=(
-            self.core.list_pod_for_all_namespaces, self._enqueue, stop)).start()
+            self.core.list_pod_for_all_namespaces, self._enqueue, stop, self._forget_missing)).start()
         threading.Thread(target=self.keep_alive, args=(stop,), daemon=True, name="node-leases").start()
         threading.Thread(target=self.crash_loop, args=(stop,), daemon=True, name="pod-faults").start()
 
     def _enqueue(self, pod: client.V1Pod) -> None:
         self.queue.add((pod.metadata.namespace, pod.metadata.name))
+
+    def _forget_missing(self, pods: list[client.V1Pod]) -> None:
+        """A pod this host runs that a (re)list no longer holds was deleted while no watch ran
+        (a force delete is gone at once): tear it down all the same."""
+        listed = {(pod.metadata.namespace, pod.metadata.name) for pod in pods}
+        with self.lock:
+            missing = [key for key in self.ips if key not in listed]
+        for key in missing:
+            self.queue.add(key)
 
     # --- reconcile -------------------------------------------------------------------------
     def reconcile(self, key: kube.Key) -> None:

@@ -68,9 +68,20 @@ class Vsphere:
             return pool, folder
 
     def find_vm(self, folder, name: str, annotation_prefix: str = ""):
-        """The VM called ``name`` in ``folder`` whose annotation says who made it (VM or pod)."""
-        return next((vm for vm in folder.childEntity if isinstance(vm, vim.VirtualMachine) and vm.name == name
-                     and (vm.config.annotation or "").startswith(annotation_prefix)), None)
+        """The VM called ``name`` in ``folder`` whose annotation says who made it (VM or pod).
+
+        Names and annotations come in one property fetch: reading them VM by VM fails on a
+        sibling destroyed meanwhile."""
+        collector = vmodl.query.PropertyCollector
+        spec = collector.FilterSpec(
+            objectSet=[collector.ObjectSpec(obj=folder, skip=True, selectSet=[collector.TraversalSpec(
+                name="children", path="childEntity", skip=False, type=vim.Folder)])],
+            propSet=[collector.PropertySpec(type=vim.VirtualMachine, pathSet=["name", "config.annotation"])])
+        for item in self.content.propertyCollector.RetrieveContents([spec]):
+            values = {prop.name: prop.val for prop in item.propSet}
+            if values.get("name") == name and (values.get("config.annotation") or "").startswith(annotation_prefix):
+                return item.obj
+        return None
 
     def vm_by_moref(self, moref: str):
         vm = vim.VirtualMachine(moref, self._si._stub)

@@ -48,7 +48,7 @@ def test_ansible_rulebook_runs_a_playbook_on_a_supervisor_event(testbed, admin_c
     core = client.CoreV1Api(admin_client)
     try:
         time.sleep(3)  # before or after the source's first list: the rule takes either event
-        core.create_namespace({"metadata": {"name": namespace, "labels": {"test": "e2e"}}})
+        uid = core.create_namespace({"metadata": {"name": namespace, "labels": {"test": "e2e"}}}).metadata.uid
         rulebook.wait(timeout=120)
     except subprocess.TimeoutExpired:
         rulebook.kill()
@@ -66,6 +66,6 @@ def test_ansible_rulebook_runs_a_playbook_on_a_supervisor_event(testbed, admin_c
     event = json.loads(record.read_text())
     assert event["kind"] == "Namespace" and event["name"] == namespace
     assert event["change"] in ("added", "snapshot") and event["labels"]["test"] == "e2e"
-    assert event["uid"] == core.read_namespace(namespace).metadata.uid
+    assert event["uid"] == uid
     assert event["meta"]["source"]["name"] == "supervisor"
     assert event["meta"]["source"]["type"] == "pacific.supervisor.supervisor_events"

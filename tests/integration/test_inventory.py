@@ -16,7 +16,7 @@ import pytest
 import yaml
 from kubernetes import client
 
-from testbed.vcenter import connect, wait_for_task
+from testbed.vcenter import connect, session, vm_named, vm_rows, wait_for_task
 from tests.integration.conftest import collection_tree
 from tests.testbed.conftest import Vcenter, _absent, _until
 
@@ -42,7 +42,8 @@ def estate(testbed, admin_client):
         "cluster": cluster, "namespace": NAMESPACE, "vm_service_spec": {"vm_classes": [VM_CLASS]}})
     assert answer.status_code == 204, answer.text
     _until(lambda: objects.get_namespaced_custom_object(*VMOP, NAMESPACE, "virtualmachineclasses", VM_CLASS),
-           10, "VM class bound into the namespace")
+           30, "VM class bound into the namespace")
+    _until(lambda: core.read_namespaced_service_account("default", NAMESPACE), 60, "the default ServiceAccount")
     objects.create_namespaced_custom_object(*VMOP, NAMESPACE, "virtualmachines", {
         "apiVersion": "/".join(VMOP), "kind": "VirtualMachine", "metadata": {"name": "web-1"},
         "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "vsan-default-storage-policy",
@@ -57,8 +58,8 @@ def estate(testbed, admin_client):
                                                "tkr": {"reference": {"name": "v1.35.4---vmware.1-fips-vkr.1"}}},
                               "nodePools": []}}})
     _until(lambda: (objects.get_namespaced_custom_object(*VMOP, NAMESPACE, "virtualmachines", "web-1").get("status", {})
-                    .get("network", {}).get("primaryIP4")), 10, "web-1 running with an IPv4")
-    _until(lambda: core.read_namespaced_pod("echo-1", NAMESPACE).status.pod_ip, 10, "echo-1 running")
+                    .get("network", {}).get("primaryIP4")), 30, "web-1 running with an IPv4")
+    _until(lambda: core.read_namespaced_pod("echo-1", NAMESPACE).status.pod_ip, 30, "echo-1 running")
     _until(lambda: any(c["type"] == "Ready" and c["status"] == "True" for c in objects.get_namespaced_custom_object(
         *TKC[:2], NAMESPACE, TKC[2], "tkc-1").get("status", {}).get("conditions", [])), 90, "tkc-1 Ready")
     yield {"objects": objects, "core": core}
@@ -278,16 +279,8 @@ def tagged_vm(testbed):
 
 def listed_plain(testbed) -> dict[str, str]:
     """VM name -> moid of vcsim's VMs, read with pyVmomi (not through the plugin under test)."""
-    from pyVim.connect import Disconnect
-    from pyVmomi import vim
-
-    si = connect(testbed.layout)
-    try:
-        content = si.RetrieveContent()
-        view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
-        return {vm.name: vm._moId for vm in view.view}
-    finally:
-        Disconnect(si)
+    with session(testbed.layout) as si:
+        return {name: vm._moId for name, _parent, vm in vm_rows(si)}
 
 
 def test_tags_when_asked(testbed, inventory, tagged_vm):
@@ -309,8 +302,7 @@ def test_custom_attributes_when_asked(testbed, inventory):
     manager = content.customFieldsManager
     field = next((f for f in manager.field if f.name == "inv-owner"), None) or manager.AddCustomFieldDef(
         name="inv-owner", moType=vim.VirtualMachine)
-    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
-    vm = next(vm for vm in view.view if vm.name == "DC0_C0_RP0_VM1")
+    vm = vm_named(si, "DC0_C0_RP0_VM1")
     manager.SetField(entity=vm, key=field.key, value="team-a")
     try:
         listing = listed(inventory({**vcenter_options(testbed), "with_custom_attributes": True}))
@@ -328,14 +320,10 @@ def test_templates_are_left_out_unless_asked(testbed, inventory):
     from pyVmomi import vim
 
     si = connect(testbed.layout)
-    content = si.RetrieveContent()
-    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
-    source = next(vm for vm in view.view if vm.name == "DC0_C0_RP0_VM0")
+    source = vm_named(si, "DC0_C0_RP0_VM0")
     name = f"inv-template-{uuid.uuid4().hex[:8]}"
-    wait_for_task(source.CloneVM_Task(folder=source.parent, name=name, spec=vim.vm.CloneSpec(
+    template = wait_for_task(source.CloneVM_Task(folder=source.parent, name=name, spec=vim.vm.CloneSpec(
         location=vim.vm.RelocateSpec(), template=True, powerOn=False)))
-    template = next(vm for vm in content.viewManager.CreateContainerView(
-        content.rootFolder, [vim.VirtualMachine], True).view if vm.name == name)
     try:
         assert template.config.template
         by_default = listed(inventory(vcenter_options(testbed)))["_meta"]["hostvars"]

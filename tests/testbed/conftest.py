@@ -47,7 +47,7 @@ def namespace(testbed, admin_client):
     assert answer.status_code == 204, answer.text
     objects = client.CustomObjectsApi(admin_client)
     _until(lambda: objects.get_namespaced_custom_object(GROUP, VERSION, NAMESPACE, "virtualmachineclasses", VM_CLASS),
-           5, "VM class bound into the namespace")
+           30, "VM class bound into the namespace")
     yield NAMESPACE
     # guest clusters first: their controller would make their VMs again
     for group, version, plural in (("run.tanzu.vmware.com", "v1alpha3", "tanzukubernetesclusters"),

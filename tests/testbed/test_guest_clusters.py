@@ -120,7 +120,7 @@ def test_unsupported_release_fails_clearly(namespace, admin_client):
     objects = client.CustomObjectsApi(admin_client)
     objects.create_namespaced_custom_object(*TKC[:2], namespace, TKC[2], tkc("tkc-old", 1, "v1.19.7---vmware.1"))
     failed = _until(lambda: (lambda o: o if o.get("status", {}).get("phase") == "failed" else None)(
-        _read(objects, namespace, TKC, "tkc-old")), 10, "tkc-old failed")
+        _read(objects, namespace, TKC, "tkc-old")), 30, "tkc-old failed")
     ready = next(c for c in failed["status"]["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "False" and "not offered" in ready["message"]
     assert _machines(objects, namespace, "tkc-old") == []
@@ -150,12 +150,12 @@ def test_deleting_the_cluster_removes_machines_vms_and_apiserver(namespace, admi
         if kind is TKC else _read(objects, namespace, kind, name)["spec"]["controlPlaneEndpoint"]["port"]
     objects.delete_namespaced_custom_object(*kind[:2], namespace, kind[2], name)
     _until(lambda: _absent(_read, objects, namespace, kind, name), 20, f"{name} deleted")
-    _until(lambda: _machines(objects, namespace, name) == [], 10, "Machines removed")
+    _until(lambda: _machines(objects, namespace, name) == [], 30, "Machines removed")
     _until(lambda: not {vm for vm in _vcsim_vms(vcenter_si, namespace) if vm.startswith(f"{name}-")}, 10,
            "vcsim VMs removed")
     from testbed import processes
 
-    _until(lambda: processes.port_is_free(port), 10, "guest apiserver stopped")
+    _until(lambda: processes.port_is_free(port), 30, "guest apiserver stopped")
 
 
 def test_guest_cluster_unhealthy_fault_and_machine_replacement(testbed, namespace, admin_client):
@@ -167,9 +167,9 @@ def test_guest_cluster_unhealthy_fault_and_machine_replacement(testbed, namespac
     assert "failed" in fault(testbed, "guest-cluster-unhealthy", "--namespace", namespace, "--name", "tkc-sick")
     machine = _until(lambda: next((m for m in objects.list_namespaced_custom_object(
         *MACHINES[:2], namespace, MACHINES[2], label_selector="cluster.x-k8s.io/cluster-name=tkc-sick")["items"]
-        if m.get("status", {}).get("phase") == "Failed"), None), 5, "a Failed Machine")
+        if m.get("status", {}).get("phase") == "Failed"), None), 30, "a Failed Machine")
     _until(lambda: [c["status"] for c in _read(objects, namespace, TKC, "tkc-sick")["status"]["conditions"]
-                    if c["type"] == "Ready"] == ["False"], 5, "tkc-sick not Ready")
+                    if c["type"] == "Ready"] == ["False"], 30, "tkc-sick not Ready")
     # the remediation a rulebook would run: delete the failed Machine, a new one replaces it
     objects.delete_namespaced_custom_object(*MACHINES[:2], namespace, MACHINES[2], machine["metadata"]["name"])
     _ready(objects, namespace, TKC, "tkc-sick")

@@ -137,7 +137,7 @@ def test_supervisor_object_round_trips(admin_client, namespace, manifest):
         objects.delete_namespaced_custom_object(group, version, namespace, plural, manifest["metadata"]["name"])
         # controllers may hold a finalizer briefly
         _until(lambda: _absent(objects.get_namespaced_custom_object, group, version, namespace, plural,
-                               manifest["metadata"]["name"]), 10, "the object deleted")
+                               manifest["metadata"]["name"]), 30, "the object deleted")
 
 
 def _with(manifest, path: list[str], value):

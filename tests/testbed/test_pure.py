@@ -92,3 +92,22 @@ def test_storage_class_is_named_after_the_policy_name(policy, storage_class):
     assert storage_class_name(policy) == storage_class
     info = {"storage_specs": [{"policy": "id-1", "limit": 100}]}
     assert quota_hard(info, {"id-1": policy}) == {f"{storage_class}.storageclass.storage.k8s.io/requests.storage": "100Mi"}
+
+
+def test_a_relist_queues_the_pods_deleted_while_no_watch_ran():
+    """A force-deleted pod is gone at once: if no watch saw it go, the next list must still
+    bring its teardown (its pod VM and process), and leave the listed pods alone."""
+    from types import SimpleNamespace
+
+    from kubernetes import client
+
+    from testbed.controllers.spherelet import Spherelet
+
+    spherelet = Spherelet(client.ApiClient(), vsphere=None, faults=None)
+    spherelet.ips = {("team-a", "kept"): "10.0.0.1", ("team-a", "gone"): "10.0.0.2", ("team-b", "kept"): "10.0.0.3"}
+
+    def pod(namespace, name):
+        return SimpleNamespace(metadata=SimpleNamespace(namespace=namespace, name=name))
+
+    spherelet._forget_missing([pod("team-a", "kept"), pod("team-b", "kept"), pod("team-b", "new")])
+    assert spherelet.queue._pending == [("team-a", "gone")]

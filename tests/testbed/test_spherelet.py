@@ -24,13 +24,13 @@ def _echo_pod(name: str, text: str, cpu: str = "250m") -> dict:
 @pytest.fixture(scope="module")
 def core(admin_client, namespace):
     api = client.CoreV1Api(admin_client)
-    _until(lambda: api.read_namespaced_service_account("default", namespace), 10, "default ServiceAccount")
+    _until(lambda: api.read_namespaced_service_account("default", namespace), 30, "default ServiceAccount")
     return api
 
 
 def _running(core, namespace, name):
     return _until(lambda: (lambda p: p if p.status.phase == "Running" else None)(
-        core.read_namespaced_pod(name, namespace)), 5, f"pod {name} Running")
+        core.read_namespaced_pod(name, namespace)), 30, f"pod {name} Running")
 
 
 def test_one_node_per_esxi_host_with_capacity_and_a_lease(admin_client, vcenter_si):
@@ -59,7 +59,7 @@ def test_native_pod_runs_on_an_esxi_node_with_a_pod_vm_and_answers_http(core, te
     assert vcsim_vms(vcenter_si, namespace).get("echo-a") == namespace
     reasons = {e.reason for e in core.list_namespaced_event(namespace, field_selector="involvedObject.name=echo-a").items}
     assert {"Scheduled", "Started"} <= reasons
-    answer = _until(lambda: _fetch(f"http://{pod.status.pod_ip}:8080/"), 5, "the echo server")
+    answer = _until(lambda: _fetch(f"http://{pod.status.pod_ip}:8080/"), 30, "the echo server")
     assert answer == "hello from a vSphere pod\n"
 
 
@@ -77,7 +77,7 @@ def test_a_service_in_front_of_native_pods_has_their_addresses_as_endpoints(core
                 if endpoint.conditions.ready for address in endpoint.addresses]
 
     pod = core.read_namespaced_pod("echo-a", namespace)
-    assert _until(ready_addresses, 10, "EndpointSlice of the Service") == [pod.status.pod_ip]
+    assert _until(ready_addresses, 30, "EndpointSlice of the Service") == [pod.status.pod_ip]
     assert _fetch(f"http://{pod.status.pod_ip}:8080/") == "hello from a vSphere pod\n"
     core.delete_namespaced_service("echo-a", namespace)
 
@@ -93,7 +93,7 @@ def _fetch(url: str) -> str | None:
 def test_a_pod_that_fits_nowhere_stays_pending_and_says_why(core, namespace):
     core.create_namespaced_pod(namespace, _echo_pod("too-big", "never", cpu="64"))
     pod = _until(lambda: (lambda p: p if p.status.conditions else None)(core.read_namespaced_pod("too-big", namespace)),
-                 5, "a scheduling verdict")
+                 30, "a scheduling verdict")
     scheduled = pod.status.conditions[0]
     assert (scheduled.type, scheduled.status, scheduled.reason) == ("PodScheduled", "False", "Unschedulable")
     assert pod.spec.node_name is None and pod.status.phase == "Pending"
@@ -103,9 +103,9 @@ def test_a_pod_that_fits_nowhere_stays_pending_and_says_why(core, namespace):
 def test_deleting_a_pod_stops_it_and_removes_its_pod_vm(core, namespace, vcenter_si):
     pod = core.read_namespaced_pod("echo-a", namespace)
     core.delete_namespaced_pod("echo-a", namespace)
-    _until(lambda: _absent(core.read_namespaced_pod, "echo-a", namespace), 5, "pod deleted")
+    _until(lambda: _absent(core.read_namespaced_pod, "echo-a", namespace), 30, "pod deleted")
     assert "echo-a" not in vcsim_vms(vcenter_si, namespace)
-    _until(lambda: _fetch(f"http://{pod.status.pod_ip}:8080/") is None, 5, "the echo server stopped")
+    _until(lambda: _fetch(f"http://{pod.status.pod_ip}:8080/") is None, 30, "the echo server stopped")
 
 
 def test_namespace_pod_quota_is_enforced(core, testbed, namespace):
@@ -116,7 +116,7 @@ def test_namespace_pod_quota_is_enforced(core, testbed, namespace):
     assert vcenter.call("PATCH", path, json={"resource_spec": {"pod_count": 0}}).status_code == 204
     try:
         _until(lambda: (core.read_namespaced_resource_quota("wcp-resource-quota", namespace).status.hard or {})
-               .get("pods") == "0", 10, "pod quota of 0 in force")
+               .get("pods") == "0", 30, "pod quota of 0 in force")
         with pytest.raises(ApiException) as raised:
             core.create_namespaced_pod(namespace, _echo_pod("over-quota", "no"))
         assert raised.value.status == 403 and "exceeded quota" in raised.value.body

@@ -113,7 +113,9 @@ def test_a_watch_closed_from_another_thread_ends_quietly_and_drops_its_connectio
     seen = []
     reader = threading.Thread(target=lambda: seen.extend(watch))
     reader.start()
+    deadline = time.monotonic() + 5
     while not seen:
+        assert time.monotonic() < deadline and reader.is_alive(), "the reader saw nothing"
         time.sleep(0.01)
     watch.close()
     reader.join(2)
