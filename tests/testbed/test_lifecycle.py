@@ -122,8 +122,12 @@ def test_a_whole_testbed_restart_keeps_vcenter_namespace_state():
                                                                                 {"memory_limit": 1024})
         from kubernetes import client
 
+        from tests.testbed.conftest import _until
+
+        # mirrored again by WCP after the start, in the background
         with bed.admin_client() as api_client:
-            quota = client.CoreV1Api(api_client).read_namespaced_resource_quota("wcp-resource-quota", "kept")
+            quota = _until(lambda: client.CoreV1Api(api_client).read_namespaced_resource_quota("wcp-resource-quota",
+                                                                                              "kept"), 30, "the quota")
         assert quota.spec.hard == {"limits.memory": "1Gi"}
         again.call("DELETE", "/api/vcenter/namespaces/instances/kept")
     finally:
