@@ -114,7 +114,9 @@ def _quota_exhausted(testbed: Testbed, book: FaultBook, namespace: str, undo: bo
         http.patch(path, json={"resource_spec": saved}).raise_for_status()
         return f"limits of {namespace} restored"
     with testbed.admin_client() as api_client:
-        pods = len(client.CoreV1Api(api_client).list_namespaced_pod(namespace).items)
+        # what the quota counts: pods neither finished nor on their way out
+        pods = len([pod for pod in client.CoreV1Api(api_client).list_namespaced_pod(namespace).items
+                    if pod.status.phase not in ("Succeeded", "Failed") and not pod.metadata.deletion_timestamp])
     resource_spec = info.json().get("resource_spec") or {}
     book.save(f"quota-exhausted/{namespace}", resource_spec)
     http.patch(path, json={"resource_spec": {**resource_spec, "pod_count": pods}}).raise_for_status()

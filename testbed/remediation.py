@@ -68,15 +68,17 @@ class Rulebook:
             return []
         return [json.loads(line) for line in self.records_path.read_text().splitlines() if line.strip()]
 
-    def wait_started(self, timeout: float = 180, settle: float = 5.0) -> None:
-        """Until the rules engine waits for events, then ``settle`` seconds more: the sources'
-        first list (a baseline, not transitions) and the vCenter collector follow the engine's
-        start, and a fault injected before them would not be news."""
+    # what each source of pacific.supervisor.remediate logs once it reads (its first list done,
+    # its vCenter collector placed after the newest event): a fault injected before that is not news
+    SOURCES_READY = ("pacific.supervisor.supervisor_events ready", "pacific.supervisor.vcenter_events ready")
+
+    def wait_started(self, timeout: float = 180, ready: tuple[str, ...] = SOURCES_READY) -> None:
+        """Until the rules engine waits for events and every source says it reads."""
         def waiting() -> bool:
             text = self.output(None)
-            return "Waiting for events" in text or "Waiting for actions" in text
-        self._until(waiting, timeout, "ansible-rulebook started")
-        time.sleep(settle)
+            return ("Waiting for events" in text or "Waiting for actions" in text) and all(
+                line in text for line in ready)
+        self._until(waiting, timeout, "ansible-rulebook started, its sources reading")
         if self.process.poll() is not None:
             raise TestbedError(f"ansible-rulebook ended ({self.process.returncode}) at start:\n{self.output()}")
 

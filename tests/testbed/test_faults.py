@@ -12,7 +12,7 @@ import requests
 from kubernetes import client
 
 from testbed.layout import REPO_ROOT
-from tests.testbed.conftest import GROUP, VERSION, Vcenter, _conditions, _get, _until, _vm
+from tests.testbed.conftest import GROUP, VERSION, Vcenter, _absent, _conditions, _get, _until, _vm
 
 pytestmark = pytest.mark.testbed
 
@@ -134,6 +134,7 @@ def test_pod_crashloop(testbed, namespace, admin_client, restart_policy, phase, 
             core.read_namespaced_pod(name, namespace)), 30, "healed after the undo")
         assert healed.status.container_statuses[0].state.running and healed.status.container_statuses[0].restart_count >= 1
     core.delete_namespaced_pod(name, namespace)
+    _until(lambda: _absent(core.read_namespaced_pod, name, namespace), 30, f"pod {name} deleted")
 
 
 def test_quota_exhausted_and_undo(testbed, namespace, admin_client):

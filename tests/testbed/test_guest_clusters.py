@@ -91,7 +91,7 @@ def test_scale_workers_2_3_1_is_reflected_in_machines_and_vcsim(namespace, admin
             "metadata"]["labels"]
         assert labels["topology.cluster.x-k8s.io/deployment-name"] == "workers"
         _until(lambda: set(machines) == {vm for vm in _vcsim_vms(vcenter_si, namespace) if vm.startswith("tkc-a-")},
-               10, f"vcsim VMs of tkc-a matching {workers} workers")
+               30, f"vcsim VMs of tkc-a matching {workers} workers")
 
 
 def test_upgrade_rolls_every_machine(namespace, admin_client):
@@ -151,7 +151,7 @@ def test_deleting_the_cluster_removes_machines_vms_and_apiserver(namespace, admi
     objects.delete_namespaced_custom_object(*kind[:2], namespace, kind[2], name)
     _until(lambda: _absent(_read, objects, namespace, kind, name), 20, f"{name} deleted")
     _until(lambda: _machines(objects, namespace, name) == [], 30, "Machines removed")
-    _until(lambda: not {vm for vm in _vcsim_vms(vcenter_si, namespace) if vm.startswith(f"{name}-")}, 10,
+    _until(lambda: not {vm for vm in _vcsim_vms(vcenter_si, namespace) if vm.startswith(f"{name}-")}, 30,
            "vcsim VMs removed")
     from testbed import processes
 
@@ -203,7 +203,7 @@ def test_wcp_login_to_a_guest_cluster(testbed, namespace, admin_client):
         assert base64.b64decode(granted["guest_cluster_ca"]).decode() == testbed.pki.ca_cert.read_text()
         bearer = {"Authorization": f"Bearer {granted['session_id']}"}
         # the token opens this guest cluster as a cluster admin, and nothing else
-        _until(lambda: admin.http.get(f"{guest_url}/api/v1/namespaces", headers=bearer).status_code == 200, 5,
+        _until(lambda: admin.http.get(f"{guest_url}/api/v1/namespaces", headers=bearer).status_code == 200, 30,
                "guest access with the WCP token")
         assert admin.http.get(f"{testbed.layout.apiserver_url}/api/v1/namespaces", headers=bearer).status_code == 401
         missing = admin.http.post(login, auth=(creds.developer_user, creds.developer_password),

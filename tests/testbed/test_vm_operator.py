@@ -99,7 +99,7 @@ def test_virtual_machine_service_publishes_selected_vms(namespace, admin_client)
                "spec": {"type": "LoadBalancer", "selector": {"app": "svc"},
                         "ports": [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080}]}}
     objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachineservices", service)
-    ips = sorted(_until(lambda: (_get(objects, n).get("status", {}).get("network") or {}).get("primaryIP4"), 5, n)
+    ips = sorted(_until(lambda: (_get(objects, n).get("status", {}).get("network") or {}).get("primaryIP4"), 30, n)
                  for n in ("svc-a", "svc-b"))
     endpoints = _until(lambda: (lambda e: e if e.subsets and len(e.subsets[0].addresses) == 2 else None)(
         core.read_namespaced_endpoints("svc", namespace)), 30, "Endpoints of both VMs")
@@ -176,4 +176,4 @@ def test_content_library_items_become_images_a_vm_can_use(testbed, namespace, ad
 
     admin.call("PATCH", path, json={"vm_service_spec": {"vm_classes": ["vmop-small"], "content_libraries": []}})
     _until(lambda: not objects.list_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachineimages")["items"],
-           5, "images gone with the library")
+           30, "images gone with the library")

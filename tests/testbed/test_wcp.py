@@ -83,8 +83,8 @@ def test_namespace_is_mirrored_into_kubernetes(admin, cluster, vm_class, admin_c
     assert [s.name for s in binding.subjects] == ["sso:devops@vsphere.local"]
     limits = core.read_namespaced_limit_range("wcp-limit-range", "wcp-team-a")
     assert limits.spec.limits[0].default == {"memory": "512Mi"}
-    vm_classes = client.CustomObjectsApi(admin_client).list_namespaced_custom_object(
-        "vmoperator.vmware.com", "v1alpha3", "wcp-team-a", "virtualmachineclasses")["items"]
+    vm_classes = _wait(lambda: client.CustomObjectsApi(admin_client).list_namespaced_custom_object(
+        "vmoperator.vmware.com", "v1alpha3", "wcp-team-a", "virtualmachineclasses")["items"], what="VM classes")
     assert [(c["metadata"]["name"], c["spec"]["hardware"]) for c in vm_classes] == [
         (vm_class, {"cpus": 2, "memory": "2048Mi"})]
     assert vm_classes[0]["spec"]["policies"]["resources"]["requests"] == {"memory": "1024Mi"}

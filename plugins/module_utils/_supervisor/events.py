@@ -49,6 +49,8 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.cli
 )
 
 LOG = logging.getLogger(__name__)
+# the start of the line logged once every first list is done (what a supervisor of it waits for)
+READY_PREFIX = "pacific.supervisor.supervisor_events ready"
 
 SOURCE_OPTIONS = ("kinds", "namespaces", "label_selector", "initial_snapshot", "event_reasons",
                   "reconnect_max_delay")
@@ -346,6 +348,7 @@ async def run(queue, args, environ=None, watches_out=None):
         for events in snapshots:
             for event in events:
                 await queue.put(event)
+        LOG.info("%s: listed, watching %s", READY_PREFIX, "; ".join(str(watch) for watch in watches))
         failed = loop.create_future()
         threads = [_watch_thread(watch, loop, failed) for watch in watches]
         for thread in threads:

@@ -46,6 +46,8 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors 
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import soap
 
 LOG = logging.getLogger(__name__)
+# the start of the line logged once the source reads events (what a supervisor of it waits for)
+READY_PREFIX = "pacific.supervisor.vcenter_events ready"
 
 SOURCE_OPTIONS = ("checkpoint_file", "event_types", "entity", "poll_interval", "page_size", "reconnect_max_delay")
 CONNECTION_OPTIONS = ("hostname", "port", "username", "password", "validate_certs", "ca_cert")
@@ -292,6 +294,7 @@ async def run(queue, args, environ=None):
     backoff = Backoff(cap=options.reconnect_max_delay)
     try:
         await asyncio.to_thread(reader.connect)
+        LOG.info("%s: reading vCenter events after key %s", READY_PREFIX, reader.last["key"])
         while True:
             try:
                 events = await asyncio.to_thread(reader.read)
