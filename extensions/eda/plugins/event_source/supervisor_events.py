@@ -25,6 +25,9 @@ description:
     O(reconnect_max_delay), with jitter.
   - Bad arguments, an unknown kind, a bad label selector or refused credentials fail the
     activation at start, with one message.
+  - Once every first list is done, the source logs (at INFO, shown by C(ansible-rulebook -v)) a
+    line that begins with C(pacific.supervisor.supervisor_events ready): from then on every
+    change is a transition.
   - 'Every event has the keys C(change) (one of C(added), C(deleted), C(snapshot), C(condition),
     C(phase), C(power_state), C(container), C(quota), C(event)), C(kind), C(api_version),
     C(namespace), C(name), C(uid), C(resource_version), C(labels), C(from), C(to), C(reason) and

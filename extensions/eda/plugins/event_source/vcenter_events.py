@@ -23,6 +23,9 @@ description:
     after the newest event; history is not replayed.
   - Bad arguments, an unknown entity or refused credentials fail the activation at start, with
     one message. A lost connection or session is re-established with a capped exponential delay.
+  - Once its collector is placed, the source logs (at INFO, shown by C(ansible-rulebook -v)) a
+    line that begins with C(pacific.supervisor.vcenter_events ready): from then on every new
+    event is read.
   - 'Every event has the keys C(key), C(chain_id), C(event_type) (the class, such as
     C(VmPoweredOffEvent) or C(EventEx)), C(event_type_id) (the id of an EventEx or ExtendedEvent,
     else the class), C(created_time) (ISO 8601), C(user_name), C(message), C(severity),
