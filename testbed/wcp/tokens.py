@@ -12,8 +12,10 @@ GUEST_ADMINS = "sso:guest-cluster-admins"  # bound to cluster-admin inside every
 
 
 def issue(key: bytes, user: str, lifetime: int = LIFETIME, **claims) -> str:
-    now = int(time.time())
-    payload = {"iss": ISSUER, "sub": user, "iat": now, "exp": now + lifetime, **claims}
+    # iat to the microsecond (a NumericDate may have a fraction): a revocation in the same
+    # second as a login must void the tokens issued before it, and only those
+    now = time.time()
+    payload = {"iss": ISSUER, "sub": user, "iat": round(now, 6), "exp": int(now) + lifetime, **claims}
     return jwt.encode(payload, key, algorithm="HS256")
 
 
@@ -36,7 +38,7 @@ def review(key: bytes, request: dict, not_before: float = 0.0, guest: str | None
     void when issued before ``not_before``."""
     claims = verify(key, request.get("spec", {}).get("token", ""))
     status: dict = {"authenticated": False}
-    if claims and claims.get("iat", 0) >= int(not_before) and claims.get("guest") == guest:
+    if claims and claims.get("iat", 0) >= not_before and claims.get("guest") == guest:
         groups = [kubernetes_user(group) for group in claims.get("groups", [])]
         status = {
             "authenticated": True,

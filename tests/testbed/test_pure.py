@@ -111,3 +111,19 @@ def test_a_relist_queues_the_pods_deleted_while_no_watch_ran():
 
     spherelet._forget_missing([pod("team-a", "kept"), pod("team-b", "kept"), pod("team-b", "new")])
     assert spherelet.queue._pending == [("team-a", "gone")]
+
+
+def test_a_wcp_revocation_voids_the_tokens_of_the_same_second_issued_before_it():
+    import time
+
+    from testbed.wcp import tokens
+
+    key = b"k" * 32
+    before = tokens.issue(key, "devops@vsphere.local")
+    revoked_at = time.time()
+    after = tokens.issue(key, "devops@vsphere.local")
+
+    def authenticated(token):
+        return tokens.review(key, {"spec": {"token": token}}, not_before=revoked_at)["status"]["authenticated"]
+
+    assert (authenticated(before), authenticated(after)) == (False, True)
