@@ -12,7 +12,8 @@ short_description: vCenter VMs and the Supervisor's VMs, guest clusters and pods
 description:
   - Reads every VM of a vCenter with one PropertyCollector fetch (a ContainerView, paged with
     C(RetrievePropertiesEx) and C(ContinueRetrievePropertiesEx)) of exactly the properties asked
-    for. Folder and resource pool paths are resolved from the same fetch; there is no call per VM.
+    for; the next page is asked for while one is read. Folder and resource pool paths are resolved
+    from one more small fetch of the folders, datacenters, clusters and pools; there is no call per VM.
   - Optionally (O(supervisor=true)) lists the Supervisor's VirtualMachines, TanzuKubernetesClusters,
     Cluster API Clusters and native pods, one request per kind across namespaces, and merges each
     with the vCenter VM it realises (by C(status.uniqueID), the VM's moid, else by BIOS UUID; a pod
@@ -119,7 +120,9 @@ options:
     type: bool
     default: false
   page_size:
-    description: How many objects vCenter returns per page of the property fetch (C(maxObjects)).
+    description:
+      - How many objects vCenter returns per page of the property fetch (C(maxObjects)), at least 1.
+      - The next page is asked for while one is read.
     type: int
     default: 1000
   fetch_timeout:
@@ -323,6 +326,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             properties.append("customValue")
         if not properties:
             raise PacificError("properties must name at least one VM property")
+        if self.get_option("page_size") < 1:
+            raise PacificError("page_size must be at least 1, not %d" % self.get_option("page_size"))
         bulk.check_properties(properties)
         service_instance = soap.connect(
             self.get_option("hostname"), self.get_option("username"), _secret(self.get_option("password")),

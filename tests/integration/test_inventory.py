@@ -143,6 +143,41 @@ def test_vcenter_vms_with_default_properties_paths_and_groups(testbed, inventory
     assert "DC0_C0_RP0_VM0" in members(listing, "plain_vm") & members(listing, "powered_on")
 
 
+@pytest.mark.parametrize("page_size", [1, 7])
+def test_every_page_size_gives_the_same_hosts(testbed, inventory, page_size):
+    """Small pages: many ContinueRetrievePropertiesEx, each asked for while the page before is read."""
+    def stable(listing):  # vcsim's own VMs, what no other test changes of them
+        return {host: {key: hv.get(key) for key in ("vsphere_moid", "vsphere_bios_uuid", "vsphere_folder",
+                                                    "vsphere_resource_pool", "vsphere_num_cpu", "vsphere_memory_mb")}
+                for host, hv in listing["_meta"]["hostvars"].items() if host.startswith("DC0_")}
+
+    whole = stable(listed(inventory(vcenter_options(testbed))))
+    paged = stable(listed(inventory({**vcenter_options(testbed), "page_size": page_size})))
+    assert len(whole) >= 4 and paged == whole
+
+
+def test_the_fast_reader_reads_what_pyvmomi_reads(testbed):
+    """The pipelined pages, read straight into plain data, against pyVmomi's own deserializer on
+    the same vCenter: the same VMs with the same values, the same path objects."""
+    from ansible_collections.pacific.supervisor.plugins.module_utils._inventory.hosts import DEFAULT_PROPERTIES
+    from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.bulk import fetch_vms, inventory_paths
+
+    def own(vms):  # vcsim's own VMs: other tests' VMs may come and go between the two fetches
+        return {vm["moid"]: {k: v for k, v in vm.items() if k not in ("guest.ipAddress", "runtime.powerState")}
+                for vm in vms if vm["name"].startswith("DC0_")}
+
+    with session(testbed.layout) as si:
+        fast_vms, fast_parents = fetch_vms(si, DEFAULT_PROPERTIES, page_size=3)
+        typed_vms, typed_parents = fetch_vms(si, DEFAULT_PROPERTIES, page_size=3, via_pyvmomi=True)
+    assert len(own(fast_vms)) >= 4 and own(fast_vms) == own(typed_vms)
+    fast_path, typed_path = inventory_paths(fast_parents), inventory_paths(typed_parents)
+    for vm in own(fast_vms).values():
+        assert fast_path(vm["parent"]) == typed_path(vm["parent"]) == ("/DC0/vm", "DC0")
+        assert fast_path(vm["resourcePool"]) == typed_path(vm["resourcePool"])
+        assert fast_path(vm["resourcePool"])[0].startswith("/DC0/host/")
+    assert all(isinstance(vm["config.hardware.numCPU"], int) for vm in fast_vms)
+
+
 def test_a_supervisor_vm_is_one_host_with_both_views(testbed, inventory, estate):
     listing = listed(inventory({**vcenter_options(testbed), **supervisor_options(testbed)}))
     hostvars = listing["_meta"]["hostvars"]
@@ -228,7 +263,9 @@ def test_a_cache_hit_calls_no_api(testbed, inventory, tmp_path):
     ({"port": None}, "cannot reach vCenter at 127.0.0.1:"),
     ({"ca_cert": None}, "is not trusted"),
     ({"supervisor": True, "supervisor_token": "not-a-token"}, "refused the credentials"),
-], ids=["wrong-password", "unknown-property", "unreachable", "untrusted-certificate", "bad-supervisor-token"])
+    ({"page_size": 0}, "page_size must be at least 1"),
+], ids=["wrong-password", "unknown-property", "unreachable", "untrusted-certificate", "bad-supervisor-token",
+        "page-size-zero"])
 def test_bad_configuration_is_one_clear_error(testbed, inventory, change, message):
     config = {**vcenter_options(testbed), **change}
     if "port" in change:

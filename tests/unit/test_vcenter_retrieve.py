@@ -96,6 +96,17 @@ def test_reads_what_pyvmomi_reads(token):
     assert fast[-1] == (None, "page-2" if token else None, None)
 
 
+def test_the_next_page_is_asked_for_before_this_one_is_read():
+    answer = ENVELOPE.format(token="<token>page-2</token>", objects=VM + FOLDER)
+    asked = []
+    reader = retrieve.read_answer(io.BytesIO(answer.encode()), TYPES, on_token=asked.append)
+    assert next(reader)[1] == "vm-42" and asked == ["page-2"]
+    assert list(reader)[-1] == (None, "page-2", None) and asked == ["page-2"]
+    last = ENVELOPE.format(token="", objects=VM)
+    assert list(retrieve.read_answer(io.BytesIO(last.encode()), TYPES, on_token=asked.append))[-1] == (None, None, None)
+    assert asked == ["page-2"]
+
+
 def test_unknown_field_of_a_newer_server_is_skipped():
     newer = VM.replace("<uptimeSeconds>99</uptimeSeconds>", "<uptimeSeconds>99</uptimeSeconds><fromTheFuture>1"
                                                             "</fromTheFuture>")

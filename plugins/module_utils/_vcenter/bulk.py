@@ -3,10 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every VM of a vCenter in one PropertyCollector fetch, with folder and resource pool paths.
 
-One ContainerView over the root folder holds the VMs and the objects their paths run through
-(folders, datacenters, compute resources, resource pools). One filter spec asks for exactly the
-VM properties wanted plus ``name`` and ``parent`` of the others, read with ``RetrievePropertiesEx``
-in pages of ``maxObjects`` and continued with ``ContinueRetrievePropertiesEx``. Paths are then
+One ContainerView over the root folder holds the VMs, and one filter spec asks for exactly the
+VM properties wanted, read with ``RetrievePropertiesEx`` in pages of ``maxObjects`` and continued
+with ``ContinueRetrievePropertiesEx``. A second, small view and fetch gives ``name`` and ``parent``
+of the objects their paths run through (folders, datacenters, compute resources, resource pools);
+kept apart, the server matches each VM against one property spec, not seven. Paths are then
 resolved in memory: no call per VM, whatever the size of the estate.
 
 Nothing here knows Ansible; failures are ``PacificError``s.
@@ -52,13 +53,21 @@ def check_properties(properties):
             walked.append(part)
 
 
-def _filter_spec(view, vm_properties):
+def _filter_spec(view, prop_set):
     collector = vmodl.query.PropertyCollector
     traverse_view = collector.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)
-    prop_set = [collector.PropertySpec(type=vim.VirtualMachine, pathSet=list(vm_properties))]
-    prop_set += [collector.PropertySpec(type=getattr(vim, name), pathSet=["name", "parent"]) for name in PATH_TYPES]
     return collector.FilterSpec(objectSet=[collector.ObjectSpec(obj=view, skip=True, selectSet=[traverse_view])],
                                 propSet=prop_set)
+
+
+def _vm_spec(view, vm_properties):
+    return _filter_spec(view, [vmodl.query.PropertyCollector.PropertySpec(type=vim.VirtualMachine,
+                                                                          pathSet=list(vm_properties))])
+
+
+def _path_spec(view):
+    spec = vmodl.query.PropertyCollector.PropertySpec
+    return _filter_spec(view, [spec(type=getattr(vim, name), pathSet=["name", "parent"]) for name in PATH_TYPES])
 
 
 def _pages(collector, spec, page_size):
@@ -113,27 +122,30 @@ def fetch_vms(service_instance, properties, page_size=DEFAULT_PAGE_SIZE, templat
     reader is tested against)."""
     check_properties(properties)
     content = service_instance.RetrieveContent()
-    view = content.viewManager.CreateContainerView(
-        content.rootFolder, [vim.VirtualMachine] + [getattr(vim, name) for name in PATH_TYPES], True)
+    views = []
     vms, parents = [], {}
     extra = [path for path, wanted in ((TEMPLATE, not templates), (CONNECTION_STATE, not inaccessible))
              if wanted and path not in properties]
-    spec = _filter_spec(view, list(properties) + extra)
     try:
-        if via_pyvmomi:
-            objects = _typed_objects(content.propertyCollector, spec, page_size)
-        else:
-            objects = _plain_objects(content.propertyCollector, spec, page_size, timeout)
-        for type_name, moid, values in objects:
-            if type_name == "VirtualMachine":
-                if not usable(values, templates, inaccessible):
-                    continue
-                for path in extra:
-                    values.pop(path, None)
-                values["moid"] = moid
-                vms.append(values)
+        views.append(content.viewManager.CreateContainerView(
+            content.rootFolder, [getattr(vim, name) for name in PATH_TYPES], True))
+        views.append(content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True))
+        specs = (_path_spec(views[0]), _vm_spec(views[1], list(properties) + extra))
+        for spec in specs:
+            if via_pyvmomi:
+                objects = _typed_objects(content.propertyCollector, spec, page_size)
             else:
-                parents[moid] = (type_name, values.get("name"), values.get("parent"))
+                objects = _plain_objects(content.propertyCollector, spec, page_size, timeout)
+            for type_name, moid, values in objects:
+                if type_name == "VirtualMachine":
+                    if not usable(values, templates, inaccessible):
+                        continue
+                    for path in extra:
+                        values.pop(path, None)
+                    values["moid"] = moid
+                    vms.append(values)
+                else:
+                    parents[moid] = (type_name, values.get("name"), values.get("parent"))
     except PacificError:
         raise
     except (vmodl.MethodFault, OSError, retrieve.HTTPException) as err:  # HTTP: an answer neither 200 nor a fault
@@ -141,10 +153,11 @@ def fetch_vms(service_instance, properties, page_size=DEFAULT_PAGE_SIZE, templat
     except (SyntaxError, ValueError, KeyError, AttributeError, TypeError) as err:  # retrieve.UNREADABLE
         raise ServerError("vCenter's answer to the inventory fetch is not what the vSphere API describes: %s" % err)
     finally:
-        try:
-            view.Destroy()
-        except Exception:  # pylint: disable=broad-except  # the session may be gone; the view goes with it
-            pass
+        for view in views:
+            try:
+                view.Destroy()
+            except Exception:  # pylint: disable=broad-except  # the session may be gone; the view goes with it
+                pass
     return vms, parents
 
 

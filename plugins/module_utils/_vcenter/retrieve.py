@@ -180,9 +180,14 @@ class Decoder(object):
         return out
 
 
-def _post(stub, body, timeout=None):
-    """The HTTP answer of one SOAP request on ``stub``'s session (the caller reads and closes);
-    ``timeout`` bounds each wait for the server instead of the session's own timeout."""
+def _send(stub, mo, method, args, timeout=None):
+    """Send one SOAP request on a connection of ``stub``'s session and return ``(conn, info)``;
+    ``_answer`` reads what comes back. ``timeout`` bounds each wait for the server instead of the
+    session's own timeout."""
+    info = mo._GetMethodInfo(method)
+    body = stub.SerializeRequest(mo, info, args)
+    for modifier in getattr(stub, "requestModifierList", []):
+        body = modifier(body)
     headers = {
         "Cookie": stub.cookie,
         "SOAPAction": stub.versionId,
@@ -196,6 +201,17 @@ def _post(stub, body, timeout=None):
             conn.sock.settimeout(timeout)
     try:
         conn.request("POST", stub.path, body, headers)
+    except (socket.error, HTTPException):
+        conn.close()
+        stub.DropConnections()
+        raise
+    return conn, info
+
+
+def _answer(stub, conn, info):
+    """The HTTP answer to a request ``_send`` sent on ``conn`` when it succeeded (the caller reads
+    it and gives the connection back); a fault is raised as pyVmomi raises it."""
+    try:
         resp = conn.getresponse()
     except (socket.error, HTTPException):
         conn.close()
@@ -204,18 +220,8 @@ def _post(stub, body, timeout=None):
     cookie = resp.getheader("Set-Cookie")
     if cookie:
         stub.cookie = cookie
-    return conn, resp
-
-
-def _invoke(stub, mo, method, args, timeout=None):
-    """``(conn, resp)`` of a successful call; a fault is raised as pyVmomi raises it."""
-    info = mo._GetMethodInfo(method)
-    body = stub.SerializeRequest(mo, info, args)
-    for modifier in getattr(stub, "requestModifierList", []):
-        body = modifier(body)
-    conn, resp = _post(stub, body, timeout)
     if resp.status == 200:
-        return conn, resp
+        return resp
     text = resp.read()
     stub.ReturnConnection(conn)
     if resp.status == 500:
@@ -225,10 +231,12 @@ def _invoke(stub, mo, method, args, timeout=None):
     raise HTTPException("%s %s" % (resp.status, resp.reason))
 
 
-def read_answer(stream, object_types, decoder=None):
+def read_answer(stream, object_types, decoder=None, on_token=None):
     """Yield ``(type name, moid, {path: value})`` of each object of one ``RetrievePropertiesEx``
     answer read from ``stream``, then ``(None, token, None)``. ``object_types`` maps a WSDL type
-    name to the pyVmomi managed object type. Each ``<objects>`` is dropped once read."""
+    name to the pyVmomi managed object type. Each ``<objects>`` is dropped once read.
+    ``on_token`` is called with the token of the next page as soon as it is read (the WSDL puts
+    it before the objects), so that the next page can be asked for while this one is read."""
     decoder = decoder or Decoder()
     token = None
     for event, elem in ElementTree.iterparse(stream, events=("start-ns", "end")):
@@ -239,14 +247,16 @@ def read_answer(stream, object_types, decoder=None):
             elem.clear()
         elif elem.tag == TOKEN:
             token = elem.text
+            if token and on_token is not None:
+                on_token(token)
     yield None, token, None
 
 
-def _read_page(conn, resp, stub, decoder, object_types):
+def _read_page(conn, resp, stub, decoder, object_types, on_token=None):
     """``read_answer`` of an HTTP answer, then the connection back to the stub's pool."""
     ok = False
     try:
-        yield from read_answer(resp, object_types, decoder)
+        yield from read_answer(resp, object_types, decoder, on_token)
         ok = True
     finally:
         if ok:
@@ -299,19 +309,25 @@ def _property_type(kind, path):
 def retrieve(collector, spec, page_size, object_types, timeout=None):
     """Yield ``(type name, moid, {path: plain value})`` of every object ``spec`` selects, paged
     with ``RetrievePropertiesEx`` (``maxObjects=page_size``) and ``ContinueRetrievePropertiesEx``.
-    ``timeout`` bounds each wait for an answer (a server may compute all pages before the first)."""
+    ``timeout`` bounds each wait for an answer (a server may compute all pages before the first).
+
+    The next page is asked for, on a second connection, as soon as the token of the page being
+    read is known: the server prepares and sends it while this one is decoded."""
     stub = collector._stub
     decoder = Decoder()
     options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=page_size)
-    method, args = "RetrievePropertiesEx", [[spec], options]
-    while True:
-        conn, resp = _invoke(stub, collector, method, args, timeout)
-        token = None
-        for type_name, moid, values in _read_page(conn, resp, stub, decoder, object_types):
-            if type_name is None:
-                token = moid
-            else:
-                yield type_name, moid, values
-        if not token:
-            return
-        method, args = "ContinueRetrievePropertiesEx", [token]
+    asked = [_send(stub, collector, "RetrievePropertiesEx", [[spec], options], timeout)]
+
+    def ask_next(token):
+        asked.append(_send(stub, collector, "ContinueRetrievePropertiesEx", [token], timeout))
+
+    try:
+        while asked:
+            conn, info = asked.pop(0)
+            resp = _answer(stub, conn, info)
+            for type_name, moid, values in _read_page(conn, resp, stub, decoder, object_types, ask_next):
+                if type_name is not None:
+                    yield type_name, moid, values
+    finally:
+        for conn, _info in asked:  # a next page asked for, not read: failed or abandoned
+            conn.close()
