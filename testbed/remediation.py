@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -106,12 +107,37 @@ class Rulebook:
             time.sleep(0.5)
 
     def stop(self, timeout: float = 60) -> None:
+        """ansible-rulebook, then every playbook it started: ansible-runner runs each in a session
+        of its own, which outlives ansible-rulebook and would go on acting on the testbed."""
+        started = descendants(self.process.pid)
         self.process.terminate()
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        for pid in started + descendants(*started):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def descendants(*pids: int) -> list[int]:
+    """The processes below ``pids`` (children, theirs, ...), read from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], list(pids)
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def fault(testbed: Testbed, *args: str, check: bool = True) -> str:

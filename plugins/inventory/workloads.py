@@ -210,7 +210,8 @@ notes:
     C(vsphere_guest_full_name), C(vsphere_num_cpu), C(vsphere_memory_mb), C(vsphere_bios_uuid), C(vsphere_instance_uuid),
     C(vsphere_folder) (V(/DC0/vm/Namespaces/team-a)), C(vsphere_datacenter), C(vsphere_resource_pool)
     (V(/DC0/host/DC0_C0/Resources/team-a)); C(vsphere_custom_attributes) with O(with_custom_attributes);
-    C(vsphere_tags) and C(vsphere_tag_categories) with O(with_tags)."
+    C(vsphere_tags) and C(vsphere_tag_categories) with O(with_tags). A property vCenter has no value for (the guest
+    IP of a VM without VMware Tools) gives no variable: use the C(default) filter."
   - "Supervisor host variables of a VirtualMachine: C(supervisor_kind) (V(VirtualMachine)), C(supervisor_namespace),
     C(supervisor_name), C(supervisor_qualified_name) (V(namespace/name)), C(supervisor_uid), C(supervisor_labels),
     C(supervisor_class), C(supervisor_image), C(supervisor_storage_class), C(supervisor_power_state),
@@ -272,7 +273,7 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors 
 from ansible_collections.pacific.supervisor.plugins.module_utils._inventory import hosts as workload_hosts
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import bulk, soap, tagging
 
-CACHE_FORMAT = 1  # bump when the cached shape changes
+CACHE_FORMAT = 2  # bump when the cached shape changes (2: unset properties left out)
 display = Display()
 
 

@@ -75,8 +75,11 @@ def vcenter_hosts(vms, paths, properties, custom_fields=None, tags=None):
         vms[index] = None
         hostvars = {"vsphere_moid": vm["moid"]}
         for path, var in names:
-            if path in vm:
-                hostvars[var] = vm[path]
+            # unset is absent, whichever way the server says it: vCenter leaves the property out,
+            # vcsim sends it without a value on every page but the first
+            value = vm.get(path)
+            if value is not None:
+                hostvars[var] = value
         if "parent" in vm:
             hostvars["vsphere_folder"], hostvars["vsphere_datacenter"] = paths(vm["parent"])
         if "resourcePool" in vm:
