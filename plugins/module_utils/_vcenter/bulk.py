@@ -127,10 +127,11 @@ def fetch_vms(service_instance, properties, page_size=DEFAULT_PAGE_SIZE, templat
     extra = [path for path, wanted in ((TEMPLATE, not templates), (CONNECTION_STATE, not inaccessible))
              if wanted and path not in properties]
     try:
+        views.append(content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True))
         views.append(content.viewManager.CreateContainerView(
             content.rootFolder, [getattr(vim, name) for name in PATH_TYPES], True))
-        views.append(content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True))
-        specs = (_path_spec(views[0]), _vm_spec(views[1], list(properties) + extra))
+        # the VMs first: a folder or pool one of them is in, made meanwhile, is then in the second fetch
+        specs = (_vm_spec(views[0], list(properties) + extra), _path_spec(views[1]))
         for spec in specs:
             if via_pyvmomi:
                 objects = _typed_objects(content.propertyCollector, spec, page_size)
