@@ -251,7 +251,7 @@ def report(vms: int, rows: list[dict]) -> None:
               f"{ours5['rss'] / community5['rss']:.2f} (5 properties)   [goal <= 0.5]")
         print(f"- bound for any plugin inside ansible-inventory: community.vmware default / replay anchor "
               f"{community['wall'] / anchor['wall']:.1f}x faster at best; the anchor's peak RSS is "
-              f"{anchor['rss'] / community['rss']:.2f} of community.vmware's (it holds its source's data too)")
+              f"{anchor['rss'] / community['rss']:.2f} of community.vmware's (the least that holding and listing these hosts costs)")
 
 
 def main() -> int:

@@ -2,8 +2,11 @@
 ansible-core hosts and variables it reads from a JSON file.
 
 It is the least any inventory plugin has to do inside ``ansible-inventory``: one ``add_host`` and
-one ``set_variable`` per variable, and the same groups. Whatever a real plugin costs beyond it is its own fetch and
-shaping; what it costs itself is ansible-core's share (storing, ``get_vars`` per host, the dump).
+one update of the host's variables per host (as ``pacific.supervisor.workloads`` hands them over),
+and the same groups; each host's record is dropped from the source once handed over, so that
+nothing but ansible-core holds the hosts. Whatever a real plugin costs beyond it is its own fetch
+and shaping; what it costs itself is ansible-core's share (storing, ``get_vars`` per host, the
+dump), in time and in peak memory.
 """
 from __future__ import annotations
 
@@ -40,10 +43,11 @@ class InventoryModule(BaseInventoryPlugin):
         self._read_config_data(path)
         with open(self.get_option("source"), "rb") as stream:
             source = json.load(stream)
-        for name, variables in source["hosts"].items():
+        hosts = source.pop("hosts")
+        for name in list(hosts):
+            variables = hosts.pop(name)
             self.inventory.add_host(name)
-            for key, value in variables.items():
-                self.inventory.set_variable(name, key, value)
+            self.inventory.get_host(name).vars.update(variables)
         for group, members in source.get("groups", {}).items():
             self.inventory.add_group(group)
             for child in members.get("children", []):
