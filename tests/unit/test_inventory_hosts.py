@@ -65,8 +65,10 @@ def _pod(name, annotations=None, namespace="team-a"):
 
 
 def test_vcenter_hosts_carry_paths_and_only_what_was_read_with_a_value():
-    found = hosts.vcenter_hosts([{"moid": "vm-1", "name": "a", "parent": "group-v11", "guest.hostName": None}],
-                                inventory_paths(PARENTS), ["name", "parent", "guest.ipAddress", "guest.hostName"])
+    found = hosts.vcenter_hosts([{"moid": "vm-1", "name": "a", "parent": "group-v11", "guest.hostName": None,
+                                  "resourcePool": None}],
+                                inventory_paths(PARENTS), ["name", "parent", "guest.ipAddress", "guest.hostName",
+                                                           "resourcePool"])
     assert found == {"vm-1": {"vsphere_moid": "vm-1", "vsphere_name": "a",
                               "vsphere_folder": "/DC0/vm/Namespaces/team-a", "vsphere_datacenter": "DC0"}}
 

@@ -74,17 +74,17 @@ def vcenter_hosts(vms, paths, properties, custom_fields=None, tags=None):
     for index, vm in enumerate(vms):
         vms[index] = None
         hostvars = {"vsphere_moid": vm["moid"]}
+        # unset is absent, whichever way the server says it: vCenter leaves the property out,
+        # vcsim sends it without a value on every page but the first
         for path, var in names:
-            # unset is absent, whichever way the server says it: vCenter leaves the property out,
-            # vcsim sends it without a value on every page but the first
             value = vm.get(path)
             if value is not None:
                 hostvars[var] = value
-        if "parent" in vm:
+        if vm.get("parent") is not None:
             hostvars["vsphere_folder"], hostvars["vsphere_datacenter"] = paths(vm["parent"])
-        if "resourcePool" in vm:
+        if vm.get("resourcePool") is not None:  # a template has none
             hostvars["vsphere_resource_pool"] = paths(vm["resourcePool"])[0]
-        if "customValue" in vm:
+        if vm.get("customValue") is not None:
             fields = custom_fields or {}
             hostvars["vsphere_custom_attributes"] = dict(
                 (fields.get(value.get("key"), str(value.get("key"))), value.get("value"))
