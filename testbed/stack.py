@@ -54,6 +54,15 @@ class Testbed:
         }))
         return path
 
+    def audit_policy(self) -> Path:
+        """An audit policy that records every deletion (who, what, when) and nothing else."""
+        path = self.layout.state / "audit-policy.yaml"
+        path.write_text(json.dumps({
+            "apiVersion": "audit.k8s.io/v1", "kind": "Policy", "omitStages": ["RequestReceived"],
+            "rules": [{"level": "Metadata", "verbs": ["delete", "deletecollection"]}, {"level": "None"}],
+        }))
+        return path
+
     @property
     def jwt_key_file(self) -> Path:
         return self.layout.pki / "wcp-jwt.key"
@@ -148,6 +157,10 @@ class Testbed:
         ]
         if guest is None:
             argv.append(f"--token-auth-file={layout.state / 'tokens.csv'}")
+            # who deleted what: the one question a flaky test's logs must answer
+            argv += [f"--audit-policy-file={self.audit_policy()}",
+                     f"--audit-log-path={layout.logs / 'audit-deletes.log'}", "--audit-log-maxsize=20",
+                     "--audit-log-maxbackup=1"]
         argv += [
             # WCP JWTs from /wcp/login, checked by the WCP simulator; a short cache so that
             # a revoked token stops working soon (kube-apiserver adds 10 s of its own)

@@ -7,6 +7,10 @@
   network (``testbed.podnet``), or on loopback (127.1.x.y) where that cannot be made; then it runs: images of the testbed catalogue (``testbed.workloads``) as real local processes bound to
   that IP, every other image as a simulated container.
 - Deleting a pod stops its process and removes its pod VM before the pod object goes.
+- A pod is known by its UID, as the kubelet knows it: a pod made again under the same name is
+  another pod. What the old one held (processes, IP, pod VM) goes before the new one runs, and
+  every write names the UID it is meant for, so the apiserver refuses it if the pod it reaches
+  is another (deleting or crashing a namesake made meanwhile).
 """
 from __future__ import annotations
 
@@ -79,6 +83,7 @@ class Spherelet:
         self.nodes: dict[str, dict] = {}
         self.processes: dict[kube.Key, list[subprocess.Popen]] = {}
         self.ips: dict[kube.Key, str] = {}
+        self.uids: dict[kube.Key, str] = {}  # the pod whose processes, IP and VM a key holds
         self.lock = threading.Lock()
 
     # --- nodes -----------------------------------------------------------------------------
@@ -143,7 +148,9 @@ class Spherelet:
         self.register_nodes()
         for pod in self.core.list_pod_for_all_namespaces().items:
             if pod.status.pod_ip and pod.spec.node_name in self.nodes:
-                self.ips[(pod.metadata.namespace, pod.metadata.name)] = pod.status.pod_ip
+                key = (pod.metadata.namespace, pod.metadata.name)
+                self.ips[key] = pod.status.pod_ip
+                self.uids[key] = pod.metadata.uid
         kube.run_workers(self.queue, self.reconcile, count=4, name="spherelet")
         threading.Thread(target=kube.watch_forever, daemon=True, name="watch-pods", args=(
             self.core.list_pod_for_all_namespaces, self._enqueue, stop, self._forget_missing)).start()
@@ -166,18 +173,38 @@ class Spherelet:
     def reconcile(self, key: kube.Key) -> None:
         namespace, name = key
         pod = kube.unless_absent(self.core.read_namespaced_pod, name, namespace)
-        if pod is None:
+        held = self.uids.get(key)
+        if pod is None or (held is not None and held != pod.metadata.uid):
+            # gone, or made again under the same name: what the old pod held goes first
             self._tear_down(key)
-            return
+            if pod is None:
+                return
         if pod.metadata.deletion_timestamp:
             self._tear_down(key)
-            kube.unless_absent(self.core.delete_namespaced_pod, name, namespace, grace_period_seconds=0)
+            self._delete(pod)
             return
         if not pod.spec.node_name:
             self._schedule(pod)
             return
         if pod.spec.node_name in self.nodes and pod.status.phase == "Pending":
             self._run(pod)
+
+    def _delete(self, pod: client.V1Pod) -> None:
+        """End a deleting pod's grace period: this pod only, never a namesake made since."""
+        options = client.V1DeleteOptions(grace_period_seconds=0,
+                                         preconditions=client.V1Preconditions(uid=pod.metadata.uid))
+        try:
+            kube.unless_absent(self.core.delete_namespaced_pod, pod.metadata.name, pod.metadata.namespace,
+                               body=options)
+        except ApiException as err:
+            if err.status != 409:  # 409: the pod of that name is another one; ours is gone
+                raise
+
+    def _patch_status(self, pod: client.V1Pod, status: dict) -> None:
+        """Patch ``pod``'s status; the UID in the patch makes the apiserver refuse it if the pod of
+        that name is another one by now."""
+        self.core.patch_namespaced_pod_status(pod.metadata.name, pod.metadata.namespace, {
+            "metadata": {"uid": pod.metadata.uid}, "status": status})
 
     def _free(self) -> dict[str, tuple[float, int]]:
         free = {name: (float(node["cpus"]), int(node["memory_bytes"])) for name, node in self.nodes.items()}
@@ -196,16 +223,16 @@ class Spherelet:
             if not fits:
                 message = (f"0/{len(self.nodes)} nodes are available: insufficient cpu or memory for "
                            f"{want_cpu:g} CPU and {want_memory // 2**20} MiB")
-                self.core.patch_namespaced_pod_status(pod.metadata.name, pod.metadata.namespace, {"status": {
+                self._patch_status(pod, {
                     "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                                    "message": message, "lastTransitionTime": now()}]}})
+                                    "message": message, "lastTransitionTime": now()}]})
                 record_event(self.core, _ref(pod), "FailedScheduling", message, warning=True,
                              component="vsphere-scheduler")
                 return
             target = max(fits)[1]
             self.core.create_namespaced_pod_binding(
                 pod.metadata.name, pod.metadata.namespace,
-                {"metadata": {"name": pod.metadata.name},
+                {"metadata": {"name": pod.metadata.name, "uid": pod.metadata.uid},
                  "target": {"apiVersion": "v1", "kind": "Node", "name": target}},
                 _preload_content=False)
         record_event(self.core, _ref(pod), "Scheduled",
@@ -228,6 +255,8 @@ class Spherelet:
         namespace, name = pod.metadata.namespace, pod.metadata.name
         key = (namespace, name)
         ref = _ref(pod)
+        with self.lock:
+            self.uids[key] = pod.metadata.uid
         ip = self._ip(key)
         if self.network is not None:
             self.network.add(ip)
@@ -250,13 +279,13 @@ class Spherelet:
                              "ready": True, "started": True, "restartCount": 0,
                              "state": {"running": {"startedAt": started}}})
         node = self.nodes[pod.spec.node_name]
-        self.core.patch_namespaced_pod_status(name, namespace, {"status": {
+        self._patch_status(pod, {
             "phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}], "hostIP": node["address"],
             "hostIPs": [{"ip": node["address"]}], "startTime": started,
             "conditions": [{"type": kind, "status": "True", "lastTransitionTime": started}
                            for kind in ("PodScheduled", "Initialized", "ContainersReady", "Ready")],
             "containerStatuses": statuses,
-        }})
+        })
 
     def _start_container(self, key: kube.Key, pod: client.V1Pod, container, ip: str) -> None:
         module = workloads.runnable(container.image)
@@ -282,6 +311,7 @@ class Spherelet:
         namespace, name = key
         with self.lock:
             address = self.ips.pop(key, None)
+            self.uids.pop(key, None)
         if address and self.network is not None:
             self.network.release(address)
         try:
@@ -299,14 +329,19 @@ class Spherelet:
         while not stop.wait(2.0):
             try:
                 for pod in self.core.list_pod_for_all_namespaces(field_selector="status.phase=Running").items:
-                    if pod.spec.node_name not in self.nodes:
-                        continue
+                    key = (pod.metadata.namespace, pod.metadata.name)
+                    if pod.spec.node_name not in self.nodes or self.uids.get(key) != pod.metadata.uid:
+                        continue  # not ours, or listed before it was made again
                     faulted = self.faults.active("pod-crashloop", pod.metadata.namespace, pod.metadata.name)
                     crashed = any(s.state.waiting for s in pod.status.container_statuses or [])
-                    if faulted:
-                        self._crash(pod)
-                    elif crashed:
-                        self._heal(pod)
+                    try:
+                        if faulted:
+                            self._crash(pod)
+                        elif crashed:
+                            self._heal(pod)
+                    except ApiException as err:
+                        if err.status not in (404, 409, 422):  # gone or made again meanwhile
+                            raise
             except Exception as err:  # apiserver restarting
                 log.warning("crash loop pass failed: %s", err)
 
@@ -336,7 +371,7 @@ class Spherelet:
                                  "lastTransitionTime": finished} for kind in ("ContainersReady", "Ready")]}
         if never:
             patch["phase"] = "Failed"
-        self.core.patch_namespaced_pod_status(pod.metadata.name, pod.metadata.namespace, {"status": patch})
+        self._patch_status(pod, patch)
         record_event(self.core, _ref(pod), "BackOff" if not never else "Failed",
                      "Back-off restarting failed container" if not never else "Container exited with code 1",
                      warning=True, component="spherelet")
@@ -351,10 +386,10 @@ class Spherelet:
                              "containerID": status.container_id, "ready": True, "started": True,
                              "restartCount": status.restart_count,
                              "state": {"running": {"startedAt": started}, "waiting": None, "terminated": None}})
-        self.core.patch_namespaced_pod_status(pod.metadata.name, pod.metadata.namespace, {"status": {
+        self._patch_status(pod, {
             "containerStatuses": statuses,
             "conditions": [{"type": kind, "status": "True", "lastTransitionTime": started}
-                           for kind in ("ContainersReady", "Ready")]}})
+                           for kind in ("ContainersReady", "Ready")]})
 
 
 def _ref(pod: client.V1Pod) -> dict:

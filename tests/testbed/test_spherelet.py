@@ -1,6 +1,8 @@
 """The simulated Spherelet: ESXi Nodes, native pods bound, run, reachable, and shown as pod VMs."""
 from __future__ import annotations
 
+import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -8,7 +10,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 from pyVmomi import vim
 
-from testbed.vcenter import vcsim_vms
+from testbed.vcenter import vcsim_vms, vm_named, vm_rows
 from tests.testbed.conftest import _absent, _until
 
 pytestmark = pytest.mark.testbed
@@ -106,6 +108,80 @@ def test_deleting_a_pod_stops_it_and_removes_its_pod_vm(core, namespace, vcenter
     _until(lambda: _absent(core.read_namespaced_pod, "echo-a", namespace), 30, "pod deleted")
     assert "echo-a" not in vcsim_vms(vcenter_si, namespace)
     _until(lambda: _fetch(f"http://{pod.status.pod_ip}:8080/") is None, 30, "the echo server stopped")
+
+
+def test_a_pod_made_again_under_its_name_is_another_pod(core, namespace, vcenter_si):
+    """What a kubelet keys by UID: the old pod's process and pod VM go, the new one runs as itself
+    and stays (nothing meant for the old pod reaches it)."""
+    core.create_namespaced_pod(namespace, _echo_pod("echo-b", "first"))
+    old = _running(core, namespace, "echo-b")
+    _until(lambda: _fetch(f"http://{old.status.pod_ip}:8080/"), 30, "the first echo server")
+    # gone at once, as a Failed pod's deletion is, and made again straight away
+    core.delete_namespaced_pod("echo-b", namespace, grace_period_seconds=0)
+    core.create_namespaced_pod(namespace, _echo_pod("echo-b", "second"))
+    new = _until(lambda: (lambda p: p if p.status.phase == "Running" and p.metadata.uid != old.metadata.uid else None)(
+        core.read_namespaced_pod("echo-b", namespace)), 30, "the new echo-b Running")
+    assert _until(lambda: _fetch(f"http://{new.status.pod_ip}:8080/"), 30, "the second echo server") == "second\n"
+    assert old.metadata.uid not in vm_named(vcenter_si, "echo-b").config.annotation
+    assert new.metadata.uid in vm_named(vcenter_si, "echo-b").config.annotation
+    assert [parent for name, parent, _vm in vm_rows(vcenter_si) if name == "echo-b"] == [namespace]
+    time.sleep(3)  # a late clean-up of the old pod would have hit the new one by now
+    still = core.read_namespaced_pod("echo-b", namespace)
+    assert still.metadata.uid == new.metadata.uid and still.metadata.deletion_timestamp is None
+    assert still.status.phase == "Running" and still.status.container_statuses[0].ready
+    core.delete_namespaced_pod("echo-b", namespace)
+    _until(lambda: _absent(core.read_namespaced_pod, "echo-b", namespace), 30, "echo-b deleted")
+
+
+def _status(url: str) -> int | None:
+    """The HTTP status ``url`` answers with, or None when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return answer.status
+    except urllib.error.HTTPError as err:
+        return err.code
+    except OSError:
+        return None
+
+
+def test_a_namesake_made_while_the_old_pod_stops_is_left_alone(core, namespace):
+    """The Spherelet ends a deleting pod's grace period for that pod only. Here the old pod's
+    container drains for 4 s; meanwhile the pod is force-deleted and made again. When the drain
+    is over, the new pod must not be deleted in the old one's place."""
+    draining = _echo_pod("echo-c", "first")
+    draining["spec"]["containers"][0]["env"].append({"name": "ECHO_STOP_SECONDS", "value": "4"})
+    core.create_namespaced_pod(namespace, draining)
+    old = _running(core, namespace, "echo-c")
+    url = f"http://{old.status.pod_ip}:8080/"
+    assert _until(lambda: _fetch(url), 30, "the draining echo server") == "first\n"
+    core.delete_namespaced_pod("echo-c", namespace)  # graceful: the Spherelet stops the container
+    _until(lambda: _status(url) == 503, 30, "the container draining")
+    drain_over = time.monotonic() + 4 + 6  # its 4 s, and time for the Spherelet to finish the old pod
+    core.delete_namespaced_pod("echo-c", namespace, grace_period_seconds=0)
+    core.create_namespaced_pod(namespace, _echo_pod("echo-c", "second"))
+
+    def new_running():
+        pod = _pod_or_none(core, namespace, "echo-c")
+        assert pod is not None, "the pod made again was deleted in the old one's place"
+        return pod if pod.status.phase == "Running" and pod.metadata.uid != old.metadata.uid else None
+
+    new = _until(new_running, 30, "the new echo-c Running")
+    time.sleep(max(0.0, drain_over - time.monotonic()))
+    still = core.read_namespaced_pod("echo-c", namespace)
+    assert still.metadata.uid == new.metadata.uid and still.metadata.deletion_timestamp is None
+    assert _fetch(f"http://{still.status.pod_ip}:8080/") == "second\n"
+    core.delete_namespaced_pod("echo-c", namespace)
+    _until(lambda: _absent(core.read_namespaced_pod, "echo-c", namespace), 30, "echo-c deleted")
+
+
+def _pod_or_none(core, namespace, name):
+    """The pod, or None while there is none."""
+    try:
+        return core.read_namespaced_pod(name, namespace)
+    except ApiException as err:
+        if err.status != 404:
+            raise
+        return None
 
 
 def test_namespace_pod_quota_is_enforced(core, testbed, namespace):
