@@ -119,8 +119,7 @@ def test_a_pod_made_again_under_its_name_is_another_pod(core, namespace, vcenter
     # gone at once, as a Failed pod's deletion is, and made again straight away
     core.delete_namespaced_pod("echo-b", namespace, grace_period_seconds=0)
     core.create_namespaced_pod(namespace, _echo_pod("echo-b", "second"))
-    new = _until(lambda: (lambda p: p if p.status.phase == "Running" and p.metadata.uid != old.metadata.uid else None)(
-        core.read_namespaced_pod("echo-b", namespace)), 30, "the new echo-b Running")
+    new = _running_again(core, namespace, old)
     assert _until(lambda: _fetch(f"http://{new.status.pod_ip}:8080/"), 30, "the second echo server") == "second\n"
     assert old.metadata.uid not in vm_named(vcenter_si, "echo-b").config.annotation
     assert new.metadata.uid in vm_named(vcenter_si, "echo-b").config.annotation
@@ -159,13 +158,7 @@ def test_a_namesake_made_while_the_old_pod_stops_is_left_alone(core, namespace):
     drain_over = time.monotonic() + 4 + 6  # its 4 s, and time for the Spherelet to finish the old pod
     core.delete_namespaced_pod("echo-c", namespace, grace_period_seconds=0)
     core.create_namespaced_pod(namespace, _echo_pod("echo-c", "second"))
-
-    def new_running():
-        pod = _pod_or_none(core, namespace, "echo-c")
-        assert pod is not None, "the pod made again was deleted in the old one's place"
-        return pod if pod.status.phase == "Running" and pod.metadata.uid != old.metadata.uid else None
-
-    new = _until(new_running, 30, "the new echo-c Running")
+    new = _running_again(core, namespace, old)
     time.sleep(max(0.0, drain_over - time.monotonic()))
     still = core.read_namespaced_pod("echo-c", namespace)
     assert still.metadata.uid == new.metadata.uid and still.metadata.deletion_timestamp is None
@@ -174,14 +167,20 @@ def test_a_namesake_made_while_the_old_pod_stops_is_left_alone(core, namespace):
     _until(lambda: _absent(core.read_namespaced_pod, "echo-c", namespace), 30, "echo-c deleted")
 
 
-def _pod_or_none(core, namespace, name):
-    """The pod, or None while there is none."""
-    try:
-        return core.read_namespaced_pod(name, namespace)
-    except ApiException as err:
-        if err.status != 404:
-            raise
-        return None
+def _running_again(core, namespace, old):
+    """The pod made again under ``old``'s name, once it runs; it must never be deleted meanwhile."""
+    name = old.metadata.name
+
+    def probe():
+        try:
+            pod = core.read_namespaced_pod(name, namespace)
+        except ApiException as err:
+            if err.status != 404:
+                raise
+            raise AssertionError(f"{name} made again was deleted in the old pod's place") from err
+        return pod if pod.status.phase == "Running" and pod.metadata.uid != old.metadata.uid else None
+
+    return _until(probe, 30, f"{name} made again Running")
 
 
 def test_namespace_pod_quota_is_enforced(core, testbed, namespace):
