@@ -174,13 +174,12 @@ class Spherelet:
         namespace, name = key
         pod = kube.unless_absent(self.core.read_namespaced_pod, name, namespace)
         held = self.uids.get(key)
-        if pod is None or (held is not None and held != pod.metadata.uid):
-            # gone, or made again under the same name: what the old pod held goes first
+        if pod is None or held not in (None, pod.metadata.uid) or pod.metadata.deletion_timestamp:
+            # gone, made again under the same name (what the old pod held goes first), or deleting
             self._tear_down(key)
-            if pod is None:
-                return
+        if pod is None:
+            return
         if pod.metadata.deletion_timestamp:
-            self._tear_down(key)
             self._delete(pod)
             return
         if not pod.spec.node_name:
