@@ -42,45 +42,37 @@ options:
     required: true
     choices: [pacific.supervisor.workloads]
   hostname:
-    description: The vCenter server name or address.
+    description:
+      - The vCenter server name or address.
+      - 'Where the connection comes from: when the file names none of O(hostname), O(port),
+        O(username) and O(password), from the environment, whole - E(VMWARE_HOST) (or
+        E(VMWARE_SERVER)), E(VMWARE_PORT), E(VMWARE_USER) (or E(VMWARE_USERNAME)),
+        E(VMWARE_PASSWORD), E(VMWARE_VALIDATE_CERTS), E(VMWARE_CA_CERT); when it names any of them,
+        only what it names (the environment is not read for vCenter at all).'
+      - Needed, from the file or the environment.
     type: str
-    required: true
-    env:
-      - name: VMWARE_HOST
-      - name: VMWARE_SERVER
   port:
-    description: The vCenter HTTPS port.
+    description: The vCenter HTTPS port; V(443) when not set.
     type: int
-    default: 443
-    env:
-      - name: VMWARE_PORT
   username:
-    description: The vCenter user, for example V(administrator@vsphere.local).
+    description: The vCenter user, for example V(administrator@vsphere.local). Needed, from the file or the environment.
     type: str
-    required: true
     aliases: [user]
-    env:
-      - name: VMWARE_USER
-      - name: VMWARE_USERNAME
   password:
     description:
-      - The password of O(username). It may be vault-encrypted (C(!vault)).
+      - The password of O(username). It may be vault-encrypted (C(!vault)). Needed, from the file or the environment.
     type: str
-    required: true
     aliases: [pass, pwd]
-    env:
-      - name: VMWARE_PASSWORD
   validate_certs:
-    description: Whether to verify vCenter's TLS certificate. Leave it on outside a lab.
+    description:
+      - Whether to verify vCenter's TLS certificate; V(true) when not set. Leave it on outside a lab.
+      - Set in the file, it wins over E(VMWARE_VALIDATE_CERTS) also when the rest comes from the environment.
     type: bool
-    default: true
-    env:
-      - name: VMWARE_VALIDATE_CERTS
   ca_cert:
-    description: A PEM file of the CA that signed vCenter's certificate, instead of the system trust store.
+    description:
+      - A PEM file of the CA that signed vCenter's certificate, instead of the system trust store.
+      - Set in the file, it wins over E(VMWARE_CA_CERT) also when the rest comes from the environment.
     type: path
-    env:
-      - name: VMWARE_CA_CERT
   properties:
     description:
       - The VM properties to read, as vSphere property paths; exactly these are fetched.
@@ -137,37 +129,47 @@ options:
     type: bool
     default: false
   supervisor_server:
-    description: The Supervisor's Kubernetes API URL. Not needed with O(supervisor_kubeconfig).
+    description:
+      - The Supervisor's Kubernetes API URL. Not needed with O(supervisor_kubeconfig).
+      - 'Where the Supervisor connection comes from: when the file names none of the
+        C(supervisor_*) connection options but O(supervisor_ca_cert) and O(supervisor_validate_certs),
+        from the environment, whole, as for the modules - E(PACIFIC_SUPERVISOR_TOKEN) with
+        E(PACIFIC_SUPERVISOR_SERVER); else E(PACIFIC_SUPERVISOR_USERNAME) and
+        E(PACIFIC_SUPERVISOR_PASSWORD) with E(PACIFIC_SUPERVISOR_SERVER) and E(PACIFIC_WCP_LOGIN_URL);
+        else E(PACIFIC_SUPERVISOR_KUBECONFIG), E(K8S_AUTH_KUBECONFIG) or E(KUBECONFIG) with
+        E(K8S_AUTH_CONTEXT). When it names any, only what it names.'
     type: str
-    env:
-      - name: PACIFIC_SUPERVISOR_SERVER
   supervisor_token:
     description: A bearer token for the Supervisor (see M(pacific.supervisor.login)). It may be vault-encrypted.
     type: str
-    env:
-      - name: PACIFIC_SUPERVISOR_TOKEN
-  supervisor_kubeconfig:
-    description: A kubeconfig file for the Supervisor, used when O(supervisor_token) is not set.
-    type: path
-    env:
-      - name: PACIFIC_SUPERVISOR_KUBECONFIG
-      - name: K8S_AUTH_KUBECONFIG
-  supervisor_context:
-    description: The kubeconfig context to use; the current context when not set.
+  supervisor_username:
+    description:
+      - A vCenter SSO user that logs in through the Supervisor's C(/wcp/login), as
+        M(pacific.supervisor.login) does.
     type: str
-    env:
-      - name: K8S_AUTH_CONTEXT
-  supervisor_ca_cert:
-    description: A PEM file of the CA that signed the Supervisor's certificate.
+  supervisor_password:
+    description: The password of O(supervisor_username). It may be vault-encrypted.
+    type: str
+  supervisor_login_url:
+    description: The WCP login URL; C(/wcp/login) on port 443 of the host of O(supervisor_server) when not set.
+    type: str
+  supervisor_kubeconfig:
+    description: A kubeconfig file for the Supervisor.
     type: path
-    env:
-      - name: PACIFIC_SUPERVISOR_CA_CERT
+  supervisor_context:
+    description: The context of O(supervisor_kubeconfig) to use; its current context when not set.
+    type: str
+  supervisor_ca_cert:
+    description:
+      - A PEM file of the CA that signed the Supervisor's certificate.
+      - Set in the file, it wins over E(PACIFIC_SUPERVISOR_CA_CERT) also when the rest comes from the environment.
+    type: path
   supervisor_validate_certs:
-    description: Whether to verify the Supervisor's TLS certificate.
+    description:
+      - Whether to verify the Supervisor's TLS certificate; V(true) when not set.
+      - Set in the file, it wins over E(PACIFIC_SUPERVISOR_VALIDATE_CERTS) also when the rest comes from the
+        environment.
     type: bool
-    default: true
-    env:
-      - name: PACIFIC_SUPERVISOR_VALIDATE_CERTS
   supervisor_kinds:
     description:
       - The Supervisor kinds to list, one request each across namespaces. A kind the Supervisor
@@ -261,6 +263,7 @@ plugin: pacific.supervisor.workloads
 properties: [name, runtime.powerState, guest.ipAddress, config.uuid, config.guestId]
 """
 
+import os
 import time
 
 from ansible.errors import AnsibleParserError
@@ -270,6 +273,7 @@ from ansible.utils.display import Display
 from ansible.utils.vars import validate_variable_name
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import PacificError
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.settings import SUPERVISOR, VCENTER, resolve
 from ansible_collections.pacific.supervisor.plugins.module_utils._inventory import hosts as workload_hosts
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import bulk, soap, tagging
 
@@ -320,6 +324,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         display.vvv("pacific.supervisor.workloads: inventory populated in %.2fs" % (time.monotonic() - started))
 
     # --- fetching ---------------------------------------------------------------------------
+    def _connection(self, face, prefix):
+        """The settings of one face by the collection's one rule: what this file names (options
+        ``prefix`` + setting), else the environment, whole."""
+        given = {}
+        for setting in face.settings:
+            value = self.get_option(prefix + setting.name)
+            given[setting.name] = _secret(value) if setting.type in ("str", "path") else value
+        resolved = resolve(face, given, os.environ)
+        resolved.pop("source")
+        return resolved
+
     def _collect(self):
         """Everything the inventory needs, as JSON-able data (what the cache holds)."""
         properties = list(dict.fromkeys(self.get_option("properties")))
@@ -330,10 +345,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if self.get_option("page_size") < 1:
             raise PacificError("page_size must be at least 1, not %d" % self.get_option("page_size"))
         bulk.check_properties(properties)
+        vcenter = self._connection(VCENTER, "")
         service_instance = soap.connect(
-            self.get_option("hostname"), self.get_option("username"), _secret(self.get_option("password")),
-            port=self.get_option("port"), validate_certs=self.get_option("validate_certs"),
-            ca_cert=self.get_option("ca_cert"))
+            vcenter["hostname"], vcenter["username"], vcenter["password"], port=vcenter["port"],
+            validate_certs=vcenter["validate_certs"], ca_cert=vcenter["ca_cert"])
         try:
             vms, parents = bulk.fetch_vms(service_instance, properties, page_size=self.get_option("page_size"),
                                           templates=self.get_option("include_templates"),
@@ -345,21 +360,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         tags = None
         if self.get_option("with_tags"):
             tags = tagging.attached_tags(
-                self.get_option("hostname"), self.get_option("username"), _secret(self.get_option("password")),
-                port=self.get_option("port"),
-                context=soap.ssl_context(self.get_option("validate_certs"), self.get_option("ca_cert")))
+                vcenter["hostname"], vcenter["username"], vcenter["password"], port=vcenter["port"],
+                context=soap.ssl_context(vcenter["validate_certs"], vcenter["ca_cert"]))
         vsphere = workload_hosts.vcenter_hosts(vms, bulk.inventory_paths(parents), properties, fields, tags)
         clusters, listed = {}, {}
         if self.get_option("supervisor"):
             # imported only when asked for: the kubernetes package costs more to load than a fetch
             from ansible_collections.pacific.supervisor.plugins.module_utils._inventory import supervisor
 
-            listed = supervisor.list_workloads(dict(
-                server=self.get_option("supervisor_server"), token=_secret(self.get_option("supervisor_token")),
-                ca_cert=self.get_option("supervisor_ca_cert"),
-                validate_certs=self.get_option("supervisor_validate_certs"),
-                kubeconfig=self.get_option("supervisor_kubeconfig"), context=self.get_option("supervisor_context")),
-                self.get_option("supervisor_kinds"), self.get_option("supervisor_namespaces"))
+            listed = supervisor.list_workloads(self._connection(SUPERVISOR, "supervisor_"),
+                                               self.get_option("supervisor_kinds"), self.get_option("supervisor_namespaces"))
             clusters = workload_hosts.guest_clusters(listed.get("TanzuKubernetesCluster"), listed.get("Cluster"))
         merged = workload_hosts.merge(vsphere, listed.get("VirtualMachine"), listed.get("Pod"), clusters)
         return {

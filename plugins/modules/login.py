@@ -20,8 +20,6 @@ description:
     at least an hour, is kept, so repeated runs do not rewrite the file.
   - The returned RV(token) is a secret; set C(no_log) on the task, or use only O(dest).
 author: pacific.supervisor contributors (@pacific-supervisor)
-extends_documentation_fragment:
-  - pacific.supervisor.supervisor_auth
 attributes:
   check_mode:
     support: full
@@ -30,6 +28,43 @@ attributes:
     support: none
     description: A login changes nothing that a diff could show.
 options:
+  server:
+    description:
+      - The Supervisor's Kubernetes API URL, for example V(https://10.0.0.10:6443).
+    type: str
+  username:
+    description:
+      - The vCenter SSO user to log in as, for example V(devops@vsphere.local).
+    type: str
+  password:
+    description:
+      - The password of O(username). Never logged or returned.
+    type: str
+  login_url:
+    description:
+      - The URL of the WCP login endpoint; C(/wcp/login) on port 443 of the host of O(server) when not set.
+    type: str
+  ca_cert:
+    description:
+      - A PEM file of the CA that signed the Supervisor's certificate. It is also written into O(dest).
+    type: path
+  validate_certs:
+    description:
+      - Whether to verify the Supervisor's TLS certificate; V(true) when not set. Leave it on outside a lab.
+    type: bool
+  token:
+    description:
+      - Not used - a login always authenticates with O(username) and O(password). Accepted so that
+        the C(module_defaults) of the group C(group/pacific.supervisor.supervisor) apply to this module too.
+    type: str
+  kubeconfig:
+    description:
+      - Not used, as O(token).
+    type: raw
+  context:
+    description:
+      - Not used, as O(token).
+    type: str
   dest:
     description:
       - A kubeconfig file to write the login into; other clusters, users and contexts in it are kept.
@@ -43,8 +78,11 @@ options:
     description: The default namespace of the context written to O(dest).
     type: str
 notes:
-  - Only O(server), O(username), O(password), O(login_url), O(ca_cert) and O(validate_certs) of the
-    connection options are used; O(token), O(kubeconfig) and O(context) are ignored.
+  - 'Where the login comes from, as for the other modules: when the task names any of O(server),
+    O(username), O(password) and O(login_url), only what it names is used; when it names none,
+    the environment gives them whole - E(PACIFIC_SUPERVISOR_USERNAME), E(PACIFIC_SUPERVISOR_PASSWORD),
+    E(PACIFIC_SUPERVISOR_SERVER), E(PACIFIC_WCP_LOGIN_URL), E(PACIFIC_SUPERVISOR_CA_CERT) and
+    E(PACIFIC_SUPERVISOR_VALIDATE_CERTS). O(ca_cert) and O(validate_certs) set in the task win over the environment.'
 seealso:
   - module: pacific.supervisor.vm
 """
@@ -208,8 +246,8 @@ def handle(params, run):
 
 
 def main():
-    run_module(supervisor_spec(ARGUMENT_SPEC), handle,
-               requirements=(("PyYAML", YAML_IMPORT_ERROR),) + REQUIREMENTS)
+    run_module(supervisor_spec(ARGUMENT_SPEC), handle, requirements=(("PyYAML", YAML_IMPORT_ERROR),) + REQUIREMENTS,
+               methods=("login",))
 
 
 if __name__ == "__main__":

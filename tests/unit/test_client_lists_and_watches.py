@@ -139,12 +139,6 @@ def test_a_broken_watch_is_unreachable():
     assert response.closed and response.released
 
 
-def test_connection_settings_fall_back_to_the_environment_only_without_explicit_credentials():
-    environ = {"PACIFIC_SUPERVISOR_TOKEN": "from-env", "PACIFIC_SUPERVISOR_SERVER": "https://s"}
-    explicit = client.connection_settings({"kubeconfig": "/k"}, environ)
-    assert explicit["token"] is None and explicit["server"] == "https://s" and explicit["validate_certs"] is True
-
-
 def test_a_missing_ca_file_is_named_before_any_request(tmp_path):
     with pytest.raises(errors.InvalidArgument, match="ca_cert .*/none.pem: no such file"):
         client.connect({"server": "https://sv", "token": "t", "ca_cert": str(tmp_path / "none.pem")})

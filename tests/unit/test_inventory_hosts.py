@@ -201,15 +201,15 @@ def test_supervisor_connection_needs_a_token_or_a_kubeconfig(tmp_path):
     from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument
     from ansible_collections.pacific.supervisor.plugins.module_utils._inventory import supervisor
 
-    with pytest.raises(InvalidArgument, match="supervisor_token"):
-        supervisor.connect()
-    with pytest.raises(InvalidArgument, match="needs its server"):
-        supervisor.connect(token="t")
+    with pytest.raises(InvalidArgument, match="set supervisor_token, supervisor_username .*supervisor_kubeconfig"):
+        supervisor.connect({})
+    with pytest.raises(InvalidArgument, match="supervisor_server is required with supervisor_token"):
+        supervisor.connect({"token": "t"})
     with pytest.raises(InvalidArgument, match="cannot use the kubeconfig /nonexistent/kubeconfig"):
-        supervisor.connect(kubeconfig="/nonexistent/kubeconfig")
+        supervisor.connect({"kubeconfig": "/nonexistent/kubeconfig"})
     with pytest.raises(InvalidArgument, match="unknown Supervisor kinds Deployment"):
         supervisor.list_workloads({}, ["Deployment", "Pod"])
     ca = tmp_path / "ca.pem"
     ca.write_text("")
-    api = supervisor.connect(server="https://127.0.0.1:6443/", token="t", ca_cert=str(ca))
+    api = supervisor.connect({"server": "https://127.0.0.1:6443/", "token": "t", "ca_cert": str(ca)})
     assert api.server == "https://127.0.0.1:6443" and api.configuration.ssl_ca_cert == str(ca)

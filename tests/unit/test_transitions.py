@@ -5,7 +5,6 @@ import pytest
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import event_kinds, transitions
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import connection_settings
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.backoff import Backoff
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.events import SourceOptions
 
@@ -227,14 +226,6 @@ def test_bad_options_are_one_clear_message():
         SourceOptions({"kinds": ["Pod"], "namespaces": [1]}, environ={})
     options = SourceOptions({"kinds": "Pod", "namespaces": "b,a,b", "eda_feedback_queue": None}, environ={})
     assert options.namespaces == ["a", "b"]
-
-
-def test_explicit_credentials_win_over_the_environment():
-    environ = {"PACIFIC_SUPERVISOR_TOKEN": "from-env", "PACIFIC_SUPERVISOR_SERVER": "https://s", "KUBECONFIG": "/k"}
-    assert connection_settings({"username": "u", "password": "p"}, environ)["token"] is None
-    from_env = connection_settings({}, environ)
-    assert (from_env["token"], from_env["server"], from_env["validate_certs"]) == ("from-env", "https://s", True)
-    assert connection_settings({"validate_certs": "false"}, {})["validate_certs"] is False
 
 
 def test_backoff_is_exponential_bounded_and_resets():

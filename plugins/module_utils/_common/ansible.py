@@ -12,35 +12,34 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.pacific.supervisor.plugins.module_utils._common import settings
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import PacificError
 
-# Connection options of the admin face (action group pacific.supervisor.vcenter).
-VCENTER_ARGUMENT_SPEC = dict(
-    hostname=dict(type="str", required=True, fallback=(env_fallback, ["VMWARE_HOST"])),
-    port=dict(type="int", default=443, fallback=(env_fallback, ["VMWARE_PORT"])),
-    username=dict(type="str", required=True, aliases=["user"], fallback=(env_fallback, ["VMWARE_USER"])),
-    password=dict(type="str", required=True, no_log=True, aliases=["pass", "pwd"],
-                  fallback=(env_fallback, ["VMWARE_PASSWORD"])),
-    validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["VMWARE_VALIDATE_CERTS"])),
-    ca_cert=dict(type="path", fallback=(env_fallback, ["VMWARE_CA_CERT"])),
-)
 
-# Connection options of the developer face (action group pacific.supervisor.supervisor).
-SUPERVISOR_ARGUMENT_SPEC = dict(
-    server=dict(type="str", fallback=(env_fallback, ["PACIFIC_SUPERVISOR_SERVER"])),
-    token=dict(type="str", no_log=True, fallback=(env_fallback, ["PACIFIC_SUPERVISOR_TOKEN"])),
-    kubeconfig=dict(type="raw", no_log=True, fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG", "KUBECONFIG"])),
-    context=dict(type="str", fallback=(env_fallback, ["K8S_AUTH_CONTEXT"])),
-    username=dict(type="str", fallback=(env_fallback, ["PACIFIC_SUPERVISOR_USERNAME"])),
-    password=dict(type="str", no_log=True, fallback=(env_fallback, ["PACIFIC_SUPERVISOR_PASSWORD"])),
-    login_url=dict(type="str", fallback=(env_fallback, ["PACIFIC_WCP_LOGIN_URL"])),
-    ca_cert=dict(type="path", fallback=(env_fallback, ["PACIFIC_SUPERVISOR_CA_CERT"])),
-    validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["PACIFIC_SUPERVISOR_VALIDATE_CERTS"])),
-)
+def _argument_spec(face):
+    """The AnsibleModule options of a face's connection settings, from the one table. No
+    fallbacks and no defaults: which settings a task named decides whether the environment is
+    read at all (``settings.resolve``), so a value must not appear where the task gave none."""
+    spec = {}
+    for setting in face.settings:
+        option = dict(type=setting.type)
+        if setting.secret:
+            option["no_log"] = True
+        if setting.aliases:
+            option["aliases"] = list(setting.aliases)
+        spec[setting.name] = option
+    return spec
+
+
+# Connection options of the admin face (action group pacific.supervisor.vcenter) ...
+VCENTER_ARGUMENT_SPEC = _argument_spec(settings.VCENTER)
+# ... and of the developer face (action group pacific.supervisor.supervisor).
+SUPERVISOR_ARGUMENT_SPEC = _argument_spec(settings.SUPERVISOR)
 
 VCENTER_CONNECTION_KEYS = tuple(VCENTER_ARGUMENT_SPEC)
 SUPERVISOR_CONNECTION_KEYS = tuple(SUPERVISOR_ARGUMENT_SPEC)
@@ -82,10 +81,35 @@ def supervisor_spec(spec, *shared):
     return with_connection(merged, SUPERVISOR_ARGUMENT_SPEC)
 
 
-def run_module(argument_spec, handler, requirements=(), **module_kwargs):
+def _face_of(argument_spec):
+    """The face whose connection options ``argument_spec`` holds, or None."""
+    for face in (settings.SUPERVISOR, settings.VCENTER):
+        if all(name in argument_spec for name in face.names()):
+            return face
+    return None
+
+
+def connection_params(module, methods=None):
+    """``module.params`` with the connection settings of its face chosen by the one rule
+    (``_common/settings.py``): what the task names, else the environment, used whole. Secrets
+    read from the environment are masked in the module's output like those the task gave."""
+    params = dict(module.params)
+    face = _face_of(module.argument_spec)
+    if face is None:
+        return params
+    resolved = settings.resolve(face, params, os.environ, methods=methods)
+    resolved.pop("source")
+    params.update(resolved)
+    module.no_log_values.update(settings.secrets_of(face, resolved))
+    return params
+
+
+def run_module(argument_spec, handler, requirements=(), methods=None, **module_kwargs):
     """Parse arguments, check third-party imports, call ``handler`` and exit.
 
-    ``requirements``: pairs of (library name, ImportError or None) from the module's guarded imports.
+    ``requirements``: pairs of (library name, ImportError or None) from the module's guarded
+    imports. ``methods``: the ways to authenticate the module uses (``settings.Face.methods``),
+    all by default.
     """
     module_kwargs.setdefault("supports_check_mode", True)
     module = AnsibleModule(argument_spec=argument_spec, **module_kwargs)
@@ -93,7 +117,7 @@ def run_module(argument_spec, handler, requirements=(), **module_kwargs):
         if import_error is not None:
             module.fail_json(msg=missing_required_lib(library), exception=import_error)
     try:
-        result = handler(module.params, Run(module))
+        result = handler(connection_params(module, methods), Run(module))
     except PacificError as err:
         module.fail_json(msg=err.msg, **err.details)
     except Exception as err:  # pylint: disable=broad-except

@@ -21,22 +21,9 @@ KINDS = dict((resource.kind, resource) for resource in (
     kinds.VIRTUAL_MACHINE, kinds.TANZU_KUBERNETES_CLUSTER, kinds.CAPI_CLUSTER, kinds.POD))
 
 
-def connect(server=None, token=None, ca_cert=None, validate_certs=True, kubeconfig=None, context=None):
-    """A SupervisorClient from a server and bearer token, or from a kubeconfig file."""
-    if token:
-        if not server:
-            raise errors.InvalidArgument("a Supervisor token needs its server (supervisor_server)")
-    elif not kubeconfig:
-        raise errors.InvalidArgument(
-            "the Supervisor needs supervisor_token (with supervisor_server) or supervisor_kubeconfig")
-    try:
-        return client.connect(dict(server=server, token=token, ca_cert=ca_cert, validate_certs=validate_certs,
-                                   kubeconfig=None if token else kubeconfig, context=context))
-    except errors.InvalidArgument as err:
-        if err.msg.startswith("cannot use the kubeconfig"):
-            raise errors.InvalidArgument("cannot use the kubeconfig {0}: {1}".format(
-                kubeconfig, err.msg.split(": ", 1)[-1]))
-        raise
+def connect(settings):
+    """A SupervisorClient from the inventory's Supervisor settings (already chosen by the one rule)."""
+    return client.connect(settings, option_prefix="supervisor_")
 
 
 def _restated(err, kind, server):
@@ -61,7 +48,7 @@ def list_workloads(settings, kind_names, namespaces=None):
     if unknown:
         raise errors.InvalidArgument("unknown Supervisor kinds %s; known: %s" % (
             ", ".join(unknown), ", ".join(sorted(KINDS))))
-    supervisor = connect(**settings)
+    supervisor = connect(settings)
     listed = {}
     try:
         for kind in kind_names:

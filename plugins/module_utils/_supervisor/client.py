@@ -5,9 +5,10 @@
 
 ``connect(settings)`` takes a plain dict with the keys of ``SUPERVISOR_ARGUMENT_SPEC`` (server,
 token, kubeconfig, context, username, password, login_url, ca_cert, validate_certs), so modules,
-the inventory plugin and the event sources build it the same way. Authentication, in order:
-a bearer ``token``; ``username``/``password`` through WCP login (renewed once when the API
-answers 401); a ``kubeconfig`` path or dict with an optional ``context``.
+the inventory plugin and the event sources build it the same way, after choosing the settings
+by the collection's one rule (``_common/settings.py``). Authentication: a bearer ``token``;
+``username``/``password`` through WCP login (renewed once when the API answers 401); a
+``kubeconfig`` path or dict with an optional ``context``.
 
 ``SupervisorClient.request`` sends one request and answers the decoded JSON; every failure
 becomes a ``PacificError`` whose message names what was being done (verb, kind, object,
@@ -20,8 +21,7 @@ This is the one Kubernetes client of the collection. Besides ``request`` it serv
   ``REQUIREMENTS`` is the kubernetes import guard for ``run_module``;
 - the inventory: ``list_items`` (a fast LIST: the raw JSON answer, no model classes) and
   ``list_across`` (one LIST across namespaces, per namespace when that is forbidden);
-- the event sources: ``connection_settings(args, environ)`` (options with environment
-  fallbacks, outside Ansible), paged ``list_items`` and ``stream``, whose ``Watch`` can be
+- the event sources: ``connection_settings(args, environ)`` (the one rule, outside Ansible), paged ``list_items`` and ``stream``, whose ``Watch`` can be
   closed from another thread (the asyncio adapter's cancellation).
 
 Every ``PacificError`` raised here also carries ``status`` (the HTTP status, None for a
@@ -51,33 +51,19 @@ else:
     KUBERNETES_IMPORT_ERROR = None
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.settings import (
+    SUPERVISOR, describe_environment, resolve)
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.retry import DEFAULT_ATTEMPTS, retrying
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds, login
 
 LOG = logging.getLogger(__name__)
 
-CONNECTION_KEYS = ("server", "token", "kubeconfig", "context", "username", "password", "login_url",
-                   "ca_cert", "validate_certs")
+CONNECTION_KEYS = SUPERVISOR.names()
 DEFAULT_TIMEOUT = 60  # seconds for one ordinary request
 CONNECT_TIMEOUT = 10  # seconds to open a connection (watches)
 
 # for run_module(..., requirements=REQUIREMENTS) of every module of the developer face
 REQUIREMENTS = (("kubernetes", KUBERNETES_IMPORT_ERROR),)
-
-# setting -> environment variables read when it is not given, for callers outside Ansible (the
-# event sources); modules get the same fallbacks from SUPERVISOR_ARGUMENT_SPEC
-ENVIRONMENT = {
-    "server": ("PACIFIC_SUPERVISOR_SERVER",),
-    "token": ("PACIFIC_SUPERVISOR_TOKEN",),
-    "kubeconfig": ("K8S_AUTH_KUBECONFIG", "KUBECONFIG"),
-    "context": ("K8S_AUTH_CONTEXT",),
-    "username": ("PACIFIC_SUPERVISOR_USERNAME",),
-    "password": ("PACIFIC_SUPERVISOR_PASSWORD",),
-    "login_url": ("PACIFIC_WCP_LOGIN_URL",),
-    "ca_cert": ("PACIFIC_SUPERVISOR_CA_CERT",),
-    "validate_certs": ("PACIFIC_SUPERVISOR_VALIDATE_CERTS",),
-}
-AUTH_SETTINGS = ("token", "username", "kubeconfig")
 
 # kube-apiserver answers some invalid input with a 500 rather than a 400/422: a manifest that
 # does not fit the schema in a server-side apply, or a value it cannot convert to the typed
@@ -87,23 +73,11 @@ INVALID_INPUT_500 = ("failed to create typed patch object", "unable to convert u
 
 
 def connection_settings(args, environ=None):
-    """The connection settings in ``args``, each missing one from its environment variable.
-
-    Which way to authenticate is decided by what ``args`` names first (token, then username,
-    then kubeconfig); the environment is only asked when ``args`` names none of them."""
-    environ = os.environ if environ is None else environ
-    settings = {}
-    explicit_auth = any(args.get(name) for name in AUTH_SETTINGS)
-    for name, variables in ENVIRONMENT.items():
-        value = args.get(name)
-        if value is None and not (explicit_auth and name in AUTH_SETTINGS + ("password",)):
-            value = next((environ[v] for v in variables if environ.get(v)), None)
-        settings[name] = value
-    if isinstance(settings["validate_certs"], str):
-        settings["validate_certs"] = settings["validate_certs"].lower() not in ("0", "false", "no", "off")
-    if settings["validate_certs"] is None:
-        settings["validate_certs"] = True
-    return settings
+    """The connection settings to use, from what ``args`` names, else from the environment,
+    by the collection's one rule (``_common/settings.py``)."""
+    resolved = resolve(SUPERVISOR, args, os.environ if environ is None else environ)
+    resolved.pop("source")
+    return resolved
 
 
 def restate(err, message):
@@ -215,22 +189,33 @@ def transport_error(err, server):
     return _carrying(errors.Unreachable("cannot reach the Supervisor API at {0}: {1}".format(server, text)), None, text)
 
 
-def _check_settings(settings):
+def _check_settings(settings, prefix=""):
+    """Refuse settings that cannot make a connection; ``prefix`` is how the caller's options are
+    named (``supervisor_`` in the inventory), so that the message names them as the user wrote them."""
+    def option(name):
+        return prefix + name
+
     unknown = set(settings) - set(CONNECTION_KEYS)
     if unknown:
         raise errors.InvalidArgument("unknown connection settings: {0}".format(", ".join(sorted(unknown))))
-    if not settings.get("token"):  # a token wins; username/password are then unused
+    if not settings.get("token"):
         if settings.get("username") and not settings.get("password"):
-            raise errors.InvalidArgument("username needs password")
+            raise errors.InvalidArgument("{0} needs {1}".format(option("username"), option("password")))
         if settings.get("password") and not settings.get("username"):
-            raise errors.InvalidArgument("password needs username")
+            raise errors.InvalidArgument("{0} needs {1}".format(option("password"), option("username")))
     if (settings.get("token") or settings.get("username")) and not settings.get("server"):
-        raise errors.InvalidArgument("server is required with token or username/password")
+        raise errors.InvalidArgument("{0} is required with {1} or {2}/{3}".format(
+            option("server"), option("token"), option("username"), option("password")))
+    if settings.get("context") and not settings.get("kubeconfig"):
+        raise errors.InvalidArgument("{0} names a context of a kubeconfig: give {1} too".format(
+            option("context"), option("kubeconfig")))
     if not (settings.get("token") or settings.get("username") or settings.get("kubeconfig")):
         raise errors.InvalidArgument(
-            "no credentials for the Supervisor: set token, username and password, or kubeconfig")
+            "no credentials for the Supervisor: set {0}, {1} and {2}, or {3} (or their environment variables: {4})"
+            .format(option("token"), option("username"), option("password"), option("kubeconfig"),
+                    describe_environment(SUPERVISOR)))
     if settings.get("ca_cert") and settings.get("validate_certs") and not os.path.isfile(settings["ca_cert"]):
-        raise errors.InvalidArgument("ca_cert {0}: no such file".format(settings["ca_cert"]))
+        raise errors.InvalidArgument("{0} {1}: no such file".format(option("ca_cert"), settings["ca_cert"]))
 
 
 def _configuration(settings):
@@ -248,7 +233,8 @@ def _configuration(settings):
                                             persist_config=False)
         except (ConfigException, IOError, OSError, ValueError, TypeError, KeyError) as err:
             # the loader's messages name files and contexts, never credentials
-            raise errors.InvalidArgument("cannot use the kubeconfig: {0}".format(err))
+            raise errors.InvalidArgument("cannot use the kubeconfig {0}: {1}".format(
+                "given as a dictionary" if isinstance(kubeconfig, dict) else kubeconfig, err))
         if settings.get("server"):
             configuration.host = settings["server"]
     else:
@@ -264,17 +250,18 @@ def _configuration(settings):
     return configuration
 
 
-def connect(settings, login_with=None, attempts=DEFAULT_ATTEMPTS):
+def connect(settings, login_with=None, attempts=DEFAULT_ATTEMPTS, option_prefix=""):
     """A SupervisorClient from a plain dict of connection settings (see module docstring).
     ``login_with`` replaces the WCP login function (tests). ``attempts`` bounds the tries of
-    one request; 1 for a caller that retries on its own terms (the event source's watches)."""
+    one request; 1 for a caller that retries on its own terms (the event source's watches).
+    ``option_prefix``: how the caller names the options, for error messages."""
     if KUBERNETES_IMPORT_ERROR is not None:
         raise errors.InvalidArgument("the kubernetes Python library is required: {0}".format(KUBERNETES_IMPORT_ERROR))
     # an empty string is "not set": it lets a task switch off a credential module_defaults give
     settings = dict((key, value) for key, value in settings.items()
                     if value is not None and value != "" and key in CONNECTION_KEYS)
     settings.setdefault("validate_certs", True)
-    _check_settings(settings)
+    _check_settings(settings, option_prefix)
     configuration = _configuration(settings)
     relogin = None
     if settings.get("token"):

@@ -43,6 +43,7 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors 
     PacificError,
     Unreachable,
 )
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.settings import VCENTER, resolve
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import soap
 
 LOG = logging.getLogger(__name__)
@@ -50,9 +51,7 @@ LOG = logging.getLogger(__name__)
 READY_PREFIX = "pacific.supervisor.vcenter_events ready"
 
 SOURCE_OPTIONS = ("checkpoint_file", "event_types", "entity", "poll_interval", "page_size", "reconnect_max_delay")
-CONNECTION_OPTIONS = ("hostname", "port", "username", "password", "validate_certs", "ca_cert")
-ENVIRONMENT = {"hostname": "VMWARE_HOST", "port": "VMWARE_PORT", "username": "VMWARE_USER",
-               "password": "VMWARE_PASSWORD", "validate_certs": "VMWARE_VALIDATE_CERTS", "ca_cert": "VMWARE_CA_CERT"}
+CONNECTION_OPTIONS = VCENTER.names()
 ENTITY_TYPES = ("VirtualMachine", "HostSystem", "ClusterComputeResource", "ComputeResource", "ResourcePool",
                 "Datacenter", "Folder", "Datastore", "Network")
 RECURSIONS = ("all", "children", "self")
@@ -163,20 +162,8 @@ class SourceOptions(object):
         if unknown:
             raise InvalidArgument("unknown option(s) {0}; the vcenter event source takes {1}".format(
                 ", ".join(unknown), ", ".join(SOURCE_OPTIONS + CONNECTION_OPTIONS)))
-        connection = {}
-        for name in CONNECTION_OPTIONS:
-            value = args.get(name)
-            connection[name] = value if value is not None else environ.get(ENVIRONMENT[name])
-        for name in ("hostname", "username", "password"):
-            if not connection[name]:
-                raise InvalidArgument("{0} is required (or the environment variable {1})".format(name, ENVIRONMENT[name]))
-        try:
-            connection["port"] = int(connection["port"] or 443)
-        except (TypeError, ValueError):
-            raise InvalidArgument("port must be a number")
-        validate = connection["validate_certs"]
-        connection["validate_certs"] = (validate if isinstance(validate, bool) else
-                                        str(validate).lower() not in ("0", "false", "no", "off")) if validate is not None else True
+        connection = resolve(VCENTER, args, environ)
+        connection.pop("source")
         self.connection = connection
         self.checkpoint_file = args.get("checkpoint_file")
         event_types = args.get("event_types") or []

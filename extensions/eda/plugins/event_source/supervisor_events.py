@@ -25,9 +25,9 @@ description:
     O(reconnect_max_delay), with jitter.
   - Bad arguments, an unknown kind, a bad label selector or refused credentials fail the
     activation at start, with one message.
-  - Once every first list is done, the source logs (at INFO, shown by C(ansible-rulebook -v)) a
+  - 'Once every first list is done, the source logs (at INFO, shown by C(ansible-rulebook -v)) a
     line that begins with C(pacific.supervisor.supervisor_events ready): from then on every
-    change is a transition.
+    change is a transition.'
   - 'Every event has the keys C(change) (one of C(added), C(deleted), C(snapshot), C(condition),
     C(phase), C(power_state), C(container), C(quota), C(event)), C(kind), C(api_version),
     C(namespace), C(name), C(uid), C(resource_version), C(labels), C(from), C(to), C(reason) and
@@ -83,49 +83,53 @@ options:
   server:
     description:
       - The Supervisor's Kubernetes API URL. Not needed with O(kubeconfig).
-      - If not set, the environment variable E(PACIFIC_SUPERVISOR_SERVER) is used.
     type: str
   token:
     description:
-      - A bearer token. If not set, E(PACIFIC_SUPERVISOR_TOKEN) is used.
+      - A bearer token.
     type: str
   username:
     description:
       - A vCenter SSO user that logs in through C(/wcp/login); the token is renewed when refused.
-      - If not set, E(PACIFIC_SUPERVISOR_USERNAME) is used.
     type: str
   password:
     description:
-      - The password of O(username). If not set, E(PACIFIC_SUPERVISOR_PASSWORD) is used.
+      - The password of O(username).
     type: str
   login_url:
     description:
       - The WCP login URL; C(https://<host of server>/wcp/login) when not set.
-      - If not set, E(PACIFIC_WCP_LOGIN_URL) is used.
     type: str
   kubeconfig:
     description:
       - A kubeconfig file path, or the kubeconfig as a dictionary.
-      - If not set, E(K8S_AUTH_KUBECONFIG) and then E(KUBECONFIG) are used.
     type: raw
   context:
     description:
-      - The kubeconfig context; the current one when not set. E(K8S_AUTH_CONTEXT) if not set.
+      - The context of O(kubeconfig); its current one when not set.
     type: str
   ca_cert:
     description:
       - A PEM file of the CA that signed the Supervisor's certificate.
-      - If not set, E(PACIFIC_SUPERVISOR_CA_CERT) is used.
+      - When the connection comes from the environment, this still wins over E(PACIFIC_SUPERVISOR_CA_CERT).
     type: path
   validate_certs:
     description:
-      - Whether to verify the Supervisor's TLS certificate.
-      - If not set, E(PACIFIC_SUPERVISOR_VALIDATE_CERTS) is used.
+      - Whether to verify the Supervisor's TLS certificate; V(true) when not set.
+      - When the connection comes from the environment, this still wins over
+        E(PACIFIC_SUPERVISOR_VALIDATE_CERTS).
     type: bool
-    default: true
 notes:
-  - Exactly one way to authenticate is used, in this order - O(token), O(username)/O(password),
-    O(kubeconfig). The environment is read only when the arguments name none of them.
+  - 'Where the connection comes from, as for the modules: what the arguments name wins, and a
+    source is used whole. When they name any of O(server), O(token), O(username), O(password),
+    O(login_url), O(kubeconfig) and O(context), only what they name is used. When they name none,
+    the environment is read as one source - the first of E(PACIFIC_SUPERVISOR_TOKEN) (with
+    E(PACIFIC_SUPERVISOR_SERVER), E(PACIFIC_SUPERVISOR_CA_CERT), E(PACIFIC_SUPERVISOR_VALIDATE_CERTS));
+    E(PACIFIC_SUPERVISOR_USERNAME) and E(PACIFIC_SUPERVISOR_PASSWORD) (with E(PACIFIC_SUPERVISOR_SERVER)
+    and E(PACIFIC_WCP_LOGIN_URL)); a kubeconfig from E(PACIFIC_SUPERVISOR_KUBECONFIG),
+    E(K8S_AUTH_KUBECONFIG) or E(KUBECONFIG) (with E(K8S_AUTH_CONTEXT)).'
+  - One way to authenticate - O(token), O(username) with O(password), or O(kubeconfig); arguments
+    that name two fail the activation with one message.
   - Each kind and namespace is watched in a thread of its own; the event loop is never blocked,
     and a slow rulebook slows the watches rather than queueing without bound.
 requirements:

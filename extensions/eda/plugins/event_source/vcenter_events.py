@@ -23,9 +23,9 @@ description:
     after the newest event; history is not replayed.
   - Bad arguments, an unknown entity or refused credentials fail the activation at start, with
     one message. A lost connection or session is re-established with a capped exponential delay.
-  - Once its collector is placed, the source logs (at INFO, shown by C(ansible-rulebook -v)) a
+  - 'Once its collector is placed, the source logs (at INFO, shown by C(ansible-rulebook -v)) a
     line that begins with C(pacific.supervisor.vcenter_events ready): from then on every new
-    event is read.
+    event is read.'
   - 'Every event has the keys C(key), C(chain_id), C(event_type) (the class, such as
     C(VmPoweredOffEvent) or C(EventEx)), C(event_type_id) (the id of an EventEx or ExtendedEvent,
     else the class), C(created_time) (ISO 8601), C(user_name), C(message), C(severity),
@@ -35,32 +35,34 @@ description:
 options:
   hostname:
     description:
-      - The vCenter server. If not set, E(VMWARE_HOST) is used.
+      - The vCenter server. Needed, from the arguments or the environment.
+      - 'Where the connection comes from, as for the modules: when the arguments name any of
+        O(hostname), O(port), O(username) and O(password), only what they name is used; when they
+        name none, all come from the environment - E(VMWARE_HOST) (or E(VMWARE_SERVER)),
+        E(VMWARE_PORT), E(VMWARE_USER) (or E(VMWARE_USERNAME)), E(VMWARE_PASSWORD),
+        E(VMWARE_VALIDATE_CERTS), E(VMWARE_CA_CERT).'
     type: str
-    required: true
   port:
     description:
-      - The vCenter port. If not set, E(VMWARE_PORT) is used.
+      - The vCenter port; V(443) when not set.
     type: int
-    default: 443
   username:
     description:
-      - The vCenter user. If not set, E(VMWARE_USER) is used.
+      - The vCenter user. Needed, from the arguments or the environment.
     type: str
-    required: true
   password:
     description:
-      - The password of O(username). If not set, E(VMWARE_PASSWORD) is used.
+      - The password of O(username). Needed, from the arguments or the environment.
     type: str
-    required: true
   validate_certs:
     description:
-      - Whether to verify vCenter's certificate. If not set, E(VMWARE_VALIDATE_CERTS) is used.
+      - Whether to verify vCenter's certificate; V(true) when not set. When the connection comes
+        from the environment, this still wins over E(VMWARE_VALIDATE_CERTS).
     type: bool
-    default: true
   ca_cert:
     description:
-      - A PEM file of the CA that signed vCenter's certificate. If not set, E(VMWARE_CA_CERT) is used.
+      - A PEM file of the CA that signed vCenter's certificate. When the connection comes from the
+        environment, this still wins over E(VMWARE_CA_CERT).
     type: path
   checkpoint_file:
     description:
