@@ -47,10 +47,10 @@ def admin_environment(testbed, tmp_path_factory):
 def nobody_kubeconfig(testbed, tmp_path_factory) -> Path:
     """A kubeconfig whose token authenticates but is granted nothing."""
     path = tmp_path_factory.mktemp("credentials") / "nobody.kubeconfig"
+    cluster = {"server": testbed.layout.apiserver_url, "certificate-authority": str(testbed.pki.ca_cert)}
     path.write_text(yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": "nobody",
-        "clusters": [{"name": "sv", "cluster": {"server": testbed.layout.apiserver_url,
-                                                 "certificate-authority": str(testbed.pki.ca_cert)}}],
+        "clusters": [{"name": "sv", "cluster": cluster}],
         "users": [{"name": "nobody", "user": {"token": testbed.credentials.nobody_token}}],
         "contexts": [{"name": "nobody", "context": {"cluster": "sv", "user": "nobody"}}],
     }))

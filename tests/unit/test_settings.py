@@ -32,8 +32,8 @@ ADMIN_ENV = {
 IDENTIFYING = [s.name for s in SV.settings if s.role != settings.TRUST]
 
 
-def sv(given, environ=ADMIN_ENV, **kwargs):
-    return settings.resolve(SV, given, environ, **kwargs)
+def sv(given, environ=None, **kwargs):
+    return settings.resolve(SV, given, ADMIN_ENV if environ is None else environ, **kwargs)
 
 
 # --- the security defect: named credentials are never overridden or completed by the environment -----
@@ -254,3 +254,11 @@ def test_the_event_source_options_agree_with_the_table(source, face):
     document = yaml.safe_load(re.search(r'DOCUMENTATION = r"""(.*?)"""', source_file.read_text(), re.S).group(1))
     _check_documents(face, dict((k, v) for k, v in document["options"].items() if k in face.names()),
                      notes=document.get("notes") or (), aliases=False)
+
+
+def test_an_endpoint_or_a_leftover_half_of_a_login_chooses_no_way_to_authenticate():
+    # module_defaults give login_url and a password for the play; a task names a token of its own
+    resolved = sv({"server": "https://s", "login_url": "https://s/wcp/login", "password": "p", "token": "t"})
+    assert (resolved["token"], resolved["username"]) == ("t", None)
+    with pytest.raises(InvalidArgument, match=r"not several \(token, username\)"):
+        sv({"server": "https://s", "token": "t", "username": "u", "password": "p"})

@@ -135,13 +135,14 @@ def _from_environment(face, name, environ):
 
 
 def _methods_named(face, given, methods):
-    return [method for method in methods if any(_named(given.get(name)) for name in face.methods[method])]
+    """The ways to authenticate ``given`` chooses: those whose first setting (token, username,
+    kubeconfig) it names. A password or context left over from module_defaults chooses nothing."""
+    return [method for method in methods if _named(given.get(face.methods[method][0]))]
 
 
 def _check_one_method(face, given, named_methods):
     if len(named_methods) > 1:
-        names = ", ".join(name for method in named_methods for name in face.methods[method]
-                          if _named(given.get(name)))
+        names = ", ".join(face.methods[method][0] for method in named_methods)
         raise InvalidArgument(
             "{0}: give one way to authenticate, not several ({1}); set the others to an empty string to "
             "switch off what module_defaults give".format(face.title, names))
