@@ -84,3 +84,13 @@ def run_target(integration_config, tmp_path_factory):
             cwd=work, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def estate(testbed, admin_client):
+    """The developer's namespace (EDIT) and one they may not touch (tests/integration/estate.py)."""
+    from tests.integration import estate as made
+
+    made.make(testbed, admin_client)
+    yield made
+    made.unmake(testbed)
