@@ -169,6 +169,7 @@ def handle(params, run):
         raise errors.InvalidArgument("prune_label only goes with state=present")
     label = batch.parse_label(params["prune_label"]) if params["prune_label"] else None
     loaded = manifests.load(definition=params["definition"], src=params["src"])
+    run.conceal(manifests.secret_values(loaded))
     if not loaded:
         raise errors.InvalidArgument("no manifests given")
     engine = Engine(connect(params), force_conflicts=params["force_conflicts"])

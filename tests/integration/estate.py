@@ -71,6 +71,12 @@ def make(testbed, admin_client):
 
     http = rest_session(testbed)
     base = testbed.layout.vcenter_url
+    core = client.CoreV1Api(admin_client)
+    deadline = time.monotonic() + 180
+    while any(item.metadata.deletion_timestamp for item in core.list_namespace().items
+              if item.metadata.name in (NAMESPACE, OTHER)):  # an earlier session's, still terminating
+        assert time.monotonic() < deadline, "the namespaces of an earlier run are still terminating"
+        time.sleep(1)
     cluster = http.get(base + "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
     http.post(base + "/api/vcenter/namespace-management/virtual-machine-classes",
               json={"id": VM_CLASS, "cpu_count": 1, "memory_MB": 512})
@@ -79,7 +85,6 @@ def make(testbed, admin_client):
                [{"role": "EDIT", "subject_type": "USER", "subject": user, "domain": domain}])
     _namespace(http, base, OTHER, cluster, [])
     rbac = client.RbacAuthorizationV1Api(admin_client)
-    core = client.CoreV1Api(admin_client)
     deadline = time.monotonic() + 60
     while not any(binding.subjects and any(s.name.endswith(user + "@" + domain) for s in binding.subjects)
                   for binding in rbac.list_namespaced_role_binding(NAMESPACE).items) \
@@ -174,18 +179,19 @@ def connections(testbed, user: str, ca: bool = True) -> dict:
 
 
 def run_tasks(testbed, work: Path, label: str, tasks: list[dict], defaults: dict, *extra: str):
-    """Run ``tasks`` ({id, module, args}) in one play with ``defaults`` as module_defaults:
+    """Run ``tasks`` ({id, module, args, optional keywords such as no_log}) in one play with ``defaults`` as module_defaults:
     ``({id: registered result}, the play's output)``. No PACIFIC_SUPERVISOR_*/VMWARE_* from this
     process's environment reaches the play."""
     play, registered = [], {}
     for number, task in enumerate(tasks):
         registered[task["id"]] = f"task_{number}"
         play.append({"name": task["id"], f"pacific.supervisor.{task['module']}": task["args"],
-                     "register": f"task_{number}", "ignore_errors": True})
+                     "register": f"task_{number}", "ignore_errors": True, **task.get("keywords", {})})
     results = work / f"{label}.json"
     gathered = "{{ {" + ", ".join(f"'{key}': {name}" for key, name in registered.items()) + "} | to_json }}"
+    # no_log: the results are the suite's to judge, not the play's output to show (a login's token)
     play.append({"name": "the results", "ansible.builtin.copy": {"content": gathered, "dest": str(results),
-                                                                 "mode": "0600"}})
+                                                                 "mode": "0600"}, "no_log": True})
     playbook = work / f"{label}.yml"
     playbook.write_text(yaml.safe_dump([{"name": label, "hosts": "localhost", "connection": "local",
                                          "gather_facts": False, "module_defaults": defaults, "tasks": play}]))

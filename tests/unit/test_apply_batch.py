@@ -128,3 +128,13 @@ def test_prune_label_is_one_exact_label(label):
 
 def test_prune_label_parses():
     assert batch.parse_label("app.kubernetes.io/part-of=shop") == ("app.kubernetes.io/part-of", "shop")
+
+
+def test_the_values_of_secrets_in_manifests_are_found_for_masking():
+    from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import manifests
+
+    loaded = manifests.load(definition=[
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"a": "c2VjcmV0LWE="},
+         "stringData": {"b": "secret-b"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"c": "not-secret"}}])
+    assert sorted(manifests.secret_values(loaded)) == sorted(["c2VjcmV0LWE=", "secret-b", "c2VjcmV0LWI="])

@@ -62,6 +62,12 @@ class Run(object):
         self.check_mode = module.check_mode
         self.diff = module._diff
         self.warn = module.warn
+        self._module = module
+
+    def conceal(self, values):
+        """Mask ``values`` (secrets found inside options, such as a Secret's data in a manifest)
+        wherever they would appear in the module's output, as Ansible masks ``no_log`` options."""
+        self._module.no_log_values.update(value for value in values if isinstance(value, str) and len(value) >= 4)
 
 
 def with_connection(spec, connection_spec):

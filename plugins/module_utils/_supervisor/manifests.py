@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import os
 
 try:
@@ -89,3 +90,18 @@ def load(definition=None, src=None):
         return _flatten([(definition, "definition")], "definition")
     return _flatten([(item, "definition item {0}".format(n + 1)) for n, item in enumerate(definition or [])],
                     "definition")
+
+
+def secret_values(loaded):
+    """The values of the Secrets among ``loaded`` (what ``load`` returns: (manifest, origin)
+    pairs) - ``data`` as given (base64), ``stringData`` as given and as base64 - for the caller to
+    mask in its output."""
+    found = []
+    for manifest, _origin in loaded:
+        if not isinstance(manifest, dict) or manifest.get("kind") != "Secret":
+            continue
+        for value in (manifest.get("data") or {}).values():
+            found.append(str(value))
+        for value in (manifest.get("stringData") or {}).values():
+            found.extend([str(value), base64.b64encode(str(value).encode("utf-8")).decode("ascii")])
+    return found
