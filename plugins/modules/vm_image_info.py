@@ -215,10 +215,9 @@ def _wanted(image, params):
     names = params.get("names")
     if names and image["name"] not in names and image["display_name"] not in names:
         return False
-    library = params.get("content_library")
-    if library is not None:
-        return image["content_library"] is not None and library in (image["content_library"]["name"],
-                                                                     image["content_library"]["id"])
+    wanted_library, library = params.get("content_library"), image["content_library"]
+    if wanted_library is not None:
+        return library is not None and wanted_library in (library["name"], library["id"])
     return True
 
 
