@@ -4,6 +4,7 @@ this collection ships."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -50,12 +51,9 @@ def _tasks(entries):
             yield from _tasks(entry.get(section))
 
 
-@pytest.mark.parametrize("module", MODULES)
-def test_module_examples_name_real_modules_and_options(module):
-    examples = yaml.safe_load(_constant(ROOT / "plugins" / "modules" / f"{module}.py", "EXAMPLES"))
-    assert examples, f"{module} has no EXAMPLES"
+def _wrong_tasks(tasks):
     wrong = []
-    for task in _tasks(examples):
+    for task in _tasks(tasks):
         for key, args in task.items():
             if key in TASK_KEYWORDS or not key.startswith(PREFIX):
                 continue
@@ -66,7 +64,22 @@ def test_module_examples_name_real_modules_and_options(module):
             unknown = sorted(set(args or {}) - _documented_options(used))
             if unknown:
                 wrong.append(f"{task.get('name')}: {key} has no option {', '.join(unknown)}")
-    assert wrong == []
+    return wrong
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_module_examples_name_real_modules_and_options(module):
+    examples = yaml.safe_load(_constant(ROOT / "plugins" / "modules" / f"{module}.py", "EXAMPLES"))
+    assert examples, f"{module} has no EXAMPLES"
+    assert _wrong_tasks(examples) == []
+
+
+def test_readme_plays_name_real_modules_and_options():
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    plays = [play for block in blocks for play in (yaml.safe_load(block) or []) if isinstance(block, str)
+             and isinstance(play, dict) and "tasks" in play]
+    assert plays, "README shows no play"
+    assert [wrong for play in plays for wrong in _wrong_tasks(play["tasks"])] == []
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.stem)
