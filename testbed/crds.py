@@ -28,6 +28,7 @@ SOURCE = "testbed.pacific.supervisor/source"
 class UpstreamCrds:
     module: str
     file_glob: str
+    directory: str = "config/crd/bases"
 
     def cache_prefix(self) -> str:
         # the module cache escapes capitals as "!" + lower case
@@ -36,6 +37,10 @@ class UpstreamCrds:
 
 UPSTREAM = (
     UpstreamCrds("github.com/vmware-tanzu/vm-operator", "vmoperator.vmware.com_*.yaml"),
+    # the Supervisor's image registry (ContentLibrary, ContentLibraryItem and their cluster kinds),
+    # whose CRDs VM Operator's module carries
+    UpstreamCrds("github.com/vmware-tanzu/vm-operator", "imageregistry.vmware.com_*.yaml",
+                 "config/crd/external-crds"),
     UpstreamCrds("sigs.k8s.io/cluster-api", "cluster.x-k8s.io_*.yaml"),
 )
 CRD_GROUPS = ("vmoperator.vmware.com", "cluster.x-k8s.io", "run.tanzu.vmware.com")
@@ -80,7 +85,7 @@ def sources(cache: Path | None = None) -> list[tuple[str, Path]]:
     found = []
     for upstream in UPSTREAM:
         module_dir = newest_module_dir(cache, upstream)
-        bases = module_dir / "config" / "crd" / "bases"
+        bases = module_dir / upstream.directory
         found.extend((f"{module_dir.name}/{path.name}", path) for path in sorted(bases.glob(upstream.file_glob)))
     found.extend((f"testbed/crds/{path.name}", path) for path in sorted(OWN_CRDS_DIR.glob("*.yaml")))
     return found

@@ -26,12 +26,49 @@ def cluster_roles() -> list[dict]:
             role("wcp:aggregate-to-edit", READ + WRITE, ("edit", "admin"))]
 
 
+# The Supervisor's image registry: a namespace's users read the content libraries and items behind
+# its VM images (`kubectl get contentlibraries,contentlibraryitems -n <ns>`); only vCenter changes them.
+IMAGE_REGISTRY = "imageregistry.vmware.com"
+IMAGE_READERS = "wcp:image-and-storage-readers"
+
+
+def image_registry_roles() -> list[dict]:
+    """Read access to the image registry's namespaced kinds, aggregated into view, edit and admin."""
+    return [{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+             "metadata": {"name": "wcp:aggregate-image-registry-to-view",
+                          "labels": {AGGREGATE + target: "true" for target in ("view", "edit", "admin")}},
+             "rules": [{"apiGroups": [IMAGE_REGISTRY], "resources": ["contentlibraries", "contentlibraryitems"],
+                        "verbs": READ}]}]
+
+
+def image_and_storage_readers() -> list[dict]:
+    """What every authenticated Supervisor user may read at the cluster scope for the images and
+    storage offered to namespaces: StorageClasses (`kubectl get storageclass`, as VMware's docs
+    show a DevOps user doing), ClusterVirtualMachineImages, and the cluster content libraries and
+    items behind them. A ClusterRole and its binding to system:authenticated."""
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": IMAGE_READERS},
+            "rules": [{"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"], "verbs": READ},
+                      {"apiGroups": ["vmoperator.vmware.com"], "resources": ["clustervirtualmachineimages"],
+                       "verbs": READ},
+                      {"apiGroups": [IMAGE_REGISTRY],
+                       "resources": ["clustercontentlibraries", "clustercontentlibraryitems"], "verbs": READ}]}
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+               "metadata": {"name": IMAGE_READERS},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": IMAGE_READERS},
+               "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                             "name": "system:authenticated"}]}
+    return [role, binding]
+
+
 def install(api_client: client.ApiClient) -> None:
     api = client.RbacAuthorizationV1Api(api_client)
-    for body in cluster_roles():
+    for body in cluster_roles() + image_registry_roles() + image_and_storage_readers():
+        create, replace = ((api.create_cluster_role, api.replace_cluster_role) if body["kind"] == "ClusterRole"
+                           else (api.create_cluster_role_binding, api.replace_cluster_role_binding))
         try:
-            api.create_cluster_role(body)
+            create(body)
         except ApiException as err:
             if err.status != 409:
                 raise
-            api.replace_cluster_role(body["metadata"]["name"], body)
+            replace(body["metadata"]["name"], body)

@@ -131,6 +131,20 @@ results:
     object:
       description: The object as the server has it (or would, in check mode); Secret values redacted.
       type: dict
+diff:
+  description:
+    - With O(ignore:--diff), one before/after pair per object created, updated, deleted or pruned, in
+      the order of RV(results); each is cut to the fields its manifest sets (not the defaults the
+      server fills in); a deleted or pruned object is shown as it was. Secret values are redacted.
+    - C(before_header) and C(after_header) name the object.
+  returned: when diff mode is on
+  type: list
+  elements: dict
+  sample:
+    - before: {}
+      after: {apiVersion: v1, kind: ConfigMap, metadata: {name: settings, namespace: team-a}, data: {mode: fast}}
+      before_header: ConfigMap settings in namespace team-a
+      after_header: ConfigMap settings in namespace team-a
 summary:
   description: How many objects took each action.
   returned: always

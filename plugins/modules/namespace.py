@@ -162,6 +162,9 @@ RETURN = r"""
 namespace:
   description:
     - The namespace as vCenter reports it after the change (in check mode, as it would be), plus its C(name).
+    - C(resource_spec) has each limit under the name of its option (C(cpu_limit), C(memory_limit),
+      C(storage_limit), C(pod_limit)); the API's own names C(storage_request_limit) and C(pod_count)
+      are returned too, deprecated, and will be removed in 0.3.0.
     - Empty after a deletion.
   returned: always
   type: dict
@@ -171,7 +174,7 @@ namespace:
     description: Team A's workloads
     config_status: RUNNING
     storage_specs: [{policy: aa6d5a82-1c88-45da-85d3-3d74b91a5bad, limit: 102400}]
-    resource_spec: {cpu_limit: 20000, memory_limit: 65536}
+    resource_spec: {cpu_limit: 20000, memory_limit: 65536, pod_limit: 200, pod_count: 200}
     vm_service_spec: {vm_classes: [best-effort-small], content_libraries: [1f4b1e0c-...]}
     access_list: [{subject: devops, domain: vsphere.local, subject_type: USER, role: EDIT}]
 """
@@ -275,9 +278,10 @@ def handle(params, run):
 
 
 def _result(run, name, changed, before, after, shown):
+    shown = spec.with_option_names(shown)
     result = {"changed": changed, "namespace": dict(shown, name=name) if shown else {}}
     if run.diff:
-        result["diff"] = {"before": before, "after": after}
+        result["diff"] = {"before": spec.with_option_names(before), "after": spec.with_option_names(after)}
     return result
 
 

@@ -46,7 +46,7 @@ EXAMPLES = r"""
 
 - name: Its pod limit
   ansible.builtin.debug:
-    msg: "{{ team_a.namespaces[0].resource_spec.pod_count | default('unlimited') }}"
+    msg: "{{ team_a.namespaces[0].resource_spec.pod_limit | default('unlimited') }}"
 """
 
 RETURN = r"""
@@ -54,6 +54,10 @@ namespaces:
   description:
     - Without O(name), one summary per namespace, sorted by name; with O(name), zero or one namespace in full.
     - Every entry has C(name).
+    - In full, C(resource_spec) has each limit under the name of the
+      M(pacific.supervisor.namespace) option that sets it (C(cpu_limit), C(memory_limit),
+      C(storage_limit), C(pod_limit)); the API's own names C(storage_request_limit) and C(pod_count)
+      are returned too, deprecated, and will be removed in 0.3.0.
   returned: always
   type: list
   elements: dict
@@ -67,6 +71,7 @@ namespaces:
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
     VCENTER_ARGUMENT_SPEC, run_module, with_connection)
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import namespace_spec
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.connection import rest_session
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.resources import Namespaces
 
@@ -80,7 +85,9 @@ def handle(params, run):
             found = [dict(summary, name=summary.get("namespace")) for summary in namespaces.list()]
             return {"changed": False, "namespaces": sorted(found, key=lambda summary: summary["name"] or "")}
         info = namespaces.get(params["name"])
-    return {"changed": False, "namespaces": [dict(info, name=params["name"])] if info is not None else []}
+    if info is None:
+        return {"changed": False, "namespaces": []}
+    return {"changed": False, "namespaces": [dict(namespace_spec.with_option_names(info), name=params["name"])]}
 
 
 def main():

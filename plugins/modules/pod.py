@@ -292,7 +292,10 @@ immutable_changes:
   type: list
   elements: str
 diff:
-  description: The Pod before and after, without server-managed fields (with O(ignore:--diff)).
+  description:
+    - The Pod before and after (with O(ignore:--diff)), cut to the fields the module sets, so the
+      defaults the server fills in (C(dnsPolicy), C(terminationMessagePath), ...) are not shown.
+    - A removal shows the Pod as it was.
   returned: when diff mode is on
   type: dict
 """
@@ -390,12 +393,12 @@ def recreate(engine, manifest, before, immutable, params, run):
     # validate the new pod before deleting the old one, so a bad spec leaves the pod running
     would_be = pod_manifest.validate_as_new(engine, manifest)
     if run.check_mode:
-        outcome = {"changed": True, "object": would_be, "diff": diff_of(before, would_be)}
+        outcome = {"changed": True, "object": would_be, "diff": diff_of(before, would_be, manifest)}
         return _result(outcome, run, pod=pod_manifest.summarize(would_be), recreated=True, immutable=immutable)
     engine.ensure(manifest, state="absent", wait=True, wait_timeout=params["wait_timeout"], before=before)
     outcome = engine.ensure(manifest, wait=params["wait"], wait_timeout=params["wait_timeout"], before=None,
                             readiness=pod_manifest.readiness)
-    outcome["diff"] = diff_of(before, outcome["object"])
+    outcome["diff"] = diff_of(before, outcome["object"], manifest)
     return _result(outcome, run, pod=pod_manifest.summarize(outcome["object"]), recreated=True,
                    immutable=immutable)
 

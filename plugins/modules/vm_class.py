@@ -122,12 +122,16 @@ RETURN = r"""
 vm_class:
   description:
     - The class as vCenter reports it after the change (in check mode, as it would be).
+    - Memory is C(memory_mb), as the option is named, and the devices of O(devices.dynamic_direct_path_io_devices)
+      are under that name; the API's own names C(memory_MB) and C(devices.dynamic_direct_path_IO_devices)
+      are returned too, deprecated, and will be removed in 0.3.0.
     - Empty after a deletion.
   returned: always
   type: dict
   sample:
     id: guaranteed-small
     cpu_count: 2
+    memory_mb: 4096
     memory_MB: 4096
     cpu_reservation: 0
     memory_reservation: 50
@@ -189,9 +193,9 @@ def handle(params, run):
 
 
 def _result(run, changed, before, after, shown):
-    result = {"changed": changed, "vm_class": shown}
+    result = {"changed": changed, "vm_class": spec.with_option_names(shown)}
     if run.diff:
-        result["diff"] = {"before": before, "after": after}
+        result["diff"] = {"before": spec.with_option_names(before), "after": spec.with_option_names(after)}
     return result
 
 

@@ -50,13 +50,19 @@ EXAMPLES = r"""
 
 RETURN = r"""
 vm_classes:
-  description: The VM classes, sorted by identifier, as vCenter reports them.
+  description:
+    - The VM classes, sorted by identifier, as vCenter reports them.
+    - Memory is C(memory_mb), as M(pacific.supervisor.vm_class) names the option, and the devices of
+      its O(pacific.supervisor.vm_class#module:devices.dynamic_direct_path_io_devices) are under that
+      name; the API's own names C(memory_MB) and C(devices.dynamic_direct_path_IO_devices) are
+      returned too, deprecated, and will be removed in 0.3.0.
   returned: always
   type: list
   elements: dict
   sample:
     - id: best-effort-small
       cpu_count: 2
+      memory_mb: 4096
       memory_MB: 4096
       cpu_reservation: 0
       memory_reservation: 0
@@ -68,6 +74,7 @@ vm_classes:
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
     VCENTER_ARGUMENT_SPEC, run_module, with_connection)
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import vm_class_spec
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.connection import rest_session
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.resources import VmClasses
 
@@ -79,7 +86,8 @@ def handle(params, run):
         classes = VmClasses(session).list()
     if params["name"] is not None:
         classes = [found for found in classes if found.get("id") == params["name"]]
-    return {"changed": False, "vm_classes": sorted(classes, key=lambda found: found.get("id", ""))}
+    return {"changed": False, "vm_classes": [vm_class_spec.with_option_names(found) for found in
+                                             sorted(classes, key=lambda found: found.get("id", ""))]}
 
 
 def main():

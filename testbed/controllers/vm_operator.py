@@ -20,6 +20,7 @@ from testbed.controllers import kube
 from testbed.controllers.conditions import record_event, set_condition
 from testbed.controllers.vsphere import POWER_FROM_VSPHERE, Vsphere
 from testbed.faults import FaultBook
+from testbed.wcp.libraries import library_resource_name
 
 log = logging.getLogger("testbed.controllers.vm_operator")
 
@@ -32,6 +33,14 @@ SEEDED_IMAGES = {
     "vmi-0a1b2c3d4e5f60001": ("ubuntu-22.04", "ubuntu64Guest"),
     "vmi-0a1b2c3d4e5f60002": ("photon-5", "vmwarePhoton64Guest"),
 }
+# the content library assigned to the whole Supervisor that the seeded images come from, and the
+# UUIDs of its items (a ClusterContentLibrary and ClusterContentLibraryItems of the image registry)
+SEEDED_LIBRARY = ("supervisor-vm-images", "5e3d6a10-0c1b-4f2e-9d8c-7b6a5f4e3d21")
+SEEDED_ITEM_IDS = {
+    "vmi-0a1b2c3d4e5f60001": "0a1b2c3d-4e5f-4000-8000-000000000001",
+    "vmi-0a1b2c3d4e5f60002": "0a1b2c3d-4e5f-4000-8000-000000000002",
+}
+IMAGE_REGISTRY = ("imageregistry.vmware.com", "v1alpha2")
 
 
 def memory_mib(quantity: str) -> int:
@@ -75,18 +84,45 @@ class VmOperator:
     def _enqueue(self, obj: dict) -> None:
         self.queue.add((obj["metadata"]["namespace"], obj["metadata"]["name"]))
 
+    def _seed_cluster_object(self, plural: str, body: dict, status: dict) -> None:
+        group, version = IMAGE_REGISTRY
+        body = dict(body, apiVersion=f"{group}/{version}")
+        try:
+            self.custom.create_cluster_custom_object(group, version, plural, body)
+        except ApiException as err:
+            if err.status != 409:
+                raise
+        status = dict(status, conditions=set_condition([], "Ready", True, "Ready"))
+        self.custom.patch_cluster_custom_object_status(group, version, plural, body["metadata"]["name"],
+                                                       {"status": status})
+
+    def seed_cluster_library(self) -> None:
+        """The library behind the seeded ClusterVirtualMachineImages, as the image registry shows a
+        library assigned to the Supervisor: a ClusterContentLibrary and one item per image."""
+        display, library_id = SEEDED_LIBRARY
+        library = library_resource_name(library_id)
+        self._seed_cluster_object("clustercontentlibraries", {
+            "kind": "ClusterContentLibrary", "metadata": {"name": library},
+            "spec": {"id": library_id, "libraryType": "ContentLibrary"}}, {"name": display, "state": "Active"})
+        for name, (image, _guest_id) in SEEDED_IMAGES.items():
+            self._seed_cluster_object("clustercontentlibraryitems", {
+                "kind": "ClusterContentLibraryItem", "metadata": {"name": f"clitem-{name[4:]}"},
+                "spec": {"id": SEEDED_ITEM_IDS[name], "libraryName": library}},
+                {"name": image, "type": "OVF", "cached": True})
+
     def seed_images(self) -> None:
+        self.seed_cluster_library()
         for name, (display, guest_id) in SEEDED_IMAGES.items():
             body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "ClusterVirtualMachineImage",
                     "metadata": {"name": name, "labels": {"testbed.pacific.supervisor/guest-id": guest_id}},
-                    "spec": {"providerRef": {"apiVersion": "imageregistry.vmware.com/v1alpha1",
+                    "spec": {"providerRef": {"apiVersion": "/".join(IMAGE_REGISTRY),
                                              "kind": "ClusterContentLibraryItem", "name": f"clitem-{name[4:]}"}}}
             try:
                 self.custom.create_cluster_custom_object(GROUP, VERSION, "clustervirtualmachineimages", body)
             except ApiException as err:
                 if err.status != 409:
                     raise
-            status = {"status": {"name": display, "type": "OVF",
+            status = {"status": {"name": display, "type": "OVF", "providerItemID": SEEDED_ITEM_IDS[name],
                                  "conditions": set_condition([], "Ready", True, "Ready")}}
             self.custom.patch_cluster_custom_object_status(GROUP, VERSION, "clustervirtualmachineimages", name, status)
 

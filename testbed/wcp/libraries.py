@@ -8,9 +8,25 @@ import requests
 from testbed.credentials import Credentials
 
 
+def _resource_id(prefix: str, uuid: str) -> str:
+    """How the Supervisor names the object of a content library or item (VM Operator's "VMI ID"):
+    the first 17 hex digits of the SHA-1 of its UUID without dashes, after a kind prefix."""
+    return prefix + hashlib.sha1(uuid.replace("-", "").encode()).hexdigest()[:17]
+
+
 def image_name(item_id: str) -> str:
-    """The VirtualMachineImage name of a library item, in the Supervisor's vmi-<hex> form."""
-    return "vmi-" + hashlib.sha256(item_id.encode()).hexdigest()[:17]
+    """The VirtualMachineImage name of a library item (vmi-0a0044d7c690bcbea)."""
+    return _resource_id("vmi-", item_id)
+
+
+def item_resource_name(item_id: str) -> str:
+    """The ContentLibraryItem behind a library item's image."""
+    return _resource_id("clitem-", item_id)
+
+
+def library_resource_name(library_id: str) -> str:
+    """The ContentLibrary of a library associated with a namespace."""
+    return _resource_id("cl-", library_id)
 
 
 class ContentLibraries:
@@ -36,10 +52,20 @@ class ContentLibraries:
     def exists(self, library_id: str) -> bool:
         return self._get(f"/content/library/id:{library_id}").status_code == 200
 
-    def items(self, library_id: str) -> list[dict]:
-        """Items of one library: id, name and type of each."""
-        answer = self._get("/content/library/item", library_id=library_id)
+    def library(self, library_id: str) -> dict | None:
+        """One library: id, name and type (LOCAL or SUBSCRIBED); None when it is gone."""
+        answer = self._get(f"/content/library/id:{library_id}")
         if answer.status_code == 404:
+            return None
+        answer.raise_for_status()
+        value = answer.json()["value"]
+        return {"id": library_id, "name": value.get("name", ""), "type": value.get("type", "LOCAL")}
+
+    def items(self, library_id: str) -> list[dict]:
+        """Items of one library: id, name and type of each, and the library they are in."""
+        library = self.library(library_id)
+        answer = self._get("/content/library/item", library_id=library_id)
+        if answer.status_code == 404 or library is None:
             return []
         answer.raise_for_status()
         found = []
@@ -47,5 +73,6 @@ class ContentLibraries:
             item = self._get(f"/content/library/item/id:{item_id}")
             if item.status_code == 200:
                 value = item.json()["value"]
-                found.append({"id": item_id, "name": value["name"], "type": value.get("type", "ovf")})
+                found.append({"id": item_id, "name": value["name"], "type": value.get("type", "ovf"),
+                              "library": library})
         return found

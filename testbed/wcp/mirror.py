@@ -16,13 +16,14 @@ from kubernetes.client.rest import ApiException
 from kubernetes.dynamic import DynamicClient
 
 from testbed.wcp import tokens
-from testbed.wcp.libraries import image_name
+from testbed.wcp.libraries import image_name, item_resource_name, library_resource_name
 
 MANAGED_BY = "testbed.pacific.supervisor/managed-by"
 CLUSTER_LABEL = "vSphereClusterID"
 QUOTA = "wcp-resource-quota"
 LIMITS = "wcp-limit-range"
 VM_OPERATOR = ("vmoperator.vmware.com", "v1alpha3")
+IMAGE_REGISTRY = "imageregistry.vmware.com/v1alpha2"
 ROLE_OF = {"OWNER": "admin", "EDIT": "edit", "VIEW": "view"}
 CSI_PROVISIONER = "csi.vsphere.vmware.com"
 
@@ -191,24 +192,50 @@ class Mirror:
         self.prune("v1", "Namespace", None, set(namespaces))
         return errors
 
+    def _set_status(self, body: dict, status: dict) -> None:
+        """The status of an object just applied, unless it says so already."""
+        resource = self._resource(body["apiVersion"], body["kind"])
+        name, namespace = body["metadata"]["name"], body["metadata"].get("namespace")
+        current = (self.dynamic.get(resource, name=name, namespace=namespace).to_dict().get("status") or {})
+        if all(current.get(key) == value for key, value in status.items() if key != "conditions"):
+            return
+        ready = [{"type": "Ready", "status": "True", "reason": "Ready", "message": "", "lastTransitionTime": _now()}]
+        self.dynamic.patch(resource.subresources["status"], name=name, namespace=namespace,
+                           body={"status": dict(status, conditions=ready)},
+                           content_type="application/merge-patch+json")
+
     def _images(self, namespace: str, items: list[dict]) -> None:
-        """One VirtualMachineImage per library item; its display name lives in status."""
-        resource = self._resource("/".join(VM_OPERATOR), "VirtualMachineImage")
+        """As the Supervisor's image registry and VM Operator do for each content library associated
+        with a namespace: a ContentLibrary, a ContentLibraryItem per item, and a VirtualMachineImage
+        per item whose providerRef is that item; display names and types live in status."""
+        libraries = {}
         for item in items:
+            libraries[item["library"]["id"]] = item["library"]
+        for library in libraries.values():
+            body = {"apiVersion": IMAGE_REGISTRY, "kind": "ContentLibrary",
+                    "metadata": {"name": library_resource_name(library["id"]), "namespace": namespace,
+                                 "labels": _managed()},
+                    "spec": {"id": library["id"], "libraryType": "ContentLibrary"}}
+            self.apply(body)
+            status = {"name": library["name"], "state": "Active"}
+            if library["type"].upper() == "SUBSCRIBED":
+                status["subscriptionInfo"] = {"URL": "", "onDemand": False, "automaticSync": True}
+            self._set_status(body, status)
+        for item in items:
+            body = {"apiVersion": IMAGE_REGISTRY, "kind": "ContentLibraryItem",
+                    "metadata": {"name": item_resource_name(item["id"]), "namespace": namespace, "labels": _managed()},
+                    "spec": {"id": item["id"], "libraryName": library_resource_name(item["library"]["id"])}}
+            self.apply(body)
+            self._set_status(body, {"name": item["name"], "type": item["type"].upper(), "cached": True})
             body = {"apiVersion": "/".join(VM_OPERATOR), "kind": "VirtualMachineImage",
                     "metadata": {"name": image_name(item["id"]), "namespace": namespace, "labels": _managed()},
-                    "spec": {"providerRef": {"apiVersion": "imageregistry.vmware.com/v1alpha1",
-                                             "kind": "ContentLibraryItem", "name": f"clitem-{item['id'][:17]}"}}}
+                    "spec": {"providerRef": {"apiVersion": IMAGE_REGISTRY, "kind": "ContentLibraryItem",
+                                             "name": item_resource_name(item["id"])}}}
             self.apply(body)
-            current = self.dynamic.get(resource, name=body["metadata"]["name"], namespace=namespace)
-            if (current.to_dict().get("status") or {}).get("name") == item["name"]:
-                continue
-            self.dynamic.patch(resource.subresources["status"], name=body["metadata"]["name"], namespace=namespace,
-                               body={"status": {"name": item["name"], "type": item["type"].upper(),
-                                                "conditions": [{"type": "Ready", "status": "True", "reason": "Ready",
-                                                                "message": "", "lastTransitionTime": _now()}]}},
-                               content_type="application/merge-patch+json")
+            self._set_status(body, {"name": item["name"], "type": item["type"].upper(), "providerItemID": item["id"]})
         self.prune("/".join(VM_OPERATOR), "VirtualMachineImage", namespace, {image_name(i["id"]) for i in items})
+        self.prune(IMAGE_REGISTRY, "ContentLibraryItem", namespace, {item_resource_name(i["id"]) for i in items})
+        self.prune(IMAGE_REGISTRY, "ContentLibrary", namespace, {library_resource_name(key) for key in libraries})
 
     def _prune_namespace(self, name: str, info: dict) -> None:
         self.prune("rbac.authorization.k8s.io/v1", "RoleBinding", name,

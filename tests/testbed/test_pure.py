@@ -127,3 +127,13 @@ def test_a_wcp_revocation_voids_the_tokens_of_the_same_second_issued_before_it()
         return tokens.review(key, {"spec": {"token": token}}, not_before=revoked_at)["status"]["authenticated"]
 
     assert (authenticated(before), authenticated(after)) == (False, True)
+
+
+def test_image_registry_objects_are_named_as_the_supervisor_names_them():
+    """VM Operator's VMI ID: the first 17 hex digits of the SHA-1 of the item's UUID without dashes
+    (its documentation's example); libraries and items are named the same way."""
+    from testbed.wcp.libraries import image_name, item_resource_name, library_resource_name
+
+    assert image_name("e1968c25-dd84-4506-8dc7-9beacb6b688e") == "vmi-0a0044d7c690bcbea"
+    assert item_resource_name("e1968c25-dd84-4506-8dc7-9beacb6b688e") == "clitem-0a0044d7c690bcbea"
+    assert library_resource_name("e1968c25-dd84-4506-8dc7-9beacb6b688e") == "cl-0a0044d7c690bcbea"

@@ -101,3 +101,45 @@ def test_invalid_name_message_names_the_value_and_rule():
     with pytest.raises(errors.InvalidArgument) as caught:
         engine.check_name("Web_1", "VM name", label=True)
     assert "VM name 'Web_1' is not a valid DNS-1123 label" in caught.value.msg
+
+
+POD_MANIFEST = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "echo", "namespace": "team-a"},
+                "spec": {"containers": [{"name": "echo", "image": "pacific/echo:1.1",
+                                         "ports": [{"containerPort": 8080}]}]}}
+
+
+def _as_the_server_has_it(image):
+    """The pod as the apiserver answers an apply: the manifest plus the defaults it fills in."""
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "echo", "namespace": "team-a", "uid": "u-2", "resourceVersion": "7"},
+            "spec": {"containers": [{"name": "echo", "image": image, "imagePullPolicy": "IfNotPresent",
+                                     "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                                     "terminationMessagePath": "/dev/termination-log",
+                                     "terminationMessagePolicy": "File", "resources": {}}],
+                     "dnsPolicy": "ClusterFirst", "restartPolicy": "Always", "schedulerName": "default-scheduler",
+                     "securityContext": {}, "serviceAccountName": "default", "terminationGracePeriodSeconds": 30,
+                     "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists"}]},
+            "status": {"phase": "Running"}}
+
+
+def test_a_pod_diff_shows_what_the_user_set_not_the_server_defaults():
+    diff = engine.diff_of(_as_the_server_has_it("pacific/echo:1.0"), _as_the_server_has_it("pacific/echo:1.1"),
+                          POD_MANIFEST)
+    assert diff == {
+        "before": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "echo", "namespace": "team-a"},
+                   "spec": {"containers": [{"name": "echo", "image": "pacific/echo:1.0",
+                                            "ports": [{"containerPort": 8080}]}]}},
+        "after": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "echo", "namespace": "team-a"},
+                  "spec": {"containers": [{"name": "echo", "image": "pacific/echo:1.1",
+                                           "ports": [{"containerPort": 8080}]}]}},
+    }
+
+
+def test_a_diff_cut_to_the_manifest_still_shows_a_creation_and_a_removed_list_item():
+    created = engine.diff_of(None, _as_the_server_has_it("pacific/echo:1.1"), POD_MANIFEST)
+    assert created["before"] == {} and created["after"]["spec"] == POD_MANIFEST["spec"]
+    two = _as_the_server_has_it("pacific/echo:1.0")
+    two["spec"]["containers"].append({"name": "sidecar", "image": "busybox"})
+    shrunk = engine.diff_of(two, _as_the_server_has_it("pacific/echo:1.1"), POD_MANIFEST)
+    assert [c["name"] for c in shrunk["before"]["spec"]["containers"]] == ["echo", "sidecar"]
+    assert [c["name"] for c in shrunk["after"]["spec"]["containers"]] == ["echo"]

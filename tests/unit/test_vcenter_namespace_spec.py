@@ -91,3 +91,13 @@ def test_bad_settings_are_refused_before_anything_happens(given, message):
 
 def test_good_settings_pass():
     spec.check_settings(_params(cpu_limit=0, storage_policies=[{"name": "gold", "limit": None}]))
+
+
+def test_returned_limits_are_named_as_the_options():
+    answer = {"cluster": "domain-c8", "resource_spec": {"cpu_limit": 1000, "pod_count": 20,
+                                                        "storage_request_limit": 10240}}
+    shown = spec.with_option_names(answer)
+    assert shown["resource_spec"] == {"cpu_limit": 1000, "pod_limit": 20, "pod_count": 20,
+                                      "storage_limit": 10240, "storage_request_limit": 10240}
+    assert "pod_limit" not in answer["resource_spec"]
+    assert spec.with_option_names({}) == {}

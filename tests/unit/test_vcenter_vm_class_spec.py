@@ -47,3 +47,13 @@ def test_create_needs_cpu_and_memory():
 def test_bad_options_are_refused(given, message):
     with pytest.raises(InvalidArgument, match=message):
         spec.check_settings(_params(**given))
+
+
+def test_returned_classes_name_memory_and_devices_as_the_options_do():
+    answer = {"id": "gpu", "cpu_count": 2, "memory_MB": 4096,
+              "devices": {"dynamic_direct_path_IO_devices": [{"vendor_id": 1, "device_id": 2}]}}
+    shown = spec.with_option_names(answer)
+    assert shown["memory_mb"] == 4096 and shown["memory_MB"] == 4096  # the old key stays, deprecated
+    assert shown["devices"]["dynamic_direct_path_io_devices"] == [{"vendor_id": 1, "device_id": 2}]
+    assert "memory_mb" not in answer  # the answer itself is not changed
+    assert spec.with_option_names({}) == {}

@@ -233,7 +233,7 @@ def converge(engine, items, state="present", check_mode=False, label=None, wait=
     for item in every:
         if item.action in changed_actions:
             after = None if item.action in ("deleted", "pruned") else item.after
-            pair = diff_of(item.before, after)
+            pair = diff_of(item.before, after, None if after is None else item.desired)
             header = item.resource.describe(item.name, item.namespace)
             pair.update(before_header=header, after_header=header)
             diffs.append(pair)

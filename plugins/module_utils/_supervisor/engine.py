@@ -12,7 +12,8 @@
   done; an object already being deleted is not deleted again.
 - ``changed`` compares the object before and after with server-managed fields stripped
   (``strip``), so a re-apply that changes nothing is not a change; ``diff`` is that same
-  before/after pair (Secret values redacted).
+  before/after pair cut to the fields the manifest sets (``shown_as_set``: not the defaults the
+  server fills in), Secret values redacted.
 - ``wait`` (never in check mode) watches the object until its kind's readiness predicate
   (``kinds.py``) says ready, failing fast on a terminal condition.
 
@@ -94,9 +95,27 @@ def is_changed(before, after):
     return strip(before) != strip(after)
 
 
-def diff_of(before, after):
-    """The before/after pair Ansible shows with ``--diff``."""
-    return {"before": redact(strip(before)) or {}, "after": redact(strip(after)) or {}}
+def shown_as_set(obj, desired):
+    """``obj`` cut to the fields ``desired`` sets: what the user asked for, without the defaults the
+    server filled in (a pod's dnsPolicy, a container's terminationMessagePath, ...). Lists are
+    matched item by item; items beyond the manifest's are kept whole, so a removal shows."""
+    if isinstance(desired, dict) and isinstance(obj, dict):
+        return dict((key, shown_as_set(obj[key], desired[key])) for key in desired if key in obj)
+    if isinstance(desired, list) and isinstance(obj, list):
+        return [shown_as_set(item, desired[index]) if index < len(desired) else item
+                for index, item in enumerate(obj)]
+    return obj
+
+
+def diff_of(before, after, desired=None):
+    """The before/after pair Ansible shows with ``--diff``; with ``desired`` (the manifest applied),
+    only the fields it sets."""
+    before, after = redact(strip(before)) or {}, redact(strip(after)) or {}
+    if desired is not None:
+        shape = strip(desired)
+        before = shown_as_set(before, shape) if before else {}
+        after = shown_as_set(after, shape) if after else {}
+    return {"before": before, "after": after}
 
 
 def _identity(desired):
@@ -195,7 +214,7 @@ class Engine(object):
         # an option left unset keeps what an earlier run of ours set, instead of dropping it
         desired = drift.carry_over(before, desired, self.field_manager)
         after = self.apply(desired, dry_run=check_mode, resource=resource)
-        outcome = {"changed": is_changed(before, after), "diff": diff_of(before, after)}
+        outcome = {"changed": is_changed(before, after), "diff": diff_of(before, after, desired)}
         if wait and not check_mode:
             after = waiter.wait_ready(self.client, resource, name, namespace, timeout=wait_timeout,
                                       readiness=readiness)

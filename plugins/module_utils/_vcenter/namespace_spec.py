@@ -155,3 +155,20 @@ def after(current, patch):
     result = dict(current)
     result.update(patch)
     return result
+
+
+# resource_spec field -> the module option that sets it, where the two names differ
+OPTION_NAMES = dict((field, option) for option, field in LIMITS.items() if field != option)
+
+
+def with_option_names(info):
+    """``info`` (an API answer or ``normalized``) with each limit of its resource_spec also under the
+    name of the option that sets it (``pod_limit`` beside ``pod_count``, ``storage_limit`` beside
+    ``storage_request_limit``). The API's names stay for one release, deprecated."""
+    if not info or not isinstance(info.get("resource_spec"), dict):
+        return info
+    resources = dict(info["resource_spec"])
+    for field, option in OPTION_NAMES.items():
+        if field in resources:
+            resources[option] = resources[field]
+    return dict(info, resource_spec=resources)

@@ -82,3 +82,22 @@ def after(current, patch):
     result = dict(current)
     result.update(patch)
     return result
+
+
+def with_option_names(info):
+    """``info`` (an API answer or ``normalized``) with the fields the API spells otherwise also under
+    the option's name: ``memory_mb`` beside ``memory_MB``, ``devices.dynamic_direct_path_io_devices``
+    beside ``dynamic_direct_path_IO_devices``. The API's names stay for one release, deprecated."""
+    if not info:
+        return info
+    shown = dict(info)
+    if "memory_MB" in shown:
+        shown["memory_mb"] = shown["memory_MB"]
+    devices = shown.get("devices")
+    if isinstance(devices, dict):
+        devices = dict(devices)
+        for option, field in DEVICE_LISTS.items():
+            if field in devices and option != field:
+                devices[option] = devices[field]
+        shown["devices"] = devices
+    return shown

@@ -156,8 +156,11 @@ EXAMPLES = r"""
         event.kind == "VirtualMachine" and event.change == "condition"
         and event.condition == "VirtualMachineCreated" and event.to.status == "False"
       action:
+        # the collection's entry playbook: deletes the VM and makes it again from its own spec
         run_playbook:
-          name: pacific.supervisor.remediation.vm_recreate
+          name: pacific.supervisor.remediation_vm_failed
+          extra_vars:
+            remediation_record_file: /var/log/eda/remediation.jsonl
     - name: A VM was powered off
       condition: event.change == "power_state" and event.to == "PoweredOff"
       action:
