@@ -166,6 +166,11 @@ class SourceOptions(object):
         connection.pop("source")
         self.connection = connection
         self.checkpoint_file = args.get("checkpoint_file")
+        if self.checkpoint_file:
+            directory = os.path.dirname(os.path.abspath(self.checkpoint_file))
+            if not os.path.isdir(directory) or not os.access(directory, os.W_OK):
+                raise InvalidArgument("checkpoint_file {0}: the directory {1} does not exist or is not writable".format(
+                    self.checkpoint_file, directory))
         event_types = args.get("event_types") or []
         if isinstance(event_types, str):
             event_types = [event_types]
@@ -176,8 +181,9 @@ class SourceOptions(object):
         if self.entity is not None:
             if not isinstance(self.entity, dict) or self.entity.get("type") not in ENTITY_TYPES or not (
                     self.entity.get("name") or self.entity.get("moref")):
-                raise InvalidArgument("entity must be {{type, name or moref, recursion}} with type one of {0}".format(
-                    ", ".join(ENTITY_TYPES)))
+                raise InvalidArgument("entity must be {{type, name or moref, recursion}} with type one of {0}, not {1}"
+                                      .format(", ".join(ENTITY_TYPES), json.dumps(self.entity, sort_keys=True,
+                                                                                  default=str)))
             if self.entity.get("recursion", "all") not in RECURSIONS:
                 raise InvalidArgument("entity.recursion must be one of " + ", ".join(RECURSIONS))
         try:
