@@ -252,20 +252,23 @@ def handle(params, run):
         if params["state"] == "absent":
             if found is not None and not run.check_mode:
                 namespaces.delete(name)
+                run.changes.record("namespace " + name, {"before": before, "after": {}})
             return _result(run, name, found is not None, before, {}, {})
         settings = resolved_settings(params, lookup)
         if found is None:
             if "cluster" not in settings:
                 settings["cluster"] = only_supervisor(session)
             create = spec.create_spec(name, spec.desired_fields(settings))
+            planned = spec.normalized(create)
             if not run.check_mode:
                 namespaces.create(create)
-            planned = spec.normalized(create)
+                run.changes.record("namespace " + name, {"before": before, "after": planned})
         else:
             patch = spec.update_spec(before, spec.desired_fields(settings, before))
+            planned = spec.after(before, patch)
             if patch and not run.check_mode:
                 namespaces.update(name, spec.api_patch(patch))
-            planned = spec.after(before, patch)
+                run.changes.record("namespace " + name, {"before": before, "after": planned})
         changed = planned != before
         if run.check_mode:
             return _result(run, name, changed, before, planned, dict(found or {}, **planned))

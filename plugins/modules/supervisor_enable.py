@@ -281,6 +281,11 @@ def handle(params, run):
                 clusters.enable(cluster_id, spec)
             else:
                 clusters.disable(cluster_id)
+            before = settings_of(found if exists else None, lookup)
+            run.changes.record("the Supervisor of " + cluster_id, {
+                "before": before,
+                "after": planned_settings(before, update or spec or {}, lookup) if present
+                else {"config_status": "DISABLED"}})
         if params["wait"] and not run.check_mode and (changed or found is not None):
             wait_for(clusters, cluster_id, present, params["wait_timeout"])
         shown = found if run.check_mode else clusters.get(cluster_id)

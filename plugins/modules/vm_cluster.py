@@ -275,7 +275,7 @@ class Reconcile(object):
 
 def handle(params, run):
     clusters.check(params)
-    engine = Engine(connect(params), force_conflicts=params["force_conflicts"])
+    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], changes=run.changes)
     reconcile = Reconcile(engine, params, run)
     existing = reconcile.members()
     policy_before = engine.get(clusters.RESOURCE_POLICY, params["name"], params["namespace"])

@@ -5,7 +5,8 @@
 
 A module declares its options and a handler ``handler(params, run) -> result dict``; the
 handler builds the desired object and calls the engine or a client. ``run`` carries check mode,
-diff mode and ``warn``. Every ``PacificError`` becomes one ``fail_json(msg=...)``.
+diff mode, ``warn`` and ``changes`` (what was written so far). Every ``PacificError`` becomes one
+``fail_json(msg=...)``; a failure after a change (a wait, a second write) still says ``changed``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +17,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.changes import Changes
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import PacificError
 
 # Connection options of the admin face (action group pacific.supervisor.vcenter).
@@ -63,6 +65,8 @@ class Run(object):
         self.check_mode = module.check_mode
         self.diff = module._diff
         self.warn = module.warn
+        # engines and admin-face handlers record real writes here (Engine(..., changes=run.changes))
+        self.changes = Changes()
 
 
 def with_connection(spec, connection_spec):
@@ -92,13 +96,16 @@ def run_module(argument_spec, handler, requirements=(), **module_kwargs):
     for library, import_error in requirements:
         if import_error is not None:
             module.fail_json(msg=missing_required_lib(library), exception=import_error)
+    run = Run(module)
     try:
-        result = handler(module.params, Run(module))
+        result = handler(module.params, run)
     except PacificError as err:
-        module.fail_json(msg=err.msg, **err.details)
+        fields = dict(err.details)
+        fields.update(run.changes.failure_fields(run.diff))
+        module.fail_json(msg=err.msg, **fields)
     except Exception as err:  # pylint: disable=broad-except
         # an unforeseen error still ends as one message; the traceback is for -vvv
         module.fail_json(msg="unexpected {0}: {1}".format(type(err).__name__, err),
-                         exception=traceback.format_exc())
+                         exception=traceback.format_exc(), **run.changes.failure_fields(run.diff))
     result.setdefault("changed", False)
     module.exit_json(**result)
