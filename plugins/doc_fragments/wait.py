@@ -24,7 +24,7 @@ options:
     default: false
   wait_timeout:
     description:
-      - How many seconds to wait before failing. The failure reports the last status seen.
+      - How many seconds to wait before failing, at least 1. The failure reports the last status seen.
     type: int
     default: 600
 """

@@ -58,16 +58,22 @@ options:
         type: str
         required: true
       limit:
-        description: How much storage (MiB) the namespace may claim with this policy; unlimited when not set.
+        description:
+          - How much storage (MiB) the namespace may claim with this policy; unlimited when not set.
+          - At most 8796093022207 (8 EiB in bytes, the most a Kubernetes quota holds).
         type: int
   cpu_limit:
-    description: CPU limit of the namespace, in MHz.
+    description: CPU limit of the namespace, in MHz; zero or more, at most 2**63-1 (vCenter holds it as a long).
     type: int
   memory_limit:
-    description: Memory limit of the namespace, in MiB.
+    description:
+      - Memory limit of the namespace, in MiB.
+      - At most 8796093022207 (8 EiB in bytes, the most a Kubernetes quota holds).
     type: int
   storage_limit:
-    description: Limit of all storage the namespace may claim, in MiB.
+    description:
+      - Limit of all storage the namespace may claim, in MiB.
+      - At most 8796093022207 (8 EiB in bytes, the most a Kubernetes quota holds).
     type: int
   pod_limit:
     description: The most pods the namespace may run.
@@ -110,7 +116,7 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description: How many seconds to wait.
+    description: How many seconds to wait, at least 1.
     type: int
     default: 120
 extends_documentation_fragment:

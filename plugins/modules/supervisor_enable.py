@@ -76,7 +76,7 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description: How many seconds to wait.
+    description: How many seconds to wait, at least 1.
     type: int
     default: 1800
 extends_documentation_fragment:

@@ -1,5 +1,5 @@
-"""A failure after a change still says changed: run_module reading the run's Changes, through
-AnsibleModule itself, and what the engine and a batch record - no server."""
+"""A failure after a change still says changed (run_module reading the run's Changes), and the
+checks every module shares (wait_timeout) - through AnsibleModule itself, no server."""
 from __future__ import annotations
 
 import json
@@ -54,6 +54,13 @@ def test_a_failure_before_any_change_is_not_a_change(capsys):
 
     result = _run(handler, {}, capsys, diff=True)
     assert result["failed"] and not result.get("changed") and "changed_objects" not in result
+
+
+def test_a_negative_wait_timeout_is_one_message_before_the_handler_runs(capsys):
+    called = []
+    result = _run(lambda params, run: called.append(1) or {}, {"wait_timeout": -5}, capsys)
+    assert result["msg"] == "wait_timeout must be 1 or more, got -5" and not called
+    assert "exception" not in result and not result.get("changed")
 
 
 class _Resource(object):

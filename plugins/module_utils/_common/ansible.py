@@ -19,6 +19,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.changes import Changes
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import PacificError
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.validate import in_range
 
 # Connection options of the admin face (action group pacific.supervisor.vcenter).
 VCENTER_ARGUMENT_SPEC = dict(
@@ -56,6 +57,17 @@ NAMESPACED_NAME_SPEC = dict(
 STATE_SPEC = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
 )
+
+
+# options every module that has them checks the same way, before its handler runs: option -> minimum
+MINIMUMS = dict(
+    wait_timeout=1,  # seconds; a wait that cannot last is a typo, not a request
+)
+
+
+def check_shared_options(params):
+    for option, minimum in MINIMUMS.items():
+        in_range(params.get(option), option, minimum=minimum)
 
 
 class Run(object):
@@ -98,6 +110,7 @@ def run_module(argument_spec, handler, requirements=(), **module_kwargs):
             module.fail_json(msg=missing_required_lib(library), exception=import_error)
     run = Run(module)
     try:
+        check_shared_options(module.params)
         result = handler(module.params, run)
     except PacificError as err:
         fields = dict(err.details)

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import base64
 
-from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors, validate
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import check_name
 
@@ -88,10 +88,40 @@ def bootstrap_secret_name(vm_name):
     return vm_name + BOOTSTRAP_SUFFIX
 
 
+def check_interface_addresses(interface):
+    """Refuse what the VM Operator's admission refuses of an interface's addressing (its
+    documented rules): addresses with their prefix length, gateways of the right family that
+    have an address of that family (or "None"), DHCP of a family without static addresses or
+    gateway of it, nameservers that are IP addresses."""
+    name = interface.get("name")
+    families = set()
+    for address in interface.get("addresses") or []:
+        families.add(validate.ip_with_prefix(address, "network interface {0}: address".format(name)).version)
+    for version, dhcp in ((4, "dhcp4"), (6, "dhcp6")):
+        gateway = interface.get("gateway{0}".format(version))
+        what = "network interface {0}: gateway{1}".format(name, version)
+        if gateway and gateway != "None":
+            validate.ip_address(gateway, what, version=version)
+            if version not in families:
+                raise errors.InvalidArgument("{0} {1!r} needs an IPv{2} address in addresses".format(
+                    what, gateway, version))
+        if interface.get(dhcp):
+            if version in families:
+                raise errors.InvalidArgument("network interface {0}: {1} cannot go with IPv{2} addresses".format(
+                    name, dhcp, version))
+            if gateway:
+                raise errors.InvalidArgument("network interface {0}: {1} cannot go with gateway{2}".format(
+                    name, dhcp, version))
+    for nameserver in interface.get("nameservers") or []:
+        validate.ip_address(nameserver, "network interface {0}: nameserver".format(name))
+    validate.in_range(interface.get("mtu"), "network interface {0}: mtu".format(name), minimum=68, maximum=65535)
+
+
 def _interfaces(interfaces):
     built = []
     for interface in interfaces or []:
         entry = {"name": check_name(interface.get("name"), "network interface name", label=True)}
+        check_interface_addresses(interface)
         if interface.get("network"):
             network = {"name": interface["network"]}
             if interface.get("network_kind"):
