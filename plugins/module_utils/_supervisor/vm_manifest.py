@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import datetime
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors, validate
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
@@ -82,6 +83,48 @@ VM_SPEC_ARGUMENT_SPEC = dict(
         read_only=dict(type="bool"),
     )),
 )
+
+
+# Asks the VM Operator to reconcile the VM again. The VM Operator reconciles a VirtualMachine on
+# every update of the object and then brings vCenter's actual power state to spec.powerState
+# (vm-operator: controllers/virtualmachine/virtualmachine watches every VirtualMachine event;
+# pkg/providers/vsphere/vmprovider_vm.go reconcilePowerState compares the spec with the VM's
+# runtime power state); a VM powered off in vCenter while its spec says PoweredOn needs one.
+POWER_REQUEST_ANNOTATION = "pacific.supervisor/power-state-requested-at"
+POWER_SYNCED = "VirtualMachinePowerStateSynced"
+
+
+def power_drifted(before, wanted):
+    """Whether the VM's spec asks for ``wanted`` already, but vCenter has it in another power
+    state that the VM Operator has seen and reported (powered off or on out of band): applying
+    the same spec again would change nothing and so not make the VM Operator act."""
+    if before is None or wanted is None:
+        return False
+    metadata, spec, status = before.get("metadata") or {}, before.get("spec") or {}, before.get("status") or {}
+    if metadata.get("deletionTimestamp") or spec.get("powerState") != wanted or not status.get("uniqueID"):
+        return False
+    if kinds.stale(before) or not status.get("powerState") or status["powerState"] == wanted:
+        return False
+    # a VM Operator that reports whether power is in sync says so; one that does not is taken at
+    # its status (right after a spec change that status may lag, and the request is harmless)
+    synced = next((c for c in status.get("conditions") or [] if c.get("type") == POWER_SYNCED), None)
+    return synced is None or synced.get("status") != "True"
+
+
+def converge_power(manifest, before, wanted, clock=None):
+    """``manifest`` with the annotation that makes the VM Operator reconcile the power state now,
+    when it drifted (``power_drifted``); else with the annotation an earlier run set kept as it is
+    (a manifest that sets annotations at all replaces the map we own, which would drop it)."""
+    annotations = manifest["metadata"].get("annotations")
+    if power_drifted(before, wanted):
+        moment = clock() if clock else datetime.datetime.now(datetime.timezone.utc)
+        manifest["metadata"].setdefault("annotations", {})[POWER_REQUEST_ANNOTATION] = moment.strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ")
+        return manifest
+    earlier = (((before or {}).get("metadata") or {}).get("annotations") or {}).get(POWER_REQUEST_ANNOTATION)
+    if earlier and annotations is not None:
+        annotations.setdefault(POWER_REQUEST_ANNOTATION, earlier)
+    return manifest
 
 
 def bootstrap_secret_name(vm_name):
