@@ -27,7 +27,6 @@ class Changes(object):
     def __bool__(self):
         return bool(self.made)
 
-
     def what(self):
         return [what for what, _diff in self.made]
 
