@@ -113,6 +113,8 @@ options:
     description:
       - Wait until vCenter reports the namespace configured (C(config_status) V(RUNNING)), that is,
         until its Kubernetes Namespace, quota and role bindings are in place.
+      - A wait that fails after the change was made still reports C(changed=true), with C(changed_objects)
+        and, in diff mode, the C(diff) of the change.
     type: bool
     default: true
   wait_timeout:

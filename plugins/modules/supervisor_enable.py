@@ -73,6 +73,8 @@ options:
   wait:
     description:
       - Wait until the Supervisor runs (V(RUNNING)) after enabling or reconfiguring, or is gone after disabling.
+      - A wait that fails after the change was made still reports C(changed=true), with C(changed_objects)
+        and, in diff mode, the C(diff) of the change.
     type: bool
     default: true
   wait_timeout:
