@@ -32,14 +32,20 @@ options:
         description: The API version of O(network_interfaces[].network_kind).
         type: str
       addresses:
-        description: Static IP addresses with prefix length, for example C(192.168.1.10/24).
+        description:
+          - Static IPv4 or IPv6 addresses with their prefix length, for example C(192.168.1.10/24) or
+            C(2001:db8::a/64); not with DHCP of the same family.
         type: list
         elements: str
       gateway4:
-        description: The IPv4 gateway of a static configuration.
+        description:
+          - The IPv4 gateway of a static configuration (an IPv4 address in O(network_interfaces[].addresses)
+            is needed), or C(None) to ignore the network provider's gateway.
         type: str
       gateway6:
-        description: The IPv6 gateway of a static configuration.
+        description:
+          - The IPv6 gateway of a static configuration (an IPv6 address in O(network_interfaces[].addresses)
+            is needed), or C(None) to ignore the network provider's gateway.
         type: str
       dhcp4:
         description: Whether the interface uses DHCP for IPv4.
@@ -48,10 +54,10 @@ options:
         description: Whether the interface uses DHCP for IPv6.
         type: bool
       mtu:
-        description: The interface's MTU.
+        description: The interface's MTU, 68 to 65535.
         type: int
       nameservers:
-        description: DNS servers for this interface.
+        description: DNS servers for this interface, as IPv4 or IPv6 addresses.
         type: list
         elements: str
       search_domains:

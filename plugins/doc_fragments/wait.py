@@ -17,11 +17,14 @@ options:
       - Waiting watches the object; it does not poll. A terminal failure the controller reports
         (for example a missing VM class) ends the wait at once with the controller's message.
       - Never waits in check mode.
+      - A wait that fails after the module changed something still reports C(changed=true), with
+        C(changed_objects) (what it changed, for example C(VirtualMachine web-1 in namespace team-a))
+        and, in diff mode, the C(diff) of those changes.
     type: bool
     default: false
   wait_timeout:
     description:
-      - How many seconds to wait before failing. The failure reports the last status seen.
+      - How many seconds to wait before failing, at least 1. The failure reports the last status seen.
     type: int
     default: 600
 """

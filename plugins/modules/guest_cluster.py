@@ -290,7 +290,7 @@ ARGUMENT_SPEC.update(WAIT_ARGUMENT_SPEC)
 
 def handle(params, run):
     gcm.validate(params)
-    engine = Engine(connect(params), force_conflicts=params["force_conflicts"])
+    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], changes=run.changes)
     resource = gcm.RESOURCES[params["api"]]
     identity = {"apiVersion": resource.api_version, "kind": resource.kind,
                 "metadata": {"name": params["name"], "namespace": params["namespace"]}}

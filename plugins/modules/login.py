@@ -194,6 +194,14 @@ def _read(dest):
     return document
 
 
+def _check_dest(dest):
+    """Refuse a ``dest`` whose directory is missing, before anything is asked or written."""
+    directory = os.path.dirname(os.path.abspath(dest))
+    if not os.path.isdir(directory):
+        raise errors.InvalidArgument("cannot write the kubeconfig {0}: {1} {2}".format(
+            dest, directory, "is not a directory" if os.path.exists(directory) else "does not exist"))
+
+
 def _write(dest, document):
     """Write atomically, 0600 from the first byte."""
     directory = os.path.dirname(os.path.abspath(dest))
@@ -214,6 +222,8 @@ def handle(params, run):
         raise errors.InvalidArgument("server is required")
     if not params.get("username") or not params.get("password"):
         raise errors.InvalidArgument("login needs username and password")
+    if params.get("dest"):
+        _check_dest(params["dest"])
     login_url = params.get("login_url") or default_login_url(params["server"])
     answer = wcp_login(login_url, params["username"], params["password"], ca_cert=params.get("ca_cert"),
                        validate_certs=params["validate_certs"])

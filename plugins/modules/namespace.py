@@ -58,16 +58,22 @@ options:
         type: str
         required: true
       limit:
-        description: How much storage (MiB) the namespace may claim with this policy; unlimited when not set.
+        description:
+          - How much storage (MiB) the namespace may claim with this policy; unlimited when not set.
+          - At most 8796093022207 (8 EiB in bytes, the most a Kubernetes quota holds).
         type: int
   cpu_limit:
-    description: CPU limit of the namespace, in MHz.
+    description: CPU limit of the namespace, in MHz; zero or more, at most 2**63-1 (vCenter holds it as a long).
     type: int
   memory_limit:
-    description: Memory limit of the namespace, in MiB.
+    description:
+      - Memory limit of the namespace, in MiB.
+      - At most 8796093022207 (8 EiB in bytes, the most a Kubernetes quota holds).
     type: int
   storage_limit:
-    description: Limit of all storage the namespace may claim, in MiB.
+    description:
+      - Limit of all storage the namespace may claim, in MiB.
+      - At most 8796093022207 (8 EiB in bytes, the most a Kubernetes quota holds).
     type: int
   pod_limit:
     description: The most pods the namespace may run.
@@ -107,10 +113,12 @@ options:
     description:
       - Wait until vCenter reports the namespace configured (C(config_status) V(RUNNING)), that is,
         until its Kubernetes Namespace, quota and role bindings are in place.
+      - A wait that fails after the change was made still reports C(changed=true), with C(changed_objects)
+        and, in diff mode, the C(diff) of the change.
     type: bool
     default: true
   wait_timeout:
-    description: How many seconds to wait.
+    description: How many seconds to wait, at least 1.
     type: int
     default: 120
 extends_documentation_fragment:
@@ -255,20 +263,23 @@ def handle(params, run):
         if params["state"] == "absent":
             if found is not None and not run.check_mode:
                 namespaces.delete(name)
+                run.changes.record("namespace " + name, {"before": before, "after": {}})
             return _result(run, name, found is not None, before, {}, {})
         settings = resolved_settings(params, lookup)
         if found is None:
             if "cluster" not in settings:
                 settings["cluster"] = only_supervisor(session)
             create = spec.create_spec(name, spec.desired_fields(settings))
+            planned = spec.normalized(create)
             if not run.check_mode:
                 namespaces.create(create)
-            planned = spec.normalized(create)
+                run.changes.record("namespace " + name, {"before": before, "after": planned})
         else:
             patch = spec.update_spec(before, spec.desired_fields(settings, before))
+            planned = spec.after(before, patch)
             if patch and not run.check_mode:
                 namespaces.update(name, spec.api_patch(patch))
-            planned = spec.after(before, patch)
+                run.changes.record("namespace " + name, {"before": before, "after": planned})
         changed = planned != before
         if run.check_mode:
             return _result(run, name, changed, before, planned, dict(found or {}, **planned))

@@ -73,10 +73,12 @@ options:
   wait:
     description:
       - Wait until the Supervisor runs (V(RUNNING)) after enabling or reconfiguring, or is gone after disabling.
+      - A wait that fails after the change was made still reports C(changed=true), with C(changed_objects)
+        and, in diff mode, the C(diff) of the change.
     type: bool
     default: true
   wait_timeout:
-    description: How many seconds to wait.
+    description: How many seconds to wait, at least 1.
     type: int
     default: 1800
 extends_documentation_fragment:
@@ -281,6 +283,11 @@ def handle(params, run):
                 clusters.enable(cluster_id, spec)
             else:
                 clusters.disable(cluster_id)
+            before = settings_of(found if exists else None, lookup)
+            run.changes.record("the Supervisor of " + cluster_id, {
+                "before": before,
+                "after": planned_settings(before, update or spec or {}, lookup) if present
+                else {"config_status": "DISABLED"}})
         if params["wait"] and not run.check_mode and (changed or found is not None):
             wait_for(clusters, cluster_id, present, params["wait_timeout"])
         shown = found if run.check_mode else clusters.get(cluster_id)

@@ -247,12 +247,15 @@ ARGUMENT_SPEC.update(vm_manifest.VM_SPEC_ARGUMENT_SPEC)
 
 def handle(params, run):
     manifest, secret = vm_manifest.build(params)
-    engine = Engine(connect(params), force_conflicts=params["force_conflicts"])
+    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], changes=run.changes)
     name, namespace = params["name"], params["namespace"]
     if params["state"] == "absent":
         return remove(engine, manifest, run, params)
     before = engine.get(vm_manifest.VIRTUAL_MACHINE, name, namespace)
     check_vm_references(engine, manifest, before)
+    # powered off (or on) in vCenter while the spec says otherwise: the same spec again would not
+    # make the VM Operator act, an update of the object does
+    vm_manifest.converge_power(manifest, before, params["power_state"])
     secret_outcome = None
     if secret is not None:  # first, so that the VM Operator finds it
         secret_outcome = engine.ensure(secret, check_mode=run.check_mode)

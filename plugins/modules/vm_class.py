@@ -175,18 +175,21 @@ def handle(params, run):
         if params["state"] == "absent":
             if found is not None and not run.check_mode:
                 classes.delete(name)
+                run.changes.record("VM class " + name, {"before": before, "after": {}})
             return _result(run, found is not None, before, {}, {})
         fields = spec.desired_fields(params)
         if found is None:
             create = spec.create_spec(name, fields)
+            planned = spec.normalized(create)
             if not run.check_mode:
                 classes.create(create)
-            planned = spec.normalized(create)
+                run.changes.record("VM class " + name, {"before": before, "after": planned})
         else:
             patch = spec.update_spec(before, fields)
+            planned = spec.after(before, patch)
             if patch and not run.check_mode:
                 classes.update(name, patch)
-            planned = spec.after(before, patch)
+                run.changes.record("VM class " + name, {"before": before, "after": planned})
         changed = planned != before
         shown = classes.get(name) if not run.check_mode else dict(found or {}, id=name, **planned)
         return _result(run, changed, before, planned, shown or {})

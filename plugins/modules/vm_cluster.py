@@ -199,7 +199,7 @@ import time
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
     NAMESPACED_NAME_SPEC, STATE_SPEC, run_module, supervisor_spec)
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import vm_cluster_manifest as clusters
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import waiter
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import vm_manifest, waiter
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import (
@@ -275,7 +275,7 @@ class Reconcile(object):
 
 def handle(params, run):
     clusters.check(params)
-    engine = Engine(connect(params), force_conflicts=params["force_conflicts"])
+    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], changes=run.changes)
     reconcile = Reconcile(engine, params, run)
     existing = reconcile.members()
     policy_before = engine.get(clusters.RESOURCE_POLICY, params["name"], params["namespace"])
@@ -305,6 +305,8 @@ def present(reconcile, existing, policy_before):
     after = {}
     for manifest in manifests:
         vm_name = manifest["metadata"]["name"]
+        # a member powered off (or on) in vCenter: an update of it makes the VM Operator act
+        vm_manifest.converge_power(manifest, existing.get(vm_name), params["power_state"])
         outcome = reconcile.converge(manifest, existing.get(vm_name))
         if vm_name not in existing:
             reconcile.created.append(vm_name)

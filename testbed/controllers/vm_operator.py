@@ -4,12 +4,19 @@
   or display name). Either missing: its condition turns False with reason NotFound and no VM is
   made.
 - The VM lands in the namespace's resource pool and folder, sized by its class.
-- spec.powerState is applied when it changes; a power change made in vCenter is reported in
-  status (the poller notices within a second) but not undone, as on a real Supervisor.
+- Power, as the real VM Operator's reconcilePowerState does it: each reconcile of a change to the
+  VirtualMachine (its spec, labels or annotations - the real one reconciles on every update of
+  the object) compares spec.powerState with the VM's actual power state in vCenter and powers it
+  on, off or suspends it when they differ. A power change made in vCenter is reported in status
+  (the poller notices within a second) with VirtualMachinePowerStateSynced False, but not undone
+  until the object changes: the real VM Operator's vm-watcher (AsyncSignalEnabled) would reconcile
+  at once and power it back on; the testbed models it switched off, so that an out-of-band
+  power-off stays visible to remediation rulebooks and the modules.
 - Deleting the VirtualMachine destroys the VM behind a finalizer.
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 
@@ -57,6 +64,14 @@ def _without_none(value):
     return value
 
 
+def _desired(vm: dict) -> str:
+    """What a user changes of a VirtualMachine (not status, not resourceVersion): a change of it is
+    an update the real VM Operator reconciles, power state included."""
+    meta = vm["metadata"]
+    return json.dumps([vm.get("spec"), meta.get("labels"), meta.get("annotations"), meta.get("generation")],
+                      sort_keys=True)
+
+
 def primary_ip(moref: str) -> str:
     number = int("".join(ch for ch in moref if ch.isdigit()) or 0)
     return f"10.244.{number // 250 % 250}.{number % 250 + 2}"
@@ -69,7 +84,9 @@ class VmOperator:
         self.core = client.CoreV1Api(api_client)
         self.vsphere = vsphere
         self.queue = kube.WorkQueue()
-        self.applied_power: dict[kube.Key, str] = {}
+        # what of the object power was last reconciled for: a reconcile caused only by the poller
+        # or by our own status write leaves vCenter's power state alone
+        self.reconciled: dict[kube.Key, str] = {}
         self.known_power: dict[str, str] = {}  # moref -> what status last said
 
     # --- wiring ----------------------------------------------------------------------------
@@ -171,7 +188,7 @@ class VmOperator:
     def reconcile(self, key: kube.Key) -> None:
         vm = self._get(key)
         if vm is None:
-            self.applied_power.pop(key, None)
+            self.reconciled.pop(key, None)
             return
         namespace, name = key
         meta = vm["metadata"]
@@ -185,7 +202,7 @@ class VmOperator:
             finalizers = [f for f in meta.get("finalizers", []) if f != FINALIZER]
             self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines", name,
                                                        {"metadata": {"finalizers": finalizers or None}})
-            self.applied_power.pop(key, None)
+            self.reconciled.pop(key, None)
             return
         if FINALIZER not in meta.get("finalizers", []):
             self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines", name, {
@@ -236,11 +253,16 @@ class VmOperator:
                 record_event(self.core, vm, "CreateSuccess", f"created VM {placed._moId} in {namespace}")
 
         wanted = spec.get("powerState", "PoweredOff")
-        if self.applied_power.get(key) != wanted:
-            self.vsphere.set_power(placed, wanted)
-            self.applied_power[key] = wanted
+        desired = _desired(vm)
+        if self.reconciled.get(key) != desired:
+            self.vsphere.set_power(placed, wanted)  # against vCenter's actual state, as the real one
+            self.reconciled[key] = desired
         power = POWER_FROM_VSPHERE[placed.runtime.powerState]
         conditions = set_condition(conditions, "VirtualMachineCreated", True, "True")
+        # as the real VM Operator's reconcileStatusPowerState reports it
+        conditions = set_condition(conditions, "VirtualMachinePowerStateSynced", power == wanted,
+                                   "Synced" if power == wanted else "NotSynced",
+                                   wanted if power == wanted else f"spec.powerState={wanted} != status.powerState={power}")
         status.update({
             "uniqueID": placed._moId,
             "biosUUID": placed.config.uuid,

@@ -43,6 +43,27 @@ def test_power_off_in_vcenter_shows_in_status(namespace, admin_client, vcenter_s
     assert after["spec"]["powerState"] == "PoweredOn"  # reported, not undone
 
 
+def test_an_update_of_the_object_brings_vcenter_back_to_the_spec_power_state(namespace, admin_client, vcenter_si):
+    """As the real VM Operator: every update of a VirtualMachine is reconciled, and its power
+    reconcile compares spec.powerState with the VM's actual state in vCenter."""
+    objects = client.CustomObjectsApi(admin_client)
+    objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines", _vm("web-5"))
+    vm = _until(lambda: (lambda o: o if o.get("status", {}).get("powerState") == "PoweredOn" else None)(
+        _get(objects, "web-5")), 30, "web-5 PoweredOn")
+    assert _conditions(vm)["VirtualMachinePowerStateSynced"] == ("True", "Synced")
+    real = vim.VirtualMachine(vm["status"]["uniqueID"], vcenter_si._stub)
+    wait_for_task(real.PowerOffVM_Task())
+    off = _until(lambda: (lambda o: o if o["status"]["powerState"] == "PoweredOff" else None)(
+        _get(objects, "web-5")), 30, "status PoweredOff after an out-of-band power-off")
+    assert _conditions(off)["VirtualMachinePowerStateSynced"] == ("False", "NotSynced")
+    objects.patch_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines", "web-5",
+                                           {"metadata": {"annotations": {"example.com/touched": "now"}}})
+    on = _until(lambda: (lambda o: o if o["status"]["powerState"] == "PoweredOn" else None)(
+        _get(objects, "web-5")), 30, "web-5 powered on again by the reconcile of the update")
+    assert real.runtime.powerState == "poweredOn" and on["spec"]["powerState"] == "PoweredOn"
+    assert _conditions(on)["VirtualMachinePowerStateSynced"] == ("True", "Synced")
+
+
 def test_spec_power_state_drives_vcenter(namespace, admin_client, vcenter_si):
     objects = client.CustomObjectsApi(admin_client)
     objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines",

@@ -5,7 +5,8 @@
 
 A module declares its options and a handler ``handler(params, run) -> result dict``; the
 handler builds the desired object and calls the engine or a client. ``run`` carries check mode,
-diff mode and ``warn``. Every ``PacificError`` becomes one ``fail_json(msg=...)``.
+diff mode, ``warn`` and ``changes`` (what was written so far). Every ``PacificError`` becomes one
+``fail_json(msg=...)``; a failure after a change (a wait, a second write) still says ``changed``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,7 +19,9 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import settings
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.changes import Changes
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import PacificError
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.validate import in_range
 
 
 def _argument_spec(face):
@@ -55,6 +58,17 @@ STATE_SPEC = dict(
 )
 
 
+# options every module that has them checks the same way, before its handler runs: option -> minimum
+MINIMUMS = dict(
+    wait_timeout=1,  # seconds; a wait that cannot last is a typo, not a request
+)
+
+
+def check_shared_options(params):
+    for option, minimum in MINIMUMS.items():
+        in_range(params.get(option), option, minimum=minimum)
+
+
 class Run(object):
     """What a handler may know of the Ansible run besides its parameters."""
 
@@ -62,6 +76,8 @@ class Run(object):
         self.check_mode = module.check_mode
         self.diff = module._diff
         self.warn = module.warn
+        # engines and admin-face handlers record real writes here (Engine(..., changes=run.changes))
+        self.changes = Changes()
         self._module = module
 
     def conceal(self, values):
@@ -122,13 +138,17 @@ def run_module(argument_spec, handler, requirements=(), methods=None, **module_k
     for library, import_error in requirements:
         if import_error is not None:
             module.fail_json(msg=missing_required_lib(library), exception=import_error)
+    run = Run(module)
     try:
-        result = handler(connection_params(module, methods), Run(module))
+        check_shared_options(module.params)
+        result = handler(connection_params(module, methods), run)
     except PacificError as err:
-        module.fail_json(msg=err.msg, **err.details)
+        fields = dict(err.details)
+        fields.update(run.changes.failure_fields(run.diff))
+        module.fail_json(msg=err.msg, **fields)
     except Exception as err:  # pylint: disable=broad-except
         # an unforeseen error still ends as one message; the traceback is for -vvv
         module.fail_json(msg="unexpected {0}: {1}".format(type(err).__name__, err),
-                         exception=traceback.format_exc())
+                         exception=traceback.format_exc(), **run.changes.failure_fields(run.diff))
     result.setdefault("changed", False)
     module.exit_json(**result)

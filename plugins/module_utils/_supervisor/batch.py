@@ -114,6 +114,18 @@ def read_live(engine, items):
             item.before = live.get(item.name)
 
 
+def _diff_pair(item, after):
+    pair = diff_of(item.before, after, None if after is None else item.desired)
+    header = item.resource.describe(item.name, item.namespace)
+    pair.update(before_header=header, after_header=header)
+    return pair
+
+
+def _record(engine, item, after):
+    """A real write changed ``item``: a failure later in the batch still reports it."""
+    engine.changes.record(item.resource.describe(item.name, item.namespace), _diff_pair(item, after))
+
+
 def converge_present(engine, items, check_mode):
     drifting = []
     for item in items:
@@ -132,6 +144,8 @@ def converge_present(engine, items, check_mode):
             item.action = "created"
         else:
             item.action = "updated" if is_changed(item.before, item.after) else "unchanged"
+        if not check_mode and item.action != "unchanged":
+            _record(engine, item, item.after)
 
 
 def converge_absent(engine, items, check_mode):
@@ -143,6 +157,8 @@ def converge_absent(engine, items, check_mode):
         deleted = engine.delete(item.resource, item.name, item.namespace, dry_run=check_mode,
                                 uid=item.before["metadata"].get("uid"))
         item.action = "deleted" if deleted else "absent"
+        if deleted and not check_mode:
+            _record(engine, item, None)
 
 
 def prune(engine, items, label, check_mode):
@@ -160,6 +176,8 @@ def prune(engine, items, label, check_mode):
             gone = Item(obj, "prune", first.resource)
             gone.before, gone.action = obj, "pruned"
             pruned.append(gone)
+            if not check_mode:
+                _record(engine, gone, None)
     return pruned
 
 
@@ -233,10 +251,7 @@ def converge(engine, items, state="present", check_mode=False, label=None, wait=
     for item in every:
         if item.action in changed_actions:
             after = None if item.action in ("deleted", "pruned") else item.after
-            pair = diff_of(item.before, after, None if after is None else item.desired)
-            header = item.resource.describe(item.name, item.namespace)
-            pair.update(before_header=header, after_header=header)
-            diffs.append(pair)
+            diffs.append(_diff_pair(item, after))
     results = []
     for item in every:
         result = item.summary()

@@ -17,6 +17,9 @@
 - ``wait`` (never in check mode) watches the object until its kind's readiness predicate
   (``kinds.py``) says ready, failing fast on a terminal condition.
 
+Every real write that changed something is recorded in ``changes`` (``_common/changes.py``), so that
+a failure after it (the wait, a later write) is still reported as a change.
+
 Batches (``apply``) can pass ``before`` from one LIST per kind (``Engine.list``) instead of a
 GET per object.
 """
@@ -29,6 +32,7 @@ import copy
 import re
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.changes import Changes
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import drift
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import waiter
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import Target
@@ -128,10 +132,11 @@ def _identity(desired):
 class Engine(object):
     """Server-side apply, delete, get, list and wait over one SupervisorClient."""
 
-    def __init__(self, client, field_manager=FIELD_MANAGER, force_conflicts=False):
+    def __init__(self, client, field_manager=FIELD_MANAGER, force_conflicts=False, changes=None):
         self.client = client
         self.field_manager = field_manager
         self.force_conflicts = force_conflicts
+        self.changes = changes if changes is not None else Changes()
 
     # --- reading -------------------------------------------------------------------------
     def resource_of(self, desired):
@@ -215,6 +220,8 @@ class Engine(object):
         desired = drift.carry_over(before, desired, self.field_manager)
         after = self.apply(desired, dry_run=check_mode, resource=resource)
         outcome = {"changed": is_changed(before, after), "diff": diff_of(before, after, desired)}
+        if outcome["changed"] and not check_mode:
+            self.changes.record(resource.describe(name, namespace), outcome["diff"])
         if wait and not check_mode:
             after = waiter.wait_ready(self.client, resource, name, namespace, timeout=wait_timeout,
                                       readiness=readiness)
@@ -230,6 +237,8 @@ class Engine(object):
             # the uid precondition keeps us from deleting a namesake made meanwhile
             outcome["changed"] = self.delete(resource, name, namespace, dry_run=check_mode,
                                              uid=before["metadata"].get("uid"))
+            if outcome["changed"] and not check_mode:
+                self.changes.record(resource.describe(name, namespace), outcome["diff"])
         else:
             outcome["diff"] = diff_of(None, None)  # already going: nothing for us to change
         if wait and not check_mode:

@@ -14,8 +14,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import datetime
 
-from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors, validate
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import check_name
 
@@ -84,14 +85,86 @@ VM_SPEC_ARGUMENT_SPEC = dict(
 )
 
 
+# Asks the VM Operator to reconcile the VM again. The VM Operator reconciles a VirtualMachine on
+# every update of the object and then brings vCenter's actual power state to spec.powerState
+# (vm-operator: controllers/virtualmachine/virtualmachine watches every VirtualMachine event;
+# pkg/providers/vsphere/vmprovider_vm.go reconcilePowerState compares the spec with the VM's
+# runtime power state); a VM powered off in vCenter while its spec says PoweredOn needs one.
+POWER_REQUEST_ANNOTATION = "pacific.supervisor/power-state-requested-at"
+POWER_SYNCED = "VirtualMachinePowerStateSynced"
+
+
+def power_drifted(before, wanted):
+    """Whether the VM's spec asks for ``wanted`` already, but vCenter has it in another power
+    state that the VM Operator has seen and reported (powered off or on out of band): applying
+    the same spec again would change nothing and so not make the VM Operator act."""
+    if before is None or wanted is None:
+        return False
+    metadata, spec, status = before.get("metadata") or {}, before.get("spec") or {}, before.get("status") or {}
+    if metadata.get("deletionTimestamp") or spec.get("powerState") != wanted or not status.get("uniqueID"):
+        return False
+    if kinds.stale(before) or not status.get("powerState") or status["powerState"] == wanted:
+        return False
+    # a VM Operator that reports whether power is in sync says so; one that does not is taken at
+    # its status (right after a spec change that status may lag, and the request is harmless)
+    synced = next((c for c in status.get("conditions") or [] if c.get("type") == POWER_SYNCED), None)
+    return synced is None or synced.get("status") != "True"
+
+
+def converge_power(manifest, before, wanted, clock=None):
+    """``manifest`` with the annotation that makes the VM Operator reconcile the power state now,
+    when it drifted (``power_drifted``); else with the annotation an earlier run set kept as it is
+    (a manifest that sets annotations at all replaces the map we own, which would drop it)."""
+    annotations = manifest["metadata"].get("annotations")
+    if power_drifted(before, wanted):
+        moment = clock() if clock else datetime.datetime.now(datetime.timezone.utc)
+        manifest["metadata"].setdefault("annotations", {})[POWER_REQUEST_ANNOTATION] = moment.strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ")
+        return manifest
+    earlier = (((before or {}).get("metadata") or {}).get("annotations") or {}).get(POWER_REQUEST_ANNOTATION)
+    if earlier and annotations is not None:
+        annotations.setdefault(POWER_REQUEST_ANNOTATION, earlier)
+    return manifest
+
+
 def bootstrap_secret_name(vm_name):
     return vm_name + BOOTSTRAP_SUFFIX
+
+
+def check_interface_addresses(interface):
+    """Refuse what the VM Operator's admission refuses of an interface's addressing (its
+    documented rules): addresses with their prefix length, gateways of the right family that
+    have an address of that family (or "None"), DHCP of a family without static addresses or
+    gateway of it, nameservers that are IP addresses."""
+    name = interface.get("name")
+    families = set()
+    for address in interface.get("addresses") or []:
+        families.add(validate.ip_with_prefix(address, "network interface {0}: address".format(name)).version)
+    for version, dhcp in ((4, "dhcp4"), (6, "dhcp6")):
+        gateway = interface.get("gateway{0}".format(version))
+        what = "network interface {0}: gateway{1}".format(name, version)
+        if gateway and gateway != "None":
+            validate.ip_address(gateway, what, version=version)
+            if version not in families:
+                raise errors.InvalidArgument("{0} {1!r} needs an IPv{2} address in addresses".format(
+                    what, gateway, version))
+        if interface.get(dhcp):
+            if version in families:
+                raise errors.InvalidArgument("network interface {0}: {1} cannot go with IPv{2} addresses".format(
+                    name, dhcp, version))
+            if gateway:
+                raise errors.InvalidArgument("network interface {0}: {1} cannot go with gateway{2}".format(
+                    name, dhcp, version))
+    for nameserver in interface.get("nameservers") or []:
+        validate.ip_address(nameserver, "network interface {0}: nameserver".format(name))
+    validate.in_range(interface.get("mtu"), "network interface {0}: mtu".format(name), minimum=68, maximum=65535)
 
 
 def _interfaces(interfaces):
     built = []
     for interface in interfaces or []:
         entry = {"name": check_name(interface.get("name"), "network interface name", label=True)}
+        check_interface_addresses(interface)
         if interface.get("network"):
             network = {"name": interface["network"]}
             if interface.get("network_kind"):

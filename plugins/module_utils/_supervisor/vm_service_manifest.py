@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors, validate
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import check_name
 
@@ -69,11 +69,12 @@ def build(params):
     if params.get("load_balancer_ip"):
         if service_type != "LoadBalancer":
             raise errors.InvalidArgument("load_balancer_ip needs type LoadBalancer")
-        spec["loadBalancerIP"] = params["load_balancer_ip"]
+        spec["loadBalancerIP"] = validate.ip_address(params["load_balancer_ip"], "load_balancer_ip")
     if params.get("load_balancer_source_ranges"):
         if service_type != "LoadBalancer":
             raise errors.InvalidArgument("load_balancer_source_ranges needs type LoadBalancer")
-        spec["loadBalancerSourceRanges"] = list(params["load_balancer_source_ranges"])
+        spec["loadBalancerSourceRanges"] = [validate.cidr(source, "load_balancer_source_ranges entry")
+                                            for source in params["load_balancer_source_ranges"]]
     manifest["spec"] = spec
     return manifest
 

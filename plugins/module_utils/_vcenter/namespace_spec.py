@@ -16,11 +16,17 @@ __metaclass__ = type
 import re
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.validate import (
+    INT64_MAX, MIB_LIMIT_MAX, in_range)
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # module option -> resource_spec field (MHz, MiB, MiB, count)
 LIMITS = {"cpu_limit": "cpu_limit", "memory_limit": "memory_limit", "storage_limit": "storage_request_limit",
           "pod_limit": "pod_count"}
+# the most each limit can be: vCenter's API holds them as int64 (long), and the Supervisor's
+# ResourceQuota shows memory and storage in bytes, which must hold in an int64 quantity too
+LIMIT_MAXIMUMS = {"cpu_limit": (INT64_MAX, " (MHz)"), "memory_limit": (MIB_LIMIT_MAX, " (MiB)"),
+                  "storage_limit": (MIB_LIMIT_MAX, " (MiB)"), "pod_limit": (INT64_MAX, "")}
 MANAGED = ("cluster", "description", "storage_specs", "resource_spec", "vm_service_spec", "access_list")
 
 
@@ -35,13 +41,11 @@ def check_settings(params):
     """Refuse what vCenter would refuse, before anything is looked up or changed."""
     check_name(params["name"])
     for option in LIMITS:
-        if params.get(option) is not None and params[option] < 0:
-            raise InvalidArgument("{0} must be zero or more, got {1}".format(option, params[option]))
+        in_range(params.get(option), option, minimum=0, maximum=LIMIT_MAXIMUMS[option][0], unit=LIMIT_MAXIMUMS[option][1])
     seen = set()
     for policy in params.get("storage_policies") or []:
-        if policy.get("limit") is not None and policy["limit"] < 0:
-            raise InvalidArgument("the limit of storage policy {0!r} must be zero or more, got {1}".format(
-                policy["name"], policy["limit"]))
+        in_range(policy.get("limit"), "the limit of storage policy {0!r}".format(policy["name"]), minimum=0,
+                 maximum=MIB_LIMIT_MAX, unit=" (MiB)")
         if policy["name"] in seen:
             raise InvalidArgument("storage policy {0!r} is listed twice".format(policy["name"]))
         seen.add(policy["name"])
