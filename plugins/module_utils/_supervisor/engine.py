@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import copy
 import re
 
@@ -104,6 +105,18 @@ def _identity(desired):
         raise errors.InvalidArgument("a manifest must be a mapping, not {0}".format(type(desired).__name__))
     metadata = desired.get("metadata") or {}
     return desired.get("apiVersion"), desired.get("kind"), metadata.get("name"), metadata.get("namespace")
+
+
+@contextlib.contextmanager
+def reporting_change(changed):
+    """A failure of what follows a write (a wait) still says the write changed something: the
+    module fails with ``changed: true``, and the user knows the object is there."""
+    try:
+        yield
+    except errors.PacificError as err:
+        if changed:
+            err.details["changed"] = True
+        raise
 
 
 class Engine(object):
@@ -197,8 +210,9 @@ class Engine(object):
         after = self.apply(desired, dry_run=check_mode, resource=resource)
         outcome = {"changed": is_changed(before, after), "diff": diff_of(before, after)}
         if wait and not check_mode:
-            after = waiter.wait_ready(self.client, resource, name, namespace, timeout=wait_timeout,
-                                      readiness=readiness)
+            with reporting_change(outcome["changed"]):
+                after = waiter.wait_ready(self.client, resource, name, namespace, timeout=wait_timeout,
+                                          readiness=readiness)
         outcome["object"] = redact(after)
         return outcome
 
@@ -214,5 +228,6 @@ class Engine(object):
         else:
             outcome["diff"] = diff_of(None, None)  # already going: nothing for us to change
         if wait and not check_mode:
-            waiter.wait_absent(self.client, resource, name, namespace, timeout=wait_timeout)
+            with reporting_change(outcome["changed"]):
+                waiter.wait_absent(self.client, resource, name, namespace, timeout=wait_timeout)
         return outcome
