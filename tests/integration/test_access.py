@@ -25,6 +25,7 @@ MARKER = "pacific-estate-private"  # the name of what lives in the namespace the
 UNTRUSTED = r"not trusted|CERTIFICATE_VERIFY_FAILED|certificate verify failed"
 FORBIDDEN = r"forbidden|not allowed|no access"
 
+
 @pytest.fixture(scope="module")
 def private(estate, admin_client):
     """Something of the other namespace that no developer result may show: a VM and a ConfigMap."""

@@ -36,7 +36,10 @@ class ScriptedClient:
 
     def request(self, method, path, target, query=None, **kwargs):
         self.queries.append(("list", dict(query or [])))
-        return self.lists.pop(0)
+        answer = self.lists.pop(0)
+        if isinstance(answer, Exception):
+            raise answer  # pylint: disable=raising-bad-type
+        return answer
 
     def stream(self, path, target, query, timeout):
         self.queries.append(("watch", dict(query)))
@@ -94,6 +97,69 @@ def test_a_dropped_connection_relists():
     client = ScriptedClient([listing(1, vm(1)), listing(8, ready)],
                             [errors.Unreachable("connection reset")], clock)
     assert waiter.wait_ready(client, VM, "web-1", "a", timeout=600, clock=clock) is ready
+
+
+def _sleeping(clock, slept):
+    def sleep(seconds):
+        slept.append(seconds)
+        clock.now += seconds
+    return sleep
+
+
+def _refused():
+    return errors.Unreachable("cannot reach the Supervisor API at https://sv: connection refused")
+
+
+def _forbidden():
+    return errors.Forbidden("forbidden: not allowed to list VirtualMachine objects in namespace a")
+
+
+def test_a_restarted_apiserver_is_waited_for_beyond_one_requests_retries():
+    """Down for longer than one request's retries, then 403 while its RBAC caches fill: the wait
+    resumes (this failed with the Unreachable, then with the 403, before the waiter resumed)."""
+    clock, slept = Clock(), []
+    ready = vm(9, powerState="PoweredOn", network={"primaryIP4": "10.0.0.2"}, conditions=CREATED)
+    outage = [_refused()] * 8 + [_forbidden()] * 2
+    client = ScriptedClient([listing(1, vm(1))] + outage + [listing(8, ready)], [_refused()], clock)
+    assert waiter.wait_ready(client, VM, "web-1", "a", timeout=600, clock=clock, sleep=_sleeping(clock, slept)) is ready
+    assert len(slept) == 10 and max(slept) <= 5.0
+
+
+def test_a_403_on_the_first_list_is_the_users_at_once():
+    clock, slept = Clock(), []
+    client = ScriptedClient([_forbidden()], [], clock)
+    with pytest.raises(errors.Forbidden):
+        waiter.wait_ready(client, VM, "web-1", "a", timeout=600, clock=clock, sleep=_sleeping(clock, slept))
+    assert slept == []
+
+
+def test_a_403_long_after_the_watch_broke_is_the_users():
+    clock, slept = Clock(), []
+    client = ScriptedClient([listing(1, vm(1))] + [_forbidden()] * 40, [_refused()], clock)
+    with pytest.raises(errors.Forbidden):
+        waiter.wait_ready(client, VM, "web-1", "a", timeout=600, clock=clock, sleep=_sleeping(clock, slept))
+    assert waiter.REJOIN_GRACE - 5 <= sum(slept) <= waiter.REJOIN_GRACE + 5
+
+
+def test_an_apiserver_away_past_the_deadline_fails_with_why():
+    clock, slept = Clock(), []
+    client = ScriptedClient([listing(1, vm(1))] + [_refused()] * 100, [_refused()], clock)
+    with pytest.raises(errors.Unreachable, match="connection refused"):
+        waiter.wait_ready(client, VM, "web-1", "a", timeout=60, clock=clock, sleep=_sleeping(clock, slept))
+    assert clock.now <= 60
+
+
+def test_a_wait_that_fails_after_a_write_reports_the_change():
+    from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import reporting_change
+
+    with pytest.raises(errors.WaitTimeout) as caught:
+        with reporting_change(True):
+            raise errors.WaitTimeout("not ready", last_status={})
+    assert caught.value.details == {"last_status": {}, "changed": True}
+    with pytest.raises(errors.WaitTimeout) as caught:
+        with reporting_change(False):
+            raise errors.WaitTimeout("not ready")
+    assert "changed" not in caught.value.details
 
 
 def test_timeout_reports_why_it_is_not_ready_and_the_last_status():

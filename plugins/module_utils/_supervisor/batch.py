@@ -24,7 +24,7 @@ import time
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import drift, kinds, waiter
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import (
-    diff_of, is_changed, redact)
+    diff_of, is_changed, redact, reporting_change)
 
 
 class Item(object):
@@ -241,11 +241,12 @@ def converge(engine, items, state="present", check_mode=False, label=None, wait=
     else:
         converge_absent(engine, items, check_mode)
     pruned = prune(engine, items, label, check_mode) if label is not None and state == "present" else []
+    changed_actions = ("created", "updated", "deleted", "pruned")
     if wait and not check_mode:
         waited = [item for item in items if item.action not in ("absent",)]
         if waited:
-            wait_all(engine, waited, state, wait_timeout)
-    changed_actions = ("created", "updated", "deleted", "pruned")
+            with reporting_change(any(item.action in changed_actions for item in items + pruned)):
+                wait_all(engine, waited, state, wait_timeout)
     every = items + pruned
     diffs = []
     for item in every:

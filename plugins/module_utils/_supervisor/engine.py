@@ -28,6 +28,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import copy
 import re
 
@@ -129,6 +130,18 @@ def _identity(desired):
     return desired.get("apiVersion"), desired.get("kind"), metadata.get("name"), metadata.get("namespace")
 
 
+@contextlib.contextmanager
+def reporting_change(changed):
+    """A failure of what follows a write (a wait) still says the write changed something: the
+    module fails with ``changed: true``, and the user knows the object is there."""
+    try:
+        yield
+    except errors.PacificError as err:
+        if changed:
+            err.details["changed"] = True
+        raise
+
+
 class Engine(object):
     """Server-side apply, delete, get, list and wait over one SupervisorClient."""
 
@@ -223,8 +236,9 @@ class Engine(object):
         if outcome["changed"] and not check_mode:
             self.changes.record(resource.describe(name, namespace), outcome["diff"])
         if wait and not check_mode:
-            after = waiter.wait_ready(self.client, resource, name, namespace, timeout=wait_timeout,
-                                      readiness=readiness)
+            with reporting_change(outcome["changed"]):
+                after = waiter.wait_ready(self.client, resource, name, namespace, timeout=wait_timeout,
+                                          readiness=readiness)
         outcome["object"] = redact(after)
         return outcome
 
@@ -242,5 +256,6 @@ class Engine(object):
         else:
             outcome["diff"] = diff_of(None, None)  # already going: nothing for us to change
         if wait and not check_mode:
-            waiter.wait_absent(self.client, resource, name, namespace, timeout=wait_timeout)
+            with reporting_change(outcome["changed"]):
+                waiter.wait_absent(self.client, resource, name, namespace, timeout=wait_timeout)
         return outcome

@@ -9,6 +9,12 @@ objects after every change, relisting on 410 Gone or a dropped connection. ``wai
 READY, failing fast with the predicate's message when it says FAILED; the second until the
 object is gone. Both stop at a deadline with ``WaitTimeout``, whose details carry the last
 status seen. Nothing here polls.
+
+A watch that breaks (the apiserver restarted, a connection reset) is resumed: the relist is tried
+again with bounded backoff until the deadline, not only as often as one request is retried. A
+kube-apiserver that has just started serves requests before its RBAC caches are filled and
+refuses them with 403 meanwhile, so while resuming a 403 is also tried again, for at most
+``REJOIN_GRACE`` seconds; a 403 on the first LIST is the user's at once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,10 +26,12 @@ import math
 import time
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.backoff import Backoff
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import Target, api_error
 
 DEFAULT_TIMEOUT = 300
+REJOIN_GRACE = 60  # seconds a resumed watch accepts 403s from an apiserver still filling its caches
 
 
 def _name_of(obj):
@@ -31,7 +39,7 @@ def _name_of(obj):
 
 
 def snapshots(client, resource, namespace=None, field_selector=None, label_selector=None, deadline=None,
-              clock=time.monotonic):
+              clock=time.monotonic, sleep=time.sleep):
     """Yield ``{name: object}`` of the selected objects: once after the LIST, then after each
     watch event that changes them, until ``deadline`` (a ``clock`` value) passes."""
     path = resource.path(namespace)
@@ -41,8 +49,10 @@ def snapshots(client, resource, namespace=None, field_selector=None, label_selec
         selectors.append(("fieldSelector", field_selector))
     if label_selector:
         selectors.append(("labelSelector", label_selector))
+    broken_at = None  # when the watch last broke: from then on the apiserver may be coming back
     while True:
-        listing = client.request("GET", path, Target("list", resource, None, namespace), query=selectors)
+        listing = _relist(client, path, Target("list", resource, None, namespace), selectors, broken_at, deadline,
+                          clock, sleep)
         current = dict((_name_of(item), item) for item in listing.get("items") or [])
         version = (listing.get("metadata") or {}).get("resourceVersion")
         yield current
@@ -72,9 +82,35 @@ def snapshots(client, resource, namespace=None, field_selector=None, label_selec
                     if clock() >= deadline:
                         return
             except errors.PacificError as err:
-                if not err.retryable:
+                if not _transient(err, broken_at, clock):
                     raise
-                relist = True  # the apiserver went away: the LIST (with its retries) decides
+                relist = True  # the apiserver went away: resume from a new LIST
+                if err.retryable:
+                    broken_at = clock()
+
+
+def _transient(err, broken_at, clock):
+    """Whether ``err`` may pass once the apiserver is back: a retryable failure, or a 403 soon
+    after the watch broke (an apiserver just started refuses until its RBAC caches are filled)."""
+    if err.retryable:
+        return True
+    return isinstance(err, errors.Forbidden) and broken_at is not None and clock() - broken_at < REJOIN_GRACE
+
+
+def _relist(client, path, target, selectors, broken_at, deadline, clock, sleep):
+    """The LIST of a (re)start; after a broken watch it is tried again, with backoff, until the
+    apiserver answers or the deadline passes (then the last failure is raised)."""
+    pause = Backoff(base=0.5, cap=5.0)
+    while True:
+        try:
+            return client.request("GET", path, target, query=selectors)
+        except errors.PacificError as err:
+            if broken_at is None or not _transient(err, broken_at, clock):
+                raise
+            delay = pause.next()
+            if clock() + delay >= deadline:
+                raise
+            sleep(delay)
 
 
 def _status_bytes(status):
@@ -87,7 +123,7 @@ def _summary(obj):
 
 
 def wait_ready(client, resource, name, namespace=None, timeout=DEFAULT_TIMEOUT, readiness=None,
-               clock=time.monotonic):
+               clock=time.monotonic, sleep=time.sleep):
     """Watch one object until ``readiness`` (default: its kind's) says READY; answer the object.
     FAILED raises WaitFailed with the predicate's message at once; a deleted object raises
     WaitFailed; the deadline raises WaitTimeout with ``last_status``."""
@@ -96,7 +132,7 @@ def wait_ready(client, resource, name, namespace=None, timeout=DEFAULT_TIMEOUT, 
     verdict, last = kinds.Verdict(kinds.PENDING, "not observed yet"), None
     deadline = clock() + timeout
     for current in snapshots(client, resource, namespace, field_selector="metadata.name=" + name,
-                             deadline=deadline, clock=clock):
+                             deadline=deadline, clock=clock, sleep=sleep):
         obj = current.get(name)
         if obj is None:
             if last is not None:
