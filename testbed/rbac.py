@@ -55,9 +55,18 @@ def releases_and_storage_classes() -> tuple[dict, dict]:
     ])
 
 
+def cluster_vm_images() -> tuple[dict, dict]:
+    """The VM images of content libraries assigned at the Supervisor level (vSphere 8.0 U2+), which
+    are "available to all namespaces" (VM Operator's docs): a developer deploys VMs from them, so
+    reads them."""
+    return authenticated_read("wcp:authenticated-read-cluster-vm-images", [
+        {"apiGroups": ["vmoperator.vmware.com"], "resources": ["clustervirtualmachineimages"], "verbs": READ},
+    ])
+
+
 def cluster_role_bindings() -> list[tuple[dict, dict]]:
     """(ClusterRole, ClusterRoleBinding) pairs for what every authenticated user may read."""
-    return [releases_and_storage_classes()]
+    return [releases_and_storage_classes(), cluster_vm_images()]
 
 
 def _create_or_replace(create, replace, body: dict) -> None:
