@@ -171,7 +171,7 @@ def handle(params, run):
     loaded = manifests.load(definition=params["definition"], src=params["src"])
     if not loaded:
         raise errors.InvalidArgument("no manifests given")
-    engine = Engine(connect(params), force_conflicts=params["force_conflicts"])
+    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], run=run)
     items = batch.prepare(engine, loaded, default_namespace=params["namespace"], label=label)
     changed, results, diffs = batch.converge(engine, items, state=params["state"], check_mode=run.check_mode,
                                              label=label, wait=params["wait"], wait_timeout=params["wait_timeout"])
