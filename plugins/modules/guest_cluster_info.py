@@ -30,7 +30,7 @@ options:
       - The vSphere Namespace to look in; every namespace the credentials may read when not set.
       - Without it, a caller who may list across namespaces (an admin) reads them all at once; a namespace
         developer may not, and reads the namespaces of its WCP login one by one (the Supervisor's
-        C(/wcp/workloads), as C(kubectl vsphere login) reads them), which needs O(username) and O(password):
+        C(/wcp/workloads), as C(kubectl vsphere login) reads them), which needs O(username) and O(password);
         with only a token, leaving O(namespace) out is an error that says so. A namespace listed but refused
         is left out with a warning.
       - A namespace a developer has no access to (or that does not exist) is an error

@@ -253,7 +253,7 @@ class Reconcile(object):
         except errors.NamespaceUnreachable as err:
             if self.params["state"] == "present" and not self.run.check_mode:
                 raise
-            self.engine.warn(err.msg)
+            self.engine.warn_hidden(self.namespace)
             return {}
         return dict((item["metadata"]["name"], item) for item in items)
 

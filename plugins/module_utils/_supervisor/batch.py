@@ -113,11 +113,13 @@ def read_live(engine, items, state="present"):
         first = group_items[0]
         try:
             live = _listed(engine, first.resource, first.namespace)
-        except errors.NamespaceUnreachable as err:
+        except errors.NamespaceUnreachable:
             if state == "present" and not engine.check_mode:
                 raise
-            engine.warn(err.msg + (": nothing in it to remove" if state == "absent" else
-                                   ": check mode shows what would be made in it, not checked by the server"))
+            engine.warn_hidden(first.namespace)
+            if state == "present":
+                engine.warn("check mode shows what would be made in namespace {0}, not checked by the server".format(
+                    first.namespace))
             live = {}
         for item in group_items:
             item.before = live.get(item.name)

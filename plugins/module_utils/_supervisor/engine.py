@@ -122,7 +122,7 @@ class Engine(object):
         self.force_conflicts = force_conflicts
         self.check_mode = bool(run and run.check_mode)
         self._warn = run.warn if run else None
-        self._warned = set()
+        self._warned, self._warned_hidden = set(), set()
         self._namespaces = {}
 
     def warn(self, message):
@@ -137,6 +137,12 @@ class Engine(object):
         if namespace not in self._namespaces:
             self._namespaces[namespace] = reach.namespace_state(self.client, namespace)
         return self._namespaces[namespace][0]
+
+    def warn_hidden(self, namespace, refusal=None):
+        """Tell the run, once per namespace, that ``namespace`` is hidden from these credentials."""
+        if namespace not in self._warned_hidden:
+            self._warned_hidden.add(namespace)
+            self.warn(self.hidden_error(namespace, refusal).msg)
 
     def hidden_error(self, namespace, refusal=None):
         """NamespaceUnreachable for ``namespace``, with the Supervisor's refusal (``refusal``, or
@@ -203,7 +209,7 @@ class Engine(object):
             hidden = self._hidden(err, namespace if resource.namespaced else None)
             if hidden is None:
                 raise
-            self.warn(hidden.msg)
+            self.warn_hidden(namespace, err.msg)
             return None  # nothing these credentials may see is there
 
     def list(self, resource, namespace=None, label_selector=None, field_selector=None):
@@ -280,7 +286,9 @@ class Engine(object):
             if not check_mode:
                 raise hidden
             # a check run before the namespace is made: what would be made, unchecked by the server
-            self.warn("{0}: check mode shows what would be made in it, not checked by the server".format(hidden.msg))
+            self.warn_hidden(namespace, err.msg)
+            self.warn("check mode shows what would be made in namespace {0}, not checked by the server".format(
+                namespace))
             return {"changed": True, "diff": diff_of(None, desired), "object": redact(desired)}
         outcome = {"changed": is_changed(before, after), "diff": diff_of(before, after)}
         if wait and not check_mode:

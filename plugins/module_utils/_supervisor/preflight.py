@@ -31,7 +31,8 @@ def namespace_exists(engine, namespace):
         hidden = engine.hidden_error(namespace)
         if not engine.check_mode:
             raise hidden
-        engine.warn("{0}: check mode cannot check what is in it".format(hidden.msg))
+        engine.warn_hidden(namespace)
+        engine.warn("check mode cannot check what namespace {0} holds (VM classes, images)".format(namespace))
         return None
     return True
 
