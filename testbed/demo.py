@@ -24,7 +24,7 @@ from testbed.credentials import DEVELOPER_USER
 from testbed.errors import TestbedError
 from testbed.remediation import Rulebook
 from testbed.stack import Testbed
-from testbed.vcenter import rest_session
+from testbed.vcenter import rest_session, wait_developer_access
 
 NAMESPACE = "demo"
 DEVELOPER_SUBJECT, DEVELOPER_DOMAIN = DEVELOPER_USER.split("@")
@@ -70,6 +70,7 @@ def build(testbed: Testbed, api_client: client.ApiClient) -> None:
     core, custom = client.CoreV1Api(api_client), client.CustomObjectsApi(api_client)
     _wait("namespace", lambda: _exists(core.read_namespaced_service_account, "default", NAMESPACE)
           and _exists(core.read_namespaced_limit_range, "wcp-limit-range", NAMESPACE))
+    wait_developer_access(testbed, NAMESPACE)
     _create(custom.create_namespaced_custom_object, *VMOP, NAMESPACE, "virtualmachines", {
         "apiVersion": "/".join(VMOP), "kind": "VirtualMachine", "metadata": {"name": "web-1"},
         "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "vsan-default-storage-policy",
