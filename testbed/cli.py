@@ -59,6 +59,14 @@ def env_values(testbed: Testbed) -> dict[str, str]:
     return {key: str(value) for key, value in values.items()}
 
 
+def developer_token_now() -> str:
+    """A developer token of a real /wcp/login, for a client that takes only a token (the
+    workloads inventory plugin): what ``kubectl vsphere login`` would give the developer."""
+    from testbed.vcenter import developer_token
+
+    return developer_token(Testbed(Layout.from_env()))
+
+
 def env_lines(testbed: Testbed) -> list[str]:
     return [f"export {key}={shlex.quote(value)}" for key, value in env_values(testbed).items()]
 
