@@ -18,7 +18,8 @@ demo: up
 	  export ANSIBLE_COLLECTIONS_PATH="$$($(PY) -c 'from tests.collection_path import collection_tree; print(collection_tree())')" \
 	         ANSIBLE_PYTHON_INTERPRETER="$(CURDIR)/$(PY)" ANSIBLE_LOCALHOST_WARNING=0 && \
 	  ansible-playbook -i localhost, playbooks/site.yml && \
-	  ansible-inventory -i playbooks/demo.workloads.yml --graph && \
+	  PACIFIC_SUPERVISOR_TOKEN="$$($(PY) -c 'from testbed.cli import developer_token_now; print(developer_token_now())')" \
+	    ansible-inventory -i playbooks/demo.workloads.yml --graph && \
 	  echo && echo "== a rulebook remediates an injected fault (ansible-rulebook, Java 17)" && \
 	  $(PY) -m testbed remediate-demo
 	@echo

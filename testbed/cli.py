@@ -34,24 +34,37 @@ def _status(testbed: Testbed, args) -> int:
 
 
 def env_values(testbed: Testbed) -> dict[str, str]:
-    """The variables that point the collection's modules, plugins and kubectl at this testbed."""
+    """The variables that point the collection's modules, plugins and kubectl at this testbed.
+
+    The developer face (``PACIFIC_SUPERVISOR_*``) logs in as the namespace developer through
+    /wcp/login, as a Supervisor user would; the admin face (``VMWARE_*``) is vCenter's
+    administrator. The Supervisor admin's token and kubeconfig have names of their own
+    (``PACIFIC_ADMIN_*``), which nothing of the collection reads by default."""
     layout, creds = testbed.layout, testbed.credentials
     values = {
-        "KUBECONFIG": layout.admin_kubeconfig,
         "PACIFIC_SUPERVISOR_SERVER": layout.apiserver_url,
         "PACIFIC_SUPERVISOR_CA_CERT": testbed.pki.ca_cert,
-        "PACIFIC_SUPERVISOR_TOKEN": creds.admin_token,
+        "PACIFIC_SUPERVISOR_USERNAME": creds.developer_user,
+        "PACIFIC_SUPERVISOR_PASSWORD": creds.developer_password,
+        "PACIFIC_WCP_LOGIN_URL": f"{layout.vcenter_url}/wcp/login",
+        "PACIFIC_ADMIN_TOKEN": creds.admin_token,
+        "PACIFIC_ADMIN_KUBECONFIG": layout.admin_kubeconfig,
         "VMWARE_HOST": layout.vcenter_url.split("://", 1)[1].split(":")[0],
         "VMWARE_PORT": layout.ports.wcp,
         "VMWARE_USER": creds.vcenter_user,
         "VMWARE_PASSWORD": creds.vcenter_password,
         "VMWARE_CA_CERT": testbed.pki.ca_cert,
         "PACIFIC_VCENTER_URL": layout.vcenter_url,
-        "PACIFIC_WCP_LOGIN_URL": f"{layout.vcenter_url}/wcp/login",
-        "PACIFIC_DEVELOPER_USER": creds.developer_user,
-        "PACIFIC_DEVELOPER_PASSWORD": creds.developer_password,
     }
     return {key: str(value) for key, value in values.items()}
+
+
+def developer_token_now() -> str:
+    """A developer token of a real /wcp/login, for a client that takes only a token (the
+    workloads inventory plugin): what ``kubectl vsphere login`` would give the developer."""
+    from testbed.vcenter import developer_token
+
+    return developer_token(Testbed(Layout.from_env()))
 
 
 def env_lines(testbed: Testbed) -> list[str]:

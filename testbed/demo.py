@@ -20,12 +20,14 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from testbed import inject
+from testbed.credentials import DEVELOPER_USER
 from testbed.errors import TestbedError
 from testbed.remediation import Rulebook
 from testbed.stack import Testbed
-from testbed.vcenter import rest_session
+from testbed.vcenter import rest_session, wait_developer_access
 
 NAMESPACE = "demo"
+DEVELOPER_SUBJECT, DEVELOPER_DOMAIN = DEVELOPER_USER.split("@")
 VM_CLASS = "best-effort-small"
 VMOP = ("vmoperator.vmware.com", "v1alpha3")
 TKC = ("run.tanzu.vmware.com", "v1alpha3", "tanzukubernetesclusters")
@@ -56,7 +58,10 @@ def build(testbed: Testbed, api_client: client.ApiClient) -> None:
     # limits need defaults, or the quota admits no pod that leaves its own limits out
     spec = {"description": "made by make demo", "vm_service_spec": {"vm_classes": [VM_CLASS]},
             "resource_spec": {"cpu_limit": 20000, "memory_limit": 65536,
-                              "cpu_limit_default": 500, "memory_limit_default": 512}}
+                              "cpu_limit_default": 500, "memory_limit_default": 512},
+            # the developer (the login `python -m testbed env` gives) may edit it
+            "access_list": [{"role": "EDIT", "subject_type": "USER", "domain": DEVELOPER_DOMAIN,
+                             "subject": DEVELOPER_SUBJECT}]}
     if http.get(f"{base}/api/vcenter/namespaces/instances/{NAMESPACE}").status_code == 404:
         http.post(base + "/api/vcenter/namespaces/instances",
                   json={"cluster": cluster, "namespace": NAMESPACE, **spec}).raise_for_status()
@@ -65,6 +70,7 @@ def build(testbed: Testbed, api_client: client.ApiClient) -> None:
     core, custom = client.CoreV1Api(api_client), client.CustomObjectsApi(api_client)
     _wait("namespace", lambda: _exists(core.read_namespaced_service_account, "default", NAMESPACE)
           and _exists(core.read_namespaced_limit_range, "wcp-limit-range", NAMESPACE))
+    wait_developer_access(testbed, NAMESPACE)
     _create(custom.create_namespaced_custom_object, *VMOP, NAMESPACE, "virtualmachines", {
         "apiVersion": "/".join(VMOP), "kind": "VirtualMachine", "metadata": {"name": "web-1"},
         "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04", "storageClass": "vsan-default-storage-policy",

@@ -4,6 +4,13 @@ On a real Supervisor a namespace's EDIT and OWNER users (bound to ``edit`` and `
 VM Operator, Cluster API and TKG objects, and VIEW users (``view``) may read them, because those
 groups' ClusterRoles carry the aggregate-to-* labels; kube-controller-manager's aggregation
 controller folds them in. The testbed installs the same.
+
+Some cluster-scoped kinds every authenticated Supervisor user may read, whatever namespace they
+may use: VMware's TKG docs have the developer list the releases with ``kubectl get tkr`` ("the
+TKr images that are available for use in the vSphere Namespace"; the TKr content library "is not
+namespace-scoped") and read the namespace's storage classes with ``kubectl describe storageclass``
+("Using Storage Classes for Persistent Volumes"). ``authenticated_read`` grants that, bound to
+``system:authenticated``.
 """
 from __future__ import annotations
 
@@ -29,7 +36,6 @@ def cluster_roles() -> list[dict]:
 # The Supervisor's image registry: a namespace's users read the content libraries and items behind
 # its VM images (`kubectl get contentlibraries,contentlibraryitems -n <ns>`); only vCenter changes them.
 IMAGE_REGISTRY = "imageregistry.vmware.com"
-IMAGE_READERS = "wcp:image-and-storage-readers"
 
 
 def image_registry_roles() -> list[dict]:
@@ -41,34 +47,57 @@ def image_registry_roles() -> list[dict]:
                         "verbs": READ}]}]
 
 
-def image_and_storage_readers() -> list[dict]:
-    """What every authenticated Supervisor user may read at the cluster scope for the images and
-    storage offered to namespaces: StorageClasses (`kubectl get storageclass`, as VMware's docs
-    show a DevOps user doing), ClusterVirtualMachineImages, and the cluster content libraries and
-    items behind them. A ClusterRole and its binding to system:authenticated."""
+def authenticated_read(name: str, rules: list[dict]) -> tuple[dict, dict]:
+    """A ClusterRole of ``rules`` and its ClusterRoleBinding to every authenticated user."""
     role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-            "metadata": {"name": IMAGE_READERS},
-            "rules": [{"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"], "verbs": READ},
-                      {"apiGroups": ["vmoperator.vmware.com"], "resources": ["clustervirtualmachineimages"],
-                       "verbs": READ},
-                      {"apiGroups": [IMAGE_REGISTRY],
-                       "resources": ["clustercontentlibraries", "clustercontentlibraryitems"], "verbs": READ}]}
+            "metadata": {"name": name}, "rules": rules}
     binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-               "metadata": {"name": IMAGE_READERS},
-               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": IMAGE_READERS},
+               "metadata": {"name": name},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
                              "name": "system:authenticated"}]}
-    return [role, binding]
+    return role, binding
+
+
+def releases_and_storage_classes() -> tuple[dict, dict]:
+    """Tanzu Kubernetes releases (and their OS images) and storage classes: readable by anyone
+    logged in to the Supervisor."""
+    return authenticated_read("wcp:authenticated-read-releases", [
+        {"apiGroups": ["run.tanzu.vmware.com"], "resources": ["tanzukubernetesreleases", "osimages"],
+         "verbs": READ},
+        {"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"], "verbs": READ},
+    ])
+
+
+def cluster_vm_images() -> tuple[dict, dict]:
+    """The VM images of content libraries assigned at the Supervisor level (vSphere 8.0 U2+), which
+    are "available to all namespaces" (VM Operator's docs): a developer deploys VMs from them, so
+    reads them, and the cluster content libraries and items behind them."""
+    return authenticated_read("wcp:authenticated-read-cluster-vm-images", [
+        {"apiGroups": ["vmoperator.vmware.com"], "resources": ["clustervirtualmachineimages"], "verbs": READ},
+        {"apiGroups": [IMAGE_REGISTRY], "resources": ["clustercontentlibraries", "clustercontentlibraryitems"],
+         "verbs": READ},
+    ])
+
+
+def cluster_role_bindings() -> list[tuple[dict, dict]]:
+    """(ClusterRole, ClusterRoleBinding) pairs for what every authenticated user may read."""
+    return [releases_and_storage_classes(), cluster_vm_images()]
+
+
+def _create_or_replace(create, replace, body: dict) -> None:
+    try:
+        create(body)
+    except ApiException as err:
+        if err.status != 409:
+            raise
+        replace(body["metadata"]["name"], body)
 
 
 def install(api_client: client.ApiClient) -> None:
     api = client.RbacAuthorizationV1Api(api_client)
-    for body in cluster_roles() + image_registry_roles() + image_and_storage_readers():
-        create, replace = ((api.create_cluster_role, api.replace_cluster_role) if body["kind"] == "ClusterRole"
-                           else (api.create_cluster_role_binding, api.replace_cluster_role_binding))
-        try:
-            create(body)
-        except ApiException as err:
-            if err.status != 409:
-                raise
-            replace(body["metadata"]["name"], body)
+    for body in cluster_roles() + image_registry_roles():
+        _create_or_replace(api.create_cluster_role, api.replace_cluster_role, body)
+    for role, binding in cluster_role_bindings():
+        _create_or_replace(api.create_cluster_role, api.replace_cluster_role, role)
+        _create_or_replace(api.create_cluster_role_binding, api.replace_cluster_role_binding, binding)

@@ -21,6 +21,7 @@ import yaml
 from testbed.errors import TestbedError
 from testbed.layout import REPO_ROOT
 from testbed.stack import Testbed
+from testbed.vcenter import developer_token
 
 
 class Rulebook:
@@ -40,7 +41,8 @@ class Rulebook:
         settings = work / "vars.yml"
         settings.touch(mode=0o600)
         settings.write_text(yaml.safe_dump({
-            "supervisor_server": layout.apiserver_url, "supervisor_token": creds.admin_token,
+            # the developer face as the namespace developer; the admin face (vCenter) as the admin
+            "supervisor_server": layout.apiserver_url, "supervisor_token": developer_token(testbed),
             "supervisor_ca_cert": str(testbed.pki.ca_cert),
             "vcenter_hostname": "127.0.0.1", "vcenter_port": layout.ports.wcp, "vcenter_username": creds.vcenter_user,
             "vcenter_password": creds.vcenter_password, "vcenter_ca_cert": str(testbed.pki.ca_cert),

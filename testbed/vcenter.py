@@ -106,6 +106,35 @@ def rest_session(testbed):
     return http
 
 
+def wcp_token(testbed, user: str, password: str) -> str:
+    """A Supervisor token of ``user`` from a real /wcp/login, as ``kubectl vsphere login`` gets one."""
+    import requests
+
+    answer = requests.post(f"{testbed.layout.vcenter_url}/wcp/login", auth=(user, password),
+                           verify=str(testbed.pki.ca_cert), timeout=30)
+    answer.raise_for_status()
+    return answer.json()["session_id"]
+
+
+def developer_token(testbed) -> str:
+    """The namespace developer's token: what the developer face runs as."""
+    creds = testbed.credentials
+    return wcp_token(testbed, creds.developer_user, creds.developer_password)
+
+
+def wait_developer_access(testbed, namespace: str, timeout: float = 60.0) -> None:
+    """Until the developer may read ``namespace`` (WCP mirrors its access list into RoleBindings)."""
+    import requests
+
+    token, deadline = developer_token(testbed), time.monotonic() + timeout
+    url = f"{testbed.layout.apiserver_url}/api/v1/namespaces/{namespace}"
+    while requests.get(url, headers={"Authorization": f"Bearer {token}"}, verify=str(testbed.pki.ca_cert),
+                       timeout=30).status_code != 200:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the developer may not read namespace {namespace} after {timeout:.0f}s")
+        time.sleep(0.3)
+
+
 def ensure_namespace(testbed, namespace: str, vm_class: str, cpu_count: int = 1, memory_mb: int = 512) -> None:
     """A vSphere Namespace offering one VM class, made through the vCenter REST API as an admin
     makes it, unless it exists."""

@@ -186,7 +186,7 @@ def handle(params, run):
     run.conceal(manifests.secret_values(loaded))
     if not loaded:
         raise errors.InvalidArgument("no manifests given")
-    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], changes=run.changes)
+    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], run=run)
     items = batch.prepare(engine, loaded, default_namespace=params["namespace"], label=label)
     changed, results, diffs = batch.converge(engine, items, state=params["state"], check_mode=run.check_mode,
                                              label=label, wait=params["wait"], wait_timeout=params["wait_timeout"])

@@ -290,7 +290,7 @@ ARGUMENT_SPEC.update(WAIT_ARGUMENT_SPEC)
 
 def handle(params, run):
     gcm.validate(params)
-    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], changes=run.changes)
+    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], run=run)
     resource = gcm.RESOURCES[params["api"]]
     identity = {"apiVersion": resource.api_version, "kind": resource.kind,
                 "metadata": {"name": params["name"], "namespace": params["namespace"]}}
@@ -330,7 +330,7 @@ def check_vm_classes(engine, manifest, before, api):
 def remove(engine, identity, run, params):
     outcome = engine.ensure(identity, state="absent", check_mode=run.check_mode, wait=params["wait"],
                             wait_timeout=params["wait_timeout"])
-    if params["wait"] and not run.check_mode:
+    if params["wait"] and not run.check_mode and not engine.known_hidden(params["namespace"]):
         guest_clusters.wait_guest_gone(engine.client, params["namespace"], params["name"], params["wait_timeout"])
     result = {"changed": outcome["changed"], "cluster": None}
     if run.diff:

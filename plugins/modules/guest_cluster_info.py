@@ -26,7 +26,15 @@ attributes:
     description: Reads only.
 options:
   namespace:
-    description: The vSphere Namespace to look in; every namespace when not set.
+    description:
+      - The vSphere Namespace to look in; every namespace the credentials may read when not set.
+      - Without it, a caller who may list across namespaces (an admin) reads them all at once; a namespace
+        developer may not, and reads the namespaces of its WCP login one by one (the Supervisor's
+        C(/wcp/workloads), as C(kubectl vsphere login) reads them), which needs O(username) and O(password);
+        with only a token, leaving O(namespace) out is an error that says so. A namespace listed but refused
+        is left out with a warning.
+      - A namespace a developer has no access to (or that does not exist) is an error
+        (a Supervisor answers both with 403), and the message says so.
     type: str
   name:
     description: Only the cluster of this name.
@@ -134,7 +142,7 @@ def _listed(engine, resource, namespace, name):
     """The clusters of one kind; none when the Supervisor does not serve the kind."""
     selector = "metadata.name=" + name if name else None
     try:
-        items, _version = engine.list(resource, namespace, field_selector=selector)
+        items = engine.list_readable(resource, namespace, field_selector=selector)
     except errors.NotFound as err:
         if namespace and "namespace" in err.msg and "does not exist" in err.msg:
             raise
@@ -154,7 +162,7 @@ def handle(params, run):
         check_name(namespace, "namespace", label=True)
     if name:
         check_name(name, "guest cluster name", label=True)
-    engine = Engine(connect(params))
+    engine = Engine(connect(params), run=run)
     apis = [gcm.TKC, gcm.CAPI] if params["api"] == "all" else [params["api"]]
     clusters = []
     for api in apis:

@@ -178,8 +178,15 @@ def current_server(document):
 def handle(params, run):
     name = check_name(params["name"], "guest cluster name", label=True)
     namespace = check_name(params["namespace"], "namespace", label=True)
-    engine = Engine(connect(params))
-    text = guest_clusters.kubeconfig_text(engine, namespace, name)
+    engine = Engine(connect(params), run=run)
+    try:
+        text = guest_clusters.kubeconfig_text(engine, namespace, name)
+    except (errors.NotFound, errors.NamespaceUnreachable) as err:
+        if not run.check_mode:
+            raise
+        # a check run before the cluster (or its namespace) is made: the file would be written
+        engine.warn("{0}: check mode cannot read the kubeconfig it would write".format(err.msg))
+        return {"changed": bool(params.get("dest")), "server": None, "dest": params.get("dest")}
     document = guest_clusters.parse_kubeconfig(text, name)
     result = {"changed": False, "server": current_server(document)}
     if params.get("verify"):

@@ -342,7 +342,7 @@ def handle(params, run):
     if params["state"] == "restarted":
         return restart(params, run)
     manifest = pod_manifest.build(params)
-    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], changes=run.changes)
+    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], run=run)
     if params["state"] == "absent":
         outcome = engine.ensure(manifest, state="absent", check_mode=run.check_mode, wait=params["wait"],
                                 wait_timeout=params["wait_timeout"])
@@ -373,7 +373,7 @@ def restart(params, run):
             ", ".join(given)))
     pod_manifest.check_name(params["name"], "pod name")
     pod_manifest.check_name(params["namespace"], "namespace", label=True)
-    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], changes=run.changes)
+    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], run=run)
     before = engine.get(pod_manifest.POD, params["name"], params["namespace"])
     if before is None:
         raise errors.NotFound("{0} does not exist: there is nothing to restart".format(

@@ -247,7 +247,7 @@ ARGUMENT_SPEC.update(vm_manifest.VM_SPEC_ARGUMENT_SPEC)
 
 def handle(params, run):
     manifest, secret = vm_manifest.build(params)
-    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], changes=run.changes)
+    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], run=run)
     name, namespace = params["name"], params["namespace"]
     if params["state"] == "absent":
         return remove(engine, manifest, run, params)

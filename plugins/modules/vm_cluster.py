@@ -196,6 +196,7 @@ diff:
 
 import time
 
+from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
     NAMESPACED_NAME_SPEC, STATE_SPEC, run_module, supervisor_spec)
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import vm_cluster_manifest as clusters
@@ -243,9 +244,17 @@ class Reconcile(object):
         self.deadline = time.monotonic() + params["wait_timeout"]
 
     def members(self):
-        """The cluster's VMs, ``{name: object}``, from one LIST by label."""
-        items, _version = self.engine.list(clusters.VIRTUAL_MACHINE, self.namespace,
-                                           label_selector="{0}={1}".format(clusters.CLUSTER_LABEL, self.name))
+        """The cluster's VMs, ``{name: object}``, from one LIST by label. In a namespace these
+        credentials cannot see into, none: removing is done, a check run shows what it would
+        make, a real run fails (``namespace_exists``)."""
+        try:
+            items, _version = self.engine.list(clusters.VIRTUAL_MACHINE, self.namespace,
+                                               label_selector="{0}={1}".format(clusters.CLUSTER_LABEL, self.name))
+        except errors.NamespaceUnreachable as err:
+            if self.params["state"] == "present" and not self.run.check_mode:
+                raise
+            self.engine.warn_hidden(self.namespace)
+            return {}
         return dict((item["metadata"]["name"], item) for item in items)
 
     def converge(self, manifest, before, state="present", key=None):
@@ -275,7 +284,7 @@ class Reconcile(object):
 
 def handle(params, run):
     clusters.check(params)
-    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], changes=run.changes)
+    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], run=run)
     reconcile = Reconcile(engine, params, run)
     existing = reconcile.members()
     policy_before = engine.get(clusters.RESOURCE_POLICY, params["name"], params["namespace"])

@@ -25,7 +25,13 @@ options:
   namespace:
     description:
       - The vSphere Namespace to list. Every namespace the credentials may read when not set.
-      - A namespace that does not exist is an error.
+      - Without it, a caller who may list across namespaces (an admin) reads them all at once; a namespace
+        developer may not, and reads the namespaces of its WCP login one by one (the Supervisor's
+        C(/wcp/workloads), as C(kubectl vsphere login) reads them), which needs O(username) and O(password);
+        with only a token, leaving O(namespace) out is an error that says so. A namespace listed but refused
+        is left out with a warning.
+      - A namespace that does not exist is an error. A developer cannot tell it from one it has no access to
+        (a Supervisor answers both with 403), and the message says so.
     type: str
   names:
     description: Only the VMs of these names.
@@ -98,8 +104,8 @@ def handle(params, run):
     namespace = params.get("namespace")
     if namespace:
         check_name(namespace, "namespace", label=True)
-    engine = Engine(connect(params))
-    items, _version = engine.list(vm_manifest.VIRTUAL_MACHINE, namespace, label_selector=selector(params))
+    engine = Engine(connect(params), run=run)
+    items = engine.list_readable(vm_manifest.VIRTUAL_MACHINE, namespace, label_selector=selector(params))
     if namespace and not items:
         namespace_exists(engine, namespace)  # an empty list of a namespace that is not there is a typo
     wanted = set(params.get("names") or [])

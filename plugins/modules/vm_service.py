@@ -189,7 +189,7 @@ ARGUMENT_SPEC.update(WAIT_ARGUMENT_SPEC)
 
 def handle(params, run):
     manifest = vm_service_manifest.build(params)
-    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], changes=run.changes)
+    engine = Engine(connect(params), force_conflicts=params["force_conflicts"], run=run)
     before = engine.get(vm_service_manifest.VIRTUAL_MACHINE_SERVICE, params["name"], params["namespace"])
     if params["state"] == "present" and before is None:
         namespace_exists(engine, params["namespace"])

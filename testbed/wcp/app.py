@@ -46,8 +46,7 @@ class Wcp:
 
     # --- identities ------------------------------------------------------------------------
     def users(self) -> dict[str, str]:
-        creds = self.credentials
-        return {creds.vcenter_user: creds.vcenter_password, creds.developer_user: creds.developer_password}
+        return self.credentials.sso_users()
 
     def basic_user(self, request: web.Request) -> str:
         header = request.headers.get("Authorization", "")
@@ -71,6 +70,14 @@ class Wcp:
             raise ApiError("UNAUTHENTICATED", "no valid vmware-api-session-id: log in with POST /api/session")
         session["last_accessed_time"] = _now()
         return session["user"]
+
+    def may_use(self, user: str, namespace: str) -> bool:
+        """Whether ``user`` is the admin or named (OWNER, EDIT or VIEW) in the namespace's access list."""
+        if user == self.credentials.vcenter_user:
+            return True
+        stored = self.store.get("namespaces", namespace) or {}
+        return any(entry["subject_type"] == "USER" and f"{entry['subject']}@{entry['domain']}" == user
+                   for entry in stored.get("access_list", []))
 
     def may_edit(self, user: str, namespace: str) -> bool:
         """Whether ``user`` is the admin or an OWNER/EDIT user of the vSphere Namespace."""
@@ -133,6 +140,16 @@ async def login(request: web.Request) -> web.Response:
     return _json({"session_id": tokens.issue(wcp.jwt_key, user, guest=key),
                   "guest_cluster_server": f"127.0.0.1:{ports[key]}",
                   "guest_cluster_ca": base64.b64encode(wcp.ca_pem.encode()).decode()})
+
+
+async def workloads(request: web.Request) -> web.Response:
+    """``GET /wcp/workloads``: the namespaces a login may use, as ``kubectl vsphere login`` reads
+    them (HTTP Basic) to make one context per namespace."""
+    wcp = wcp_of(request)
+    user = wcp.basic_user(request)
+    port = wcp.apiserver_url.rsplit(":", 1)[1]
+    return _json([{"namespace": name, "master_host": "127.0.0.1", "control_plane_api_server_port": port}
+                  for name in sorted(wcp.store.list("namespaces")) if wcp.may_use(user, name)])
 
 
 async def token_review(request: web.Request) -> web.Response:
@@ -533,6 +550,7 @@ def routes(app: web.Application) -> None:
     add = app.router.add_route
     add("GET", "/wcp/healthz", healthz)
     add("POST", "/wcp/login", login)
+    add("GET", "/wcp/workloads", workloads)
     add("POST", "/wcp/tokenreview", token_review)
     add("POST", "/wcp/tokenreview/guest/{namespace}/{cluster}", token_review)
     add("POST", "/api/session", create_session)

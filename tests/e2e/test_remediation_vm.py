@@ -19,6 +19,7 @@ from kubernetes.client.rest import ApiException
 
 from testbed.faults import FaultBook
 from testbed.remediation import Rulebook, fault
+from testbed.vcenter import wait_developer_access
 from tests.collection_path import collection_tree
 from tests.testbed.conftest import Vcenter, _until
 
@@ -39,9 +40,13 @@ def namespace(testbed, admin_client):
     cluster = vcenter.call("GET", "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
     vcenter.call("POST", "/api/vcenter/namespace-management/virtual-machine-classes",
                  json={"id": VM_CLASS, "cpu_count": 1, "memory_MB": 1024})
+    developer = testbed.credentials.developer_user  # the rulebook's developer face runs as the developer
     answer = vcenter.call("POST", "/api/vcenter/namespaces/instances", json={
-        "cluster": cluster, "namespace": name, "vm_service_spec": {"vm_classes": [VM_CLASS]}})
+        "cluster": cluster, "namespace": name, "vm_service_spec": {"vm_classes": [VM_CLASS]},
+        "access_list": [{"role": "EDIT", "subject_type": "USER", "subject": developer.split("@")[0],
+                         "domain": developer.split("@")[1]}]})
     assert answer.status_code == 204, answer.text
+    wait_developer_access(testbed, name)
     objects = client.CustomObjectsApi(admin_client)
     _until(lambda: objects.get_namespaced_custom_object(GROUP, VERSION, name, "virtualmachineclasses", VM_CLASS),
            30, "VM class bound")

@@ -12,7 +12,9 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from testbed.faults import FaultBook
+from testbed.credentials import DEVELOPER_USER
 from testbed.remediation import Rulebook, fault
+from testbed.vcenter import wait_developer_access
 from tests.collection_path import collection_tree
 from tests.testbed.conftest import Vcenter
 
@@ -56,8 +58,11 @@ class Remediation(Rulebook):
 
 
 def vsphere_namespace(vcenter, cluster, name, classes=()):
+    """A namespace the developer (whom the rulebook's developer face runs as) may edit."""
     answer = vcenter.call("POST", "/api/vcenter/namespaces/instances", json={
-        "cluster": cluster, "namespace": name, "vm_service_spec": {"vm_classes": list(classes)}})
+        "cluster": cluster, "namespace": name, "vm_service_spec": {"vm_classes": list(classes)},
+        "access_list": [{"role": "EDIT", "subject_type": "USER", "subject": DEVELOPER_USER.split("@")[0],
+                         "domain": DEVELOPER_USER.split("@")[1]}]})
     assert answer.status_code == 204, answer.text
 
 
@@ -78,6 +83,7 @@ def namespaces(testbed, apis):
         vsphere_namespace(vcenter, cluster, name, [VM_CLASS] if role == "guest" else [])
     for name in NAMESPACES.values():
         until(lambda: core.read_namespaced_service_account("default", name), 60, f"namespace {name} ready")
+        wait_developer_access(testbed, name)
     until(lambda: objects.get_namespaced_custom_object("vmoperator.vmware.com", "v1alpha3", NAMESPACES["guest"],
                                                        "virtualmachineclasses", VM_CLASS), 30, "VM class bound")
     yield NAMESPACES

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from testbed.layout import REPO_ROOT
+from testbed.vcenter import wcp_token
 from tests.collection_path import collection_tree
 
 TARGETS = REPO_ROOT / "tests" / "integration" / "targets"
@@ -23,6 +24,9 @@ CONFIG = REPO_ROOT / "tests" / "integration" / "integration_config.yml"
 
 
 def target_vars(testbed) -> dict:
+    """The developer face as the namespace developer (EDIT where the targets' namespaces name
+    it: ``supervisor_token``), the admin's token for the few admin steps, a VIEW and a no-access
+    user for refusals, the admin face as vCenter's administrator."""
     layout, creds = testbed.layout, testbed.credentials
     return {
         "vcenter_hostname": "127.0.0.1",
@@ -32,12 +36,19 @@ def target_vars(testbed) -> dict:
         "vcenter_ca_cert": str(testbed.pki.ca_cert),
         "vcenter_cluster": "DC0_C0",
         "supervisor_server": layout.apiserver_url,
-        "supervisor_token": creds.admin_token,
+        "supervisor_token": wcp_token(testbed, creds.developer_user, creds.developer_password),
+        "supervisor_admin_token": creds.admin_token,
+        "supervisor_viewer_token": wcp_token(testbed, creds.viewer_user, creds.viewer_password),
+        "supervisor_outsider_token": wcp_token(testbed, creds.outsider_user, creds.outsider_password),
         "supervisor_nobody_token": creds.nobody_token,
         "supervisor_ca_cert": str(testbed.pki.ca_cert),
         "supervisor_login_url": f"{layout.vcenter_url}/wcp/login",
         "developer_username": creds.developer_user,
         "developer_password": creds.developer_password,
+        "viewer_username": creds.viewer_user,
+        "viewer_password": creds.viewer_password,
+        "outsider_username": creds.outsider_user,
+        "outsider_password": creds.outsider_password,
         "admin_kubeconfig": str(layout.admin_kubeconfig),
         "testbed_python": os.environ.get("PACIFIC_TESTBED_PYTHON", str(Path(sys.executable))),
         "testbed_environment": {**layout.environment(), "PYTHONPATH": str(REPO_ROOT)},

@@ -24,6 +24,7 @@ from kubernetes.client.rest import ApiException
 
 from testbed.layout import REPO_ROOT
 from tests.collection_path import collection_tree
+from testbed.vcenter import wcp_token
 from tests.testbed.conftest import Vcenter, _until
 
 pytestmark = pytest.mark.testbed
@@ -140,6 +141,16 @@ def namespace(testbed, admin_client):
 
 @pytest.fixture
 def token_args(testbed):
+    """The developer face as the namespace developer: a token of a real /wcp/login as devops."""
+    creds = testbed.credentials
+    return {"server": testbed.layout.apiserver_url, "token": wcp_token(testbed, creds.developer_user,
+                                                                       creds.developer_password),
+            "ca_cert": str(testbed.pki.ca_cert)}
+
+
+@pytest.fixture
+def admin_token_args(testbed):
+    """The Supervisor admin, for a source that watches Namespaces."""
     return {"server": testbed.layout.apiserver_url, "token": testbed.credentials.admin_token,
             "ca_cert": str(testbed.pki.ca_cert)}
 
@@ -169,10 +180,12 @@ def run(coroutine):
 
 
 # --- exact transitions ------------------------------------------------------------------------
-def test_vm_lifecycle_transitions_and_events(namespace, admin_client, token_args):
+def test_vm_lifecycle_transitions_and_events(namespace, admin_client, admin_token_args):
+    # as the admin: the source watches the Namespace object too, which a developer may get but
+    # not list or watch on a Supervisor (its RoleBinding does not reach the cluster scope)
     objects = client.CustomObjectsApi(admin_client)
     main = load_source("supervisor_events")
-    args = {**token_args, "kinds": ["Namespace", "VirtualMachine", "Event"], "namespaces": [namespace],
+    args = {**admin_token_args, "kinds": ["Namespace", "VirtualMachine", "Event"], "namespaces": [namespace],
             "initial_snapshot": True}
 
     async def scenario():
@@ -318,12 +331,12 @@ def final_state(obj: dict, kind: str) -> dict:
     return state
 
 
-def test_apiserver_restart_mid_watch_loses_and_repeats_nothing(testbed, namespace, admin_client, token_args,
+def test_apiserver_restart_mid_watch_loses_and_repeats_nothing(testbed, namespace, admin_client, admin_token_args,
                                                                login_args, caplog):
     caplog.set_level(logging.INFO, logger="ansible_collections.pacific.supervisor")
     objects, core = client.CustomObjectsApi(admin_client), client.CoreV1Api(admin_client)
     main = load_source("supervisor_events")
-    admin_args = {**token_args, "kinds": ["Namespace", "VirtualMachine", "Pod"], "namespaces": [namespace],
+    admin_args = {**admin_token_args, "kinds": ["Namespace", "VirtualMachine", "Pod"], "namespaces": [namespace],
                   "initial_snapshot": True, "reconnect_max_delay": 2}
     # the developer's first list is done once it passes the sentinel's snapshot on
     developer_args = {**login_args, "kinds": ["Pod", "Event"], "namespaces": [namespace], "reconnect_max_delay": 2,

@@ -17,6 +17,7 @@ import yaml
 from kubernetes import client
 
 from testbed.vcenter import connect, session, vm_named, vm_rows, wait_for_task
+from testbed.vcenter import wcp_token
 from tests.integration.conftest import collection_tree
 from tests.testbed.conftest import Vcenter, _absent, _until
 
@@ -38,8 +39,11 @@ def estate(testbed, admin_client):
     vcenter.call("POST", "/api/vcenter/namespace-management/virtual-machine-classes",
                  json={"id": VM_CLASS, "cpu_count": 2, "memory_MB": 2048})
     cluster = vcenter.call("GET", "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
+    developer = testbed.credentials.developer_user
     answer = vcenter.call("POST", "/api/vcenter/namespaces/instances", json={
-        "cluster": cluster, "namespace": NAMESPACE, "vm_service_spec": {"vm_classes": [VM_CLASS]}})
+        "cluster": cluster, "namespace": NAMESPACE, "vm_service_spec": {"vm_classes": [VM_CLASS]},
+        "access_list": [{"role": "EDIT", "subject_type": "USER", "subject": developer.split("@")[0],
+                         "domain": developer.split("@")[1]}]})
     assert answer.status_code == 204, answer.text
     _until(lambda: objects.get_namespaced_custom_object(*VMOP, NAMESPACE, "virtualmachineclasses", VM_CLASS),
            30, "VM class bound into the namespace")
@@ -103,8 +107,12 @@ def vcenter_options(testbed) -> dict:
 
 
 def supervisor_options(testbed) -> dict:
+    """The Supervisor as the namespace developer (a token of a real /wcp/login), who may not list
+    across namespaces: the plugin lists the namespaces it is given, one by one."""
+    creds = testbed.credentials
     return {"supervisor": True, "supervisor_server": testbed.layout.apiserver_url,
-            "supervisor_token": testbed.credentials.admin_token, "supervisor_ca_cert": str(testbed.pki.ca_cert)}
+            "supervisor_token": wcp_token(testbed, creds.developer_user, creds.developer_password),
+            "supervisor_namespaces": [NAMESPACE], "supervisor_ca_cert": str(testbed.pki.ca_cert)}
 
 
 def _unwrap(obj: dict):
@@ -410,3 +418,13 @@ def test_a_vaulted_password(testbed, inventory, tmp_path):
                           capture_output=True, text=True, timeout=300, check=False)
     assert "DC0_C0_RP0_VM0" in listed(done)["_meta"]["hostvars"]
     assert testbed.credentials.vcenter_password not in config.read_text()
+
+
+def test_a_developer_token_without_namespaces_says_what_to_give(testbed, inventory, estate):
+    """A developer may not list across namespaces, and a bare token does not tell which namespaces
+    are theirs: one clear error, not an inventory silently missing the Supervisor's workloads."""
+    options = {**vcenter_options(testbed), **supervisor_options(testbed)}
+    del options["supervisor_namespaces"]
+    done = inventory(options)
+    assert done.returncode != 0
+    assert "give namespace, or username and password instead of a token" in done.stderr, done.stderr[-2000:]

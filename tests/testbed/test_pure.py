@@ -137,3 +137,18 @@ def test_image_registry_objects_are_named_as_the_supervisor_names_them():
     assert image_name("e1968c25-dd84-4506-8dc7-9beacb6b688e") == "vmi-0a0044d7c690bcbea"
     assert item_resource_name("e1968c25-dd84-4506-8dc7-9beacb6b688e") == "clitem-0a0044d7c690bcbea"
     assert library_resource_name("e1968c25-dd84-4506-8dc7-9beacb6b688e") == "cl-0a0044d7c690bcbea"
+
+
+def test_env_gives_the_developer_login_for_the_developer_face(tmp_path):
+    """`python -m testbed env`: the developer face logs in as the namespace developer; the admin's
+    token has a name of its own, which no module reads."""
+    env = {**os.environ, "PACIFIC_TESTBED_STATE": str(tmp_path / "state")}
+    done = subprocess.run([sys.executable, "-m", "testbed", "env"], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, check=True)
+    exported = dict(line.removeprefix("export ").split("=", 1) for line in done.stdout.splitlines())
+    creds = Credentials.load_or_create(tmp_path / "state" / "credentials.json")
+    assert exported["PACIFIC_SUPERVISOR_USERNAME"] == creds.developer_user == "devops@vsphere.local"
+    assert exported["PACIFIC_SUPERVISOR_PASSWORD"] == creds.developer_password
+    assert exported["PACIFIC_WCP_LOGIN_URL"].endswith("/wcp/login")
+    assert exported["PACIFIC_ADMIN_TOKEN"] == creds.admin_token
+    assert not {"PACIFIC_SUPERVISOR_TOKEN", "KUBECONFIG", "PACIFIC_DEVELOPER_PASSWORD"} & exported.keys()

@@ -330,3 +330,60 @@ def test_namespace_roles_reach_the_supervisor_api_groups(admin, cluster, admin_c
         assert allowed("viewer", "list", group, resource)
         assert not allowed("viewer", "create", group, resource)
         assert not allowed("editor", "create", group, resource, namespace="default")
+
+
+def _login(testbed, user: str, password: str) -> str:
+    answer = requests.post(testbed.layout.vcenter_url + "/wcp/login", auth=(user, password),
+                           verify=str(testbed.pki.ca_cert))
+    assert answer.status_code == 200, answer.text
+    return answer.json()["session_id"]
+
+
+def test_users_get_what_a_supervisor_grants(testbed, admin, cluster, vm_class, namespaces):
+    """EDIT (devops), VIEW (viewer) and no access (outsider): each logs in; in a namespace the first
+    may write, the second only read, the third nothing; all three may read the releases and
+    storage classes (cluster-scoped kinds any authenticated user reads), none may list namespaces."""
+    creds = testbed.credentials
+    access = [{"role": role, "subject_type": "USER", "subject": user.split("@")[0], "domain": user.split("@")[1]}
+              for role, user in (("EDIT", creds.developer_user), ("VIEW", creds.viewer_user))]
+    answer = admin.call("POST", "/api/vcenter/namespaces/instances", json=_namespace_spec(
+        cluster, "wcp-users", access_list=access, vm_service_spec={"vm_classes": [vm_class]}))
+    assert answer.status_code == 204, answer.text
+    namespaces.append("wcp-users")
+    tokens_of = {role: _login(testbed, user, password) for role, user, password in (
+        ("edit", creds.developer_user, creds.developer_password), ("view", creds.viewer_user, creds.viewer_password),
+        ("none", creds.outsider_user, creds.outsider_password))}
+    api = testbed.layout.apiserver_url
+
+    def status(role: str, method: str, path: str, body: dict | None = None) -> int:
+        return requests.request(method, api + path, json=body, verify=str(testbed.pki.ca_cert),
+                                headers={"Authorization": f"Bearer {tokens_of[role]}"}).status_code
+
+    configmaps = "/api/v1/namespaces/wcp-users/configmaps"
+    _wait(lambda: status("view", "GET", configmaps) == 200, what="VIEW access to wcp-users")
+    _wait(lambda: status("edit", "GET", configmaps) == 200, what="EDIT access to wcp-users")
+    vms = "/apis/vmoperator.vmware.com/v1alpha3/namespaces/wcp-users/virtualmachines"
+    assert status("view", "GET", vms) == 200 and status("none", "GET", vms) == 403
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe"}}
+    assert status("view", "POST", configmaps, configmap) == 403
+    assert status("none", "POST", configmaps, configmap) == 403
+    assert status("edit", "POST", configmaps, configmap) == 201
+    for role in tokens_of:
+        assert status(role, "GET", "/apis/run.tanzu.vmware.com/v1alpha3/tanzukubernetesreleases") == 200, role
+        assert status(role, "GET", "/apis/storage.k8s.io/v1/storageclasses") == 200, role
+        assert status(role, "GET", "/api/v1/namespaces") == 403, role
+        assert status(role, "POST", "/apis/storage.k8s.io/v1/storageclasses", {
+            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "mine"},
+            "provisioner": "x"}) == 403, role
+    assert status("none", "GET", "/api/v1/namespaces/wcp-users") == 403
+    assert status("edit", "GET", "/api/v1/namespaces/wcp-users") == 200
+    # /wcp/workloads (HTTP Basic, as kubectl vsphere login asks it): the namespaces of each login
+    for user, password, listed in ((creds.developer_user, creds.developer_password, True),
+                                   (creds.viewer_user, creds.viewer_password, True),
+                                   (creds.outsider_user, creds.outsider_password, False)):
+        answer = requests.get(testbed.layout.vcenter_url + "/wcp/workloads", auth=(user, password),
+                              verify=str(testbed.pki.ca_cert))
+        assert answer.status_code == 200, answer.text
+        assert ("wcp-users" in [entry["namespace"] for entry in answer.json()]) is listed, user
+    assert requests.get(testbed.layout.vcenter_url + "/wcp/workloads", auth=(creds.viewer_user, "wrong"),
+                        verify=str(testbed.pki.ca_cert)).status_code == 401

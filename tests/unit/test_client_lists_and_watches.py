@@ -61,8 +61,13 @@ def test_a_forbidden_list_across_namespaces_falls_back_to_each_namespace():
     assert fake.list_across(POD, ["a", "b"]) == [item("p1", "a")]
     assert [path for path, _q in fake.asked] == ["/api/v1/pods", "/api/v1/namespaces/a/pods",
                                                  "/api/v1/namespaces/b/pods"]
-    with pytest.raises(errors.Forbidden):
-        PagedClient([forbidden]).list_across(POD)
+    # no namespaces named, none may be listed, a bare token: which namespaces to ask is not known
+    with pytest.raises(errors.Forbidden, match="give namespace, or username and password"):
+        PagedClient([forbidden, forbidden]).list_across(POD)
+    # ... a WCP login knows them
+    login = PagedClient([forbidden, forbidden, {"items": [item("p2", "b")]}])
+    login.login_namespaces = lambda: ["b"]
+    assert login.list_across(POD) == [item("p2", "b")]
     assert PagedClient([errors.NotFound("not served")]).list_across(POD) == []
 
 

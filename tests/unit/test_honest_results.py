@@ -3,6 +3,7 @@ checks every module shares (wait_timeout) - through AnsibleModule itself, no ser
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
@@ -99,7 +100,7 @@ CONFIG = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "na
 
 def test_the_engine_records_real_writes_that_change_something_and_no_dry_runs():
     changes = Changes()
-    engine = Engine(_Client(), changes=changes)
+    engine = Engine(_Client(), run=SimpleNamespace(changes=changes, check_mode=False, warn=None))
     engine.ensure(CONFIG, check_mode=True, before=None)
     assert not changes
     engine.ensure(CONFIG, before=None)
@@ -114,7 +115,7 @@ def test_the_engine_records_real_writes_that_change_something_and_no_dry_runs():
 
 def test_a_batch_records_each_object_it_wrote_before_a_later_step_fails():
     changes = Changes()
-    engine = Engine(_Client(), changes=changes)
+    engine = Engine(_Client(), run=SimpleNamespace(changes=changes, check_mode=False, warn=None))
     items = [batch.Item(dict(CONFIG, metadata=dict(CONFIG["metadata"], name=name)), "definition", _Resource())
              for name in ("one", "two")]
     batch.converge_present(engine, items, check_mode=True)

@@ -76,7 +76,7 @@ class Run(object):
         self.check_mode = module.check_mode
         self.diff = module._diff
         self.warn = module.warn
-        # engines and admin-face handlers record real writes here (Engine(..., changes=run.changes))
+        # engines and admin-face handlers record real writes here (Engine(..., run=run))
         self.changes = Changes()
         self._module = module
 

@@ -39,6 +39,11 @@ class Forbidden(PacificError):
     """Authenticated, but not allowed (HTTP 403)."""
 
 
+class NamespaceUnreachable(Forbidden):
+    """A namespace the credentials cannot see into: it does not exist, or they have no access to
+    it. A Supervisor answers a developer 403 for both (authorization comes before the lookup)."""
+
+
 class NotFound(PacificError):
     """The object, or something it names, does not exist (HTTP 404)."""
 

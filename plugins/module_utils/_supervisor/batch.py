@@ -105,11 +105,22 @@ def _listed(engine, resource, namespace, label_selector=None):
     return dict(((obj.get("metadata") or {}).get("name"), obj) for obj in objects)
 
 
-def read_live(engine, items):
-    """Fill ``before`` of every item from one LIST per kind and namespace."""
+def read_live(engine, items, state="present"):
+    """Fill ``before`` of every item from one LIST per kind and namespace. A namespace these
+    credentials cannot see into holds nothing of theirs: done for ``absent``, what would be made
+    for a check run, an error for a real one."""
     for group_items in _groups(items).values():
         first = group_items[0]
-        live = _listed(engine, first.resource, first.namespace)
+        try:
+            live = _listed(engine, first.resource, first.namespace)
+        except errors.NamespaceUnreachable:
+            if state == "present" and not engine.check_mode:
+                raise
+            engine.warn_hidden(first.namespace)
+            if state == "present":
+                engine.warn("check mode shows what would be made in namespace {0}, not checked by the server".format(
+                    first.namespace))
+            live = {}
         for item in group_items:
             item.before = live.get(item.name)
 
@@ -136,6 +147,9 @@ def converge_present(engine, items, check_mode):
     # every write is first tried as a dry run, so a manifest the server refuses (schema,
     # admission, a missing namespace, RBAC) stops the batch before anything is written
     for item in drifting:
+        if check_mode and engine.known_hidden(item.namespace):
+            item.after = item.desired  # what would be made where the server cannot be asked (read_live warned)
+            continue
         item.after = engine.apply(item.desired, dry_run=True, resource=item.resource)
     for item in drifting:
         if not check_mode:
@@ -168,6 +182,8 @@ def prune(engine, items, label, check_mode):
     pruned = []
     for group_items in _groups(items).values():
         first = group_items[0]
+        if engine.known_hidden(first.namespace):
+            continue  # nothing of ours can be there (read_live warned)
         for name, obj in sorted(_listed(engine, first.resource, first.namespace, selector).items()):
             if first.group + (name,) in named or (obj.get("metadata") or {}).get("deletionTimestamp"):
                 continue
@@ -235,7 +251,7 @@ def wait_all(engine, items, state, timeout):
 def converge(engine, items, state="present", check_mode=False, label=None, wait=False,
              wait_timeout=waiter.DEFAULT_TIMEOUT):
     """Converge ``items`` (from ``prepare``); answers ``(changed, results, diffs)``."""
-    read_live(engine, items)
+    read_live(engine, items, state)
     if state == "present":
         converge_present(engine, items, check_mode)
     else:

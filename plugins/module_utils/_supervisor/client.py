@@ -276,7 +276,14 @@ def connect(settings, login_with=None, attempts=DEFAULT_ATTEMPTS, option_prefix=
             return answer["session_id"]
 
         _set_token(configuration, relogin())
-    return SupervisorClient(k8s_client.ApiClient(configuration), relogin=relogin, attempts=attempts)
+    client = SupervisorClient(k8s_client.ApiClient(configuration), relogin=relogin, attempts=attempts)
+    if settings.get("username") and not settings.get("token"):
+        def login_namespaces():
+            return login.wcp_workloads(login_url, settings["username"], settings["password"],
+                                       ca_cert=settings.get("ca_cert"), validate_certs=settings["validate_certs"])
+
+        client.login_namespaces = login_namespaces
+    return client
 
 
 def _set_token(configuration, token):
@@ -293,6 +300,8 @@ class SupervisorClient(object):
         self.configuration = api_client.configuration
         self.server = self.configuration.host
         self._relogin = relogin
+        # the names of the namespaces of a WCP login (``reach.readable_namespaces``); None for a token
+        self.login_namespaces = None
         self._discovered = {}
 
     @property
@@ -403,15 +412,18 @@ class SupervisorClient(object):
 
     def list_across(self, resource, namespaces=None):
         """The items of ``resource`` in ``namespaces`` (all when None): one request across
-        namespaces; when that is forbidden and ``namespaces`` are named, one per namespace. A
-        kind the Supervisor does not serve, or a namespace that is not there, lists as empty."""
+        namespaces; when that is forbidden (a developer), one per namespace named, or (None) per
+        namespace the credentials may read (``reach.readable_namespaces``). A kind the
+        Supervisor does not serve, or a namespace that is not there, lists as empty."""
         try:
             items = self.list_items(resource)[0]
         except errors.NotFound:
             return []
         except errors.Forbidden:
             if not namespaces:
-                raise
+                # imported here: reach builds on this module
+                from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import reach
+                namespaces = reach.readable_namespaces(self)
             items = []
             for namespace in namespaces:
                 try:

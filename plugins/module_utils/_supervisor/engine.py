@@ -22,6 +22,12 @@ a failure after it (the wait, a later write) is still reported as a change.
 
 Batches (``apply``) can pass ``before`` from one LIST per kind (``Engine.list``) instead of a
 GET per object.
+
+A namespace the credentials cannot see into (``reach.HIDDEN``: it does not exist, or it is not
+theirs; a Supervisor answers a developer 403 for both) holds nothing of theirs: ``get`` finds
+nothing there, ``absent`` is done (with a warning), ``present`` fails with that message, and a
+check run reports what would be made (with a warning that the server did not check it), so that
+check mode on an estate whose namespace is made by an earlier task shows the whole plan.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -34,7 +40,7 @@ import re
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.changes import Changes
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import drift
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import drift, reach
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import waiter
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import Target
 
@@ -145,11 +151,77 @@ def reporting_change(changed):
 class Engine(object):
     """Server-side apply, delete, get, list and wait over one SupervisorClient."""
 
-    def __init__(self, client, field_manager=FIELD_MANAGER, force_conflicts=False, changes=None):
+    def __init__(self, client, field_manager=FIELD_MANAGER, force_conflicts=False, run=None):
+        """``run``: what the engine may know of the run (``check_mode``, ``warn``, ``changes``, where
+        the real writes are recorded so that a later failure still says changed), or None."""
         self.client = client
         self.field_manager = field_manager
         self.force_conflicts = force_conflicts
-        self.changes = changes if changes is not None else Changes()
+        self.changes = getattr(run, "changes", None) or Changes()
+        self.check_mode = bool(run and run.check_mode)
+        self._warn = run.warn if run else None
+        self._warned, self._warned_hidden = set(), set()
+        self._namespaces = {}
+
+    def warn(self, message):
+        """Tell the run once (no-op without a run)."""
+        if self._warn is not None and message not in self._warned:
+            self._warned.add(message)
+            self._warn(message)
+
+    # --- what the credentials reach ----------------------------------------------------------
+    def namespace_state(self, namespace):
+        """``reach.THERE``, ``MISSING`` or ``HIDDEN`` for ``namespace``, asked once per engine."""
+        if namespace not in self._namespaces:
+            self._namespaces[namespace] = reach.namespace_state(self.client, namespace)
+        return self._namespaces[namespace][0]
+
+    def warn_hidden(self, namespace, refusal=None):
+        """Tell the run, once per namespace, that ``namespace`` is hidden from these credentials."""
+        if namespace not in self._warned_hidden:
+            self._warned_hidden.add(namespace)
+            self.warn(self.hidden_error(namespace, refusal).msg)
+
+    def hidden_error(self, namespace, refusal=None):
+        """NamespaceUnreachable for ``namespace``, with the Supervisor's refusal (``refusal``, or
+        the one of its Namespace object)."""
+        known = self._namespaces.get(namespace, (None, None))[1]
+        return errors.NamespaceUnreachable(reach.hidden_message(namespace, refusal or known))
+
+    def _hidden(self, err, namespace):
+        """``err`` (a 403 about something in ``namespace``) as NamespaceUnreachable when the
+        namespace is hidden from these credentials; None when it is a refusal in a namespace
+        they see (the caller raises ``err`` itself)."""
+        if not namespace or not isinstance(err, errors.Forbidden):
+            return None
+        if isinstance(err, errors.NamespaceUnreachable):
+            return err
+        if self.namespace_state(namespace) != reach.HIDDEN:
+            return None
+        return self.hidden_error(namespace, err.msg)
+
+    def list_readable(self, resource, namespace=None, label_selector=None, field_selector=None):
+        """The items of a kind in ``namespace``, or (None) in every namespace the credentials may
+        read: one LIST across namespaces, or, when that is forbidden (as it is for a developer),
+        one per namespace of ``reach.readable_namespaces``; a namespace whose LIST is refused is
+        left out with a warning."""
+        if namespace or not resource.namespaced:
+            return self.list(resource, namespace, label_selector, field_selector)[0]
+        try:
+            return self.list(resource, label_selector=label_selector, field_selector=field_selector)[0]
+        except errors.Forbidden:
+            namespaces = reach.readable_namespaces(self.client)
+        items = []
+        for each in namespaces:
+            try:
+                items.extend(self.list(resource, each, label_selector, field_selector)[0])
+            except (errors.Forbidden, errors.NotFound) as err:
+                self.warn("left out namespace {0}: {1}".format(each, err.msg))
+        return items
+
+    def known_hidden(self, namespace):
+        """Whether ``namespace`` was found hidden from these credentials (asks nothing)."""
+        return self._namespaces.get(namespace, (None, None))[0] == reach.HIDDEN
 
     # --- reading -------------------------------------------------------------------------
     def resource_of(self, desired):
@@ -171,6 +243,12 @@ class Engine(object):
             return self.client.request("GET", resource.path(namespace, name), Target("get", resource, name, namespace))
         except errors.NotFound:
             return None
+        except errors.Forbidden as err:
+            hidden = self._hidden(err, namespace if resource.namespaced else None)
+            if hidden is None:
+                raise
+            self.warn_hidden(namespace, err.msg)
+            return None  # nothing these credentials may see is there
 
     def list(self, resource, namespace=None, label_selector=None, field_selector=None):
         """``(items, resourceVersion)`` of one LIST of a kind (in a namespace, or everywhere)."""
@@ -179,8 +257,14 @@ class Engine(object):
             query.append(("labelSelector", label_selector))
         if field_selector:
             query.append(("fieldSelector", field_selector))
-        answer = self.client.request("GET", resource.path(namespace), Target("list", resource, None, namespace),
-                                     query=query)
+        try:
+            answer = self.client.request("GET", resource.path(namespace), Target("list", resource, None, namespace),
+                                         query=query)
+        except errors.Forbidden as err:
+            hidden = self._hidden(err, namespace)
+            if hidden is None:
+                raise
+            raise hidden
         return answer.get("items") or [], (answer.get("metadata") or {}).get("resourceVersion")
 
     # --- writing -------------------------------------------------------------------------
@@ -231,7 +315,19 @@ class Engine(object):
             return self._ensure_absent(resource, name, namespace, before, check_mode, wait, wait_timeout)
         # an option left unset keeps what an earlier run of ours set, instead of dropping it
         desired = drift.carry_over(before, desired, self.field_manager)
-        after = self.apply(desired, dry_run=check_mode, resource=resource)
+        try:
+            after = self.apply(desired, dry_run=check_mode, resource=resource)
+        except errors.Forbidden as err:
+            hidden = self._hidden(err, namespace if resource.namespaced else None)
+            if hidden is None:
+                raise
+            if not check_mode:
+                raise hidden
+            # a check run before the namespace is made: what would be made, unchecked by the server
+            self.warn_hidden(namespace, err.msg)
+            self.warn("check mode shows what would be made in namespace {0}, not checked by the server".format(
+                namespace))
+            return {"changed": True, "diff": diff_of(None, desired), "object": redact(desired)}
         outcome = {"changed": is_changed(before, after), "diff": diff_of(before, after, desired)}
         if outcome["changed"] and not check_mode:
             self.changes.record(resource.describe(name, namespace), outcome["diff"])

@@ -25,12 +25,16 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.cli
 
 
 def releases(engine):
-    """The Supervisor's TanzuKubernetesRelease objects; None when it does not serve them or we
-    may not read them (the controller then judges the version)."""
+    """The Supervisor's TanzuKubernetesRelease objects; None when it does not serve them (the
+    controller then judges the version). Every user logged in to a Supervisor may read them
+    (``kubectl get tkr``): a refusal is an error, not a reason to skip the check."""
     try:
         items, _version = engine.list(kinds.TANZU_KUBERNETES_RELEASE)
-    except (errors.NotFound, errors.Forbidden):
+    except errors.NotFound:
         return None
+    except errors.Forbidden as err:
+        raise errors.Forbidden("the version cannot be checked: these credentials may not read the Supervisor's "
+                               "Tanzu Kubernetes releases ({0})".format(err.msg))
     return items
 
 
@@ -38,8 +42,8 @@ def machines(engine, namespace=None, cluster=None):
     """Machines of one cluster (or of every cluster, ``cluster`` None) in a namespace (or all)."""
     selector = "{0}={1}".format(gcm.CLUSTER_LABEL, cluster) if cluster else gcm.CLUSTER_LABEL
     try:
-        items, _version = engine.list(kinds.MACHINE, namespace, label_selector=selector)
-    except (errors.NotFound, errors.Forbidden):
+        items = engine.list_readable(kinds.MACHINE, namespace, label_selector=selector)
+    except errors.NotFound:  # a Supervisor without Cluster API
         return []
     return items
 
@@ -75,6 +79,8 @@ def kubeconfig_text(engine, namespace, cluster):
     """The admin kubeconfig of a guest cluster (a secret), from its Secret ``<cluster>-kubeconfig``."""
     name = gcm.kubeconfig_secret_name(cluster)
     secret = engine.get(kinds.SECRET, name, namespace)
+    if secret is None and engine.known_hidden(namespace):
+        raise engine.hidden_error(namespace)
     if secret is None:
         raise errors.NotFound("guest cluster {0} in namespace {1} has no kubeconfig yet (Secret {2} does not exist; "
                               "is the cluster there and its control plane up?)".format(cluster, namespace, name))

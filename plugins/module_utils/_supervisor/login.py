@@ -111,3 +111,41 @@ def wcp_login(login_url, username, password, ca_cert=None, validate_certs=True, 
     if not isinstance(token, str) or not token:
         raise errors.ServerError("WCP login at {0} answered an empty session_id".format(login_url))
     return session
+
+
+WORKLOADS_PATH = "/wcp/workloads"
+
+
+def workloads_url(login_url):
+    """``/wcp/workloads`` beside ``login_url`` (``.../wcp/login``)."""
+    if login_url.endswith(LOGIN_PATH):
+        return login_url[:-len(LOGIN_PATH)] + WORKLOADS_PATH
+    parts = urlsplit(login_url)
+    return "{0}://{1}{2}".format(parts.scheme, parts.netloc, WORKLOADS_PATH)
+
+
+@retrying()
+def wcp_workloads(login_url, username, password, ca_cert=None, validate_certs=True, timeout=30):
+    """The names of the vSphere Namespaces ``username`` may use, as the Supervisor's
+    ``GET /wcp/workloads`` (HTTP Basic, as ``kubectl vsphere login`` asks it) lists them."""
+    url = workloads_url(login_url)
+    headers = urllib3.make_headers(basic_auth="{0}:{1}".format(username, password))
+    headers["Accept"] = "application/json"
+    http = pool_manager(ca_cert, validate_certs, timeout)
+    try:
+        answer = http.request("GET", url, headers=headers)
+    except urllib3.exceptions.HTTPError as err:
+        raise connection_error(err, url)
+    finally:
+        http.clear()
+    if answer.status == 401:
+        raise errors.AuthenticationFailed("{0} refused the user name or password of {1}".format(url, username))
+    error_class = errors.for_http_status(answer.status)
+    if error_class is not None:
+        raise error_class("listing the namespaces of {0} at {1} failed (HTTP {2}): {3}".format(
+            username, url, answer.status, _server_message(answer.data) or answer.reason))
+    try:
+        workloads = json.loads(answer.data.decode("utf-8"))
+        return [entry["namespace"] for entry in workloads]
+    except (ValueError, KeyError, TypeError):
+        raise errors.ServerError("{0} answered no list of namespaces".format(url))

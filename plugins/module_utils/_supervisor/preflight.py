@@ -5,8 +5,9 @@
 
 The API server accepts a VirtualMachine naming a class or image that does not exist; the VM
 Operator only reports it later in a condition. Checking first keeps a typo from leaving a
-half-made VM behind. A check the caller may not make (403) is skipped: the controller's
-condition (surfaced by the waiter) still reports the problem.
+half-made VM behind. The checks read only what a namespace's developer (EDIT) may read. A check
+that cannot be made is never skipped silently: it fails, or (a check run in a namespace not made
+yet, or not the caller's) says so in a warning.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,20 +15,32 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds, reach
 
 VMOP = kinds.VMOP
 
 
 def namespace_exists(engine, namespace):
-    """Raise NotFound when ``namespace`` does not exist; True when it does, None when we may not know."""
-    try:
-        found = engine.get(kinds.NAMESPACE, namespace)
-    except errors.Forbidden:
-        return None
-    if found is None:
+    """Raise NotFound when ``namespace`` does not exist, NamespaceUnreachable when these
+    credentials cannot see into it (a check run only warns: an earlier task may make it); True
+    when it is there for them, None when a check run goes on without it."""
+    state = engine.namespace_state(namespace)
+    if state == reach.MISSING:
         raise errors.NotFound("namespace {0} does not exist".format(namespace))
+    if state == reach.HIDDEN:
+        hidden = engine.hidden_error(namespace)
+        if not engine.check_mode:
+            raise hidden
+        engine.warn_hidden(namespace)
+        engine.warn("check mode cannot check what namespace {0} holds (VM classes, images)".format(namespace))
+        return None
     return True
+
+
+def _unseen(engine, namespace):
+    """A check run in a namespace these credentials cannot see into: the checks of its content
+    cannot be made (``namespace_exists`` warned)."""
+    return engine.check_mode and engine.namespace_state(namespace) == reach.HIDDEN
 
 
 def _names(items):
@@ -35,21 +48,32 @@ def _names(items):
 
 
 def vm_class_bound(engine, namespace, class_name):
-    try:
-        classes, _version = engine.list(kinds.known(VMOP, "VirtualMachineClass"), namespace)
-    except errors.Forbidden:
+    if _unseen(engine, namespace):
         return
+    classes, _version = engine.list(kinds.known(VMOP, "VirtualMachineClass"), namespace)
     if class_name not in _names(classes):
         raise errors.InvalidArgument("VirtualMachineClass {0!r} is not bound to namespace {1} (bound: {2})".format(
             class_name, namespace, ", ".join(_names(classes)) or "none"))
 
 
 def vm_image_available(engine, namespace, image_name):
-    """The image by object name or display name (status.name), namespaced or cluster-wide."""
+    """The image by object name or display name (status.name), namespaced or cluster-wide. The
+    namespace's images are read first; the cluster's only when the image is not among them (a
+    Supervisor may not let a developer read those: then the image is not known to be offered, and
+    that is the error)."""
+    if _unseen(engine, namespace):
+        return
+    images, _version = engine.list(kinds.known(VMOP, "VirtualMachineImage"), namespace)
+    if _offers(images, image_name):
+        return
+    unread = ""
     try:
-        images, _version = engine.list(kinds.known(VMOP, "VirtualMachineImage"), namespace)
         cluster_images, _version = engine.list(kinds.known(VMOP, "ClusterVirtualMachineImage"))
-    except errors.Forbidden:
+    except errors.Forbidden as err:
+        cluster_images, unread = [], "; the cluster's images (ClusterVirtualMachineImage) could not be read: " + err.msg
+    except errors.NotFound:  # a Supervisor that serves no cluster images
+        cluster_images = []
+    if _offers(cluster_images, image_name):
         return
     offered = set()
     for image in images + cluster_images:
@@ -57,9 +81,14 @@ def vm_image_available(engine, namespace, image_name):
         display = (image.get("status") or {}).get("name")
         if display:
             offered.add(display)
-    if image_name not in offered:
-        raise errors.InvalidArgument("VirtualMachineImage {0!r} is not available in namespace {1} (available: {2})"
-                                     .format(image_name, namespace, ", ".join(sorted(offered)) or "none"))
+    raise errors.InvalidArgument("VirtualMachineImage {0!r} is not available in namespace {1} (available: {2}){3}"
+                                 .format(image_name, namespace, ", ".join(sorted(offered)) or "none", unread))
+
+
+def _offers(images, image_name):
+    """Whether one of ``images`` is ``image_name`` by object name or display name (status.name)."""
+    return any(image["metadata"]["name"] == image_name or (image.get("status") or {}).get("name") == image_name
+               for image in images)
 
 
 def check_vm_references(engine, manifest, before):
