@@ -157,7 +157,8 @@ class Engine(object):
         self.client = client
         self.field_manager = field_manager
         self.force_conflicts = force_conflicts
-        self.changes = getattr(run, "changes", None) or Changes()
+        recorded = getattr(run, "changes", None)  # an empty Changes is falsy: test for None
+        self.changes = recorded if recorded is not None else Changes()
         self.check_mode = bool(run and run.check_mode)
         self._warn = run.warn if run else None
         self._warned, self._warned_hidden = set(), set()
