@@ -214,6 +214,8 @@ def test_vm_lifecycle_transitions_and_events(namespace, admin_client, admin_toke
         ("condition", "VirtualMachineClassReady", None, {"status": "True", "reason": "True", "message": ""}),
         ("condition", "VirtualMachineCreated", None, {"status": "True", "reason": "True", "message": ""}),
         ("condition", "VirtualMachineImageReady", None, {"status": "True", "reason": "True", "message": ""}),
+        ("condition", "VirtualMachinePowerStateSynced", None, {"status": "True", "reason": "Synced",
+                                                                "message": "PoweredOn"}),
         ("power_state", None, "PoweredOn", "PoweredOff"),
         ("deleted", None, None, None),
     ]
