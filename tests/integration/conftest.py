@@ -56,15 +56,19 @@ def target_vars(testbed) -> dict:
     }
 
 
-@pytest.fixture(scope="session")
-def integration_config(testbed) -> Path:
+def write_config(testbed) -> Path:
     CONFIG.write_text(yaml.safe_dump(target_vars(testbed), sort_keys=False))
     CONFIG.chmod(0o600)
     return CONFIG
 
 
 @pytest.fixture(scope="session")
-def run_target(integration_config, tmp_path_factory):
+def integration_config(testbed) -> Path:
+    return write_config(testbed)
+
+
+@pytest.fixture(scope="session")
+def run_target(testbed, integration_config, tmp_path_factory):
     """``run_target(name, *extra_args)`` -> CompletedProcess of ansible-playbook running that role."""
     collections = collection_tree()
     work = tmp_path_factory.mktemp("targets")
@@ -82,6 +86,9 @@ def run_target(integration_config, tmp_path_factory):
     }
 
     def run(name: str, *extra: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        # fresh logins per target, as a user logs in per run: a target that revokes tokens (the
+        # wcp-token-expiry fault of vm_info) must not leave the next one with a void token
+        write_config(testbed)
         playbook = work / f"{name}.yml"
         playbook.write_text(yaml.safe_dump([{
             "name": f"integration target {name}",

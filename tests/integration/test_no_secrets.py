@@ -14,18 +14,21 @@ JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}")
 
 
 def test_secrets_stay_out_of_verbose_output(run_target, integration_config):
-    config = yaml.safe_load(integration_config.read_text())
     defaults = yaml.safe_load((integration_config.parent / "targets" / "supervisor_secrets" / "defaults" /
                                "main.yml").read_text())
     user_data = defaults["secrets_user_data"]
     done = run_target("supervisor_secrets", "-vvv", "--diff")
+    config = yaml.safe_load(integration_config.read_text())  # the logins that run used
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"target failed:\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
     assert "secret-1" in output and "VALUE_REDACTED" in output  # it ran, and showed the redacted diff
     secrets = {
-        "admin token": config["supervisor_token"],
+        "developer token": config["supervisor_token"],
+        "admin token": config["supervisor_admin_token"],
         "nobody token": config["supervisor_nobody_token"],
         "developer password": config["developer_password"],
+        "viewer password": config["viewer_password"],
+        "outsider password": config["outsider_password"],
         "vCenter password": config["vcenter_password"],
         "cloud-init marker": "pacific-secret-marker-7f3a",
         "cloud-init data (base64)": base64.b64encode(user_data.encode()).decode(),
