@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds, reach
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds, reach, storage_classes
 
 VMOP = kinds.VMOP
 
@@ -91,9 +91,35 @@ def _offers(images, image_name):
                for image in images)
 
 
+def storage_class_offered(engine, namespace, name):
+    """The storage class is one the namespace may use - named in its ResourceQuota, as a
+    Supervisor names every storage policy assigned to a namespace - or at least one that exists.
+    A class that exists nowhere is the typo this check is for; a quota or StorageClass that
+    cannot be read is said in a warning, not skipped silently."""
+    if _unseen(engine, namespace):
+        return
+    try:
+        quotas, _version = engine.list(storage_classes.RESOURCE_QUOTA, namespace)
+    except errors.Forbidden as err:
+        engine.warn("cannot check storage class {0!r}: the quotas of namespace {1} could not be read: {2}".format(
+            name, namespace, err.msg))
+        return
+    offered = sorted(storage_classes.limits_in(quotas))
+    if name in offered:
+        return
+    try:
+        found = engine.get(storage_classes.STORAGE_CLASS, name)
+    except errors.Forbidden as err:
+        engine.warn("cannot check storage class {0!r}: StorageClasses could not be read: {1}".format(name, err.msg))
+        return
+    if found is None:
+        raise errors.InvalidArgument("storage class {0!r} does not exist (namespace {1} may use: {2})".format(
+            name, namespace, ", ".join(offered) or "no class named in its quota"))
+
+
 def check_vm_references(engine, manifest, before):
-    """Before creating a VM or changing its class or image: the namespace exists, the class is
-    bound to it and the image is offered there."""
+    """Before creating a VM or changing its class, image or storage class: the namespace exists,
+    the class is bound to it, the image is offered there and the storage class exists."""
     namespace = manifest["metadata"]["namespace"]
     spec, current = manifest.get("spec") or {}, (before or {}).get("spec") or {}
     if before is None:
@@ -102,3 +128,5 @@ def check_vm_references(engine, manifest, before):
         vm_class_bound(engine, namespace, spec["className"])
     if spec.get("imageName") and spec["imageName"] != current.get("imageName"):
         vm_image_available(engine, namespace, spec["imageName"])
+    if spec.get("storageClass") and spec["storageClass"] != current.get("storageClass"):
+        storage_class_offered(engine, namespace, spec["storageClass"])
