@@ -178,6 +178,17 @@ def connections(testbed, user: str, ca: bool = True) -> dict:
     return {"group/pacific.supervisor.supervisor": supervisor, "group/pacific.supervisor.vcenter": vcenter}
 
 
+def ansible_environment(work: Path, **extra: str) -> dict:
+    """This process's environment for an ansible command, less every connection variable (what
+    a test names is all there is), with the collection on its path and a home of its own in ``work``."""
+    env = dict((key, value) for key, value in os.environ.items()
+               if not key.startswith(("PACIFIC_SUPERVISOR_", "PACIFIC_WCP_", "VMWARE_", "K8S_AUTH_", "KUBECONFIG")))
+    env.update({"ANSIBLE_COLLECTIONS_PATH": str(collection_tree()), "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+                "ANSIBLE_HOME": str(work / "ansible-home"), "ANSIBLE_LOCALHOST_WARNING": "0",
+                "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0", "ANSIBLE_NOCOLOR": "1", **extra})
+    return env
+
+
 def run_tasks(testbed, work: Path, label: str, tasks: list[dict], defaults: dict, *extra: str):
     """Run ``tasks`` ({id, module, args, optional keywords such as no_log}) in one play with ``defaults`` as module_defaults:
     ``({id: registered result}, the play's output)``. No PACIFIC_SUPERVISOR_*/VMWARE_* from this
@@ -195,12 +206,8 @@ def run_tasks(testbed, work: Path, label: str, tasks: list[dict], defaults: dict
     playbook = work / f"{label}.yml"
     playbook.write_text(yaml.safe_dump([{"name": label, "hosts": "localhost", "connection": "local",
                                          "gather_facts": False, "module_defaults": defaults, "tasks": play}]))
-    env = dict((key, value) for key, value in os.environ.items()
-               if not key.startswith(("PACIFIC_SUPERVISOR_", "PACIFIC_WCP_", "VMWARE_", "K8S_AUTH_", "KUBECONFIG")))
-    env.update({"ANSIBLE_COLLECTIONS_PATH": str(collection_tree()), "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-                "ANSIBLE_HOME": str(work / "ansible-home"), "ANSIBLE_LOCALHOST_WARNING": "0",
-                "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0", "ANSIBLE_NOCOLOR": "1"})
-    done = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(playbook), *extra], env=env,
+    done = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", str(playbook), *extra],
+                          env=ansible_environment(work),
                           capture_output=True, text=True, timeout=1200, check=False)
     assert results.exists(), f"the playbook did not finish:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}"
     return json.loads(results.read_text()), done.stdout + done.stderr

@@ -94,13 +94,12 @@ def checks(testbed, admin_client, estate, private, tmp_path_factory):
     return found, leaks, work
 
 
-def _inventory(work, name, options, env=None):
+def _inventory(work, name, options):
+    from tests.integration.estate import ansible_environment
+
     source = work / f"{name}.workloads.yml"
     source.write_text(yaml.safe_dump({"plugin": "pacific.supervisor.workloads", **options}))
-    environment = dict((key, value) for key, value in os.environ.items()
-                       if not key.startswith(("PACIFIC_SUPERVISOR_", "VMWARE_", "K8S_AUTH_", "KUBECONFIG")))
-    environment.update({"ANSIBLE_COLLECTIONS_PATH": str(collection_tree()), "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1",
-                        "ANSIBLE_HOME": str(work / "ansible-home"), **(env or {})})
+    environment = ansible_environment(work, ANSIBLE_INVENTORY_UNPARSED_FAILED="1")
     return subprocess.run([str(os.path.join(os.path.dirname(sys.executable), "ansible-inventory")), "-i",
                            str(source), "--list"], env=environment, capture_output=True, text=True, timeout=300,
                           check=False)

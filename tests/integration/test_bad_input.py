@@ -109,10 +109,7 @@ def test_the_inventory_refuses_bad_options_with_one_clear_message(testbed, admin
     developer = {"supervisor_server": layout.apiserver_url, "supervisor_username": creds.developer_user,
                  "supervisor_password": creds.developer_password, "supervisor_ca_cert": str(testbed.pki.ca_cert),
                  "supervisor_login_url": f"{layout.vcenter_url}/wcp/login"}
-    env = dict((key, value) for key, value in os.environ.items()
-               if not key.startswith(("PACIFIC_SUPERVISOR_", "VMWARE_", "K8S_AUTH_", "KUBECONFIG")))
-    env.update({"ANSIBLE_COLLECTIONS_PATH": str(collection_tree()), "ANSIBLE_INVENTORY_UNPARSED_FAILED": "1",
-                "ANSIBLE_HOME": str(tmp_path / "ansible-home"), "ANSIBLE_NOCOLOR": "1"})
+    env = estate.ansible_environment(tmp_path, ANSIBLE_INVENTORY_UNPARSED_FAILED="1")
     outcomes = []
     before = estate.snapshot(testbed, admin_client)
     for case in CASES["inventory"]:
@@ -174,11 +171,7 @@ def test_the_roles_refuse_bad_variables_before_any_task(testbed, admin_client, e
     defaults = estate.connections(testbed, "developer")
     playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "connection": "local", "gather_facts": False,
                                          "module_defaults": defaults, "tasks": tasks}]))
-    env = dict((key, value) for key, value in os.environ.items()
-               if not key.startswith(("PACIFIC_SUPERVISOR_", "VMWARE_", "K8S_AUTH_", "KUBECONFIG")))
-    env.update({"ANSIBLE_COLLECTIONS_PATH": str(collection_tree()), "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-                "ANSIBLE_HOME": str(tmp_path / "ansible-home"), "ANSIBLE_LOCALHOST_WARNING": "0",
-                "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0"})
+    env = estate.ansible_environment(tmp_path)
     before = estate.snapshot(testbed, admin_client)
     done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
                            str(playbook)], env=env, capture_output=True, text=True, timeout=600, check=False)

@@ -104,8 +104,7 @@ def grepped(testbed, admin_client, estate, tmp_path_factory):
         "supervisor": True, "supervisor_server": layout.apiserver_url, "supervisor_username": creds.developer_user,
         "supervisor_password": creds.developer_password, "supervisor_login_url": f"{layout.vcenter_url}/wcp/login",
         "supervisor_ca_cert": str(testbed.pki.ca_cert), "supervisor_namespaces": [estate.NAMESPACE]}))
-    env = dict((key, value) for key, value in os.environ.items() if not key.startswith(("PACIFIC_SUPERVISOR_", "VMWARE_")))
-    env.update({"ANSIBLE_COLLECTIONS_PATH": str(collection_tree()), "ANSIBLE_HOME": str(work / "ansible-home")})
+    env = estate.ansible_environment(work)
     listed = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-inventory"), "-i", str(inventory),
                              "--list", "-vvv"], env=env, capture_output=True, text=True, timeout=300, check=False)
     assert listed.returncode == 0, listed.stderr[-2000:]
