@@ -95,7 +95,9 @@ def test_env_prints_what_a_client_needs(testbed):
     assert out.returncode == 0
     exported = dict(line.removeprefix("export ").split("=", 1) for line in out.stdout.splitlines())
     assert exported["PACIFIC_SUPERVISOR_SERVER"] == testbed.layout.apiserver_url
-    assert Path(exported["KUBECONFIG"]).is_file()
+    # the developer face logs in as the developer; the admin's kubeconfig has a name of its own
+    assert exported["PACIFIC_SUPERVISOR_USERNAME"] == testbed.credentials.developer_user
+    assert Path(exported["PACIFIC_ADMIN_KUBECONFIG"]).is_file() and "KUBECONFIG" not in exported
     assert exported["VMWARE_PORT"] == str(testbed.layout.ports.wcp)
     assert set(DAEMONS) <= set(testbed.running())
 
