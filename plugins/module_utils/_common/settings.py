@@ -75,6 +75,11 @@ class Face(object):
     def environment_of(self, name):
         return self.by_name[name].env
 
+    def taken_with(self, method):
+        """The settings the environment gives with ``method``: its own, and the shared ones unless
+        the method names its own server and CA (a kubeconfig)."""
+        return self.methods[method] + (() if method in self.standalone else self.shared)
+
 
 SUPERVISOR = Face("the Supervisor", (
     Setting("server", "str", ["PACIFIC_SUPERVISOR_SERVER"], ENDPOINT),
@@ -174,8 +179,7 @@ def resolve(face, given, environ, methods=None):
             if _from_environment(face, chooser, environ)[0] is None:
                 continue
             source = "environment"
-            taken = face.methods[method] + (() if method in face.standalone else face.shared)
-            for name in taken:
+            for name in face.taken_with(method):
                 value, variable = _from_environment(face, name, environ)
                 if value is not None:
                     settings[name] = _converted(face, name, value, "environment variable " + variable)
@@ -208,7 +212,7 @@ def describe_environment(face, methods=None):
     methods = tuple(methods or face.methods)
     parts = []
     for method in methods:
-        names = face.methods[method] + (() if method in face.standalone else face.shared)
-        variables = [face.environment_of(name)[0] for name in names if face.by_name[name].role != TRUST]
+        variables = [face.environment_of(name)[0] for name in face.taken_with(method)
+                     if face.by_name[name].role != TRUST]
         parts.append(" + ".join(variables))
     return " or ".join(parts)
