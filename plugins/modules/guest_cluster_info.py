@@ -129,7 +129,8 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import guest_clusters
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import guest_cluster_manifest as gcm
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, check_name
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.names import check_name
 
 ARGUMENT_SPEC = dict(
     namespace=dict(type="str"),
@@ -143,9 +144,9 @@ def _listed(engine, resource, namespace, name):
     selector = "metadata.name=" + name if name else None
     try:
         items = engine.list_readable(resource, namespace, field_selector=selector)
-    except errors.NotFound as err:
-        if namespace and "namespace" in err.msg and "does not exist" in err.msg:
-            raise
+    except errors.NamespaceMissing:
+        raise
+    except errors.NotFound:
         return []
     if resource is gcm.RESOURCES[gcm.CAPI]:
         # a Cluster without topology is not a guest cluster we describe; one a TanzuKubernetesCluster

@@ -126,7 +126,8 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible
     NAMESPACED_NAME_SPEC, run_module, supervisor_spec)
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import guest_clusters
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, check_name
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.names import check_name
 
 FILE_MODE = 0o600
 

@@ -303,7 +303,7 @@ diff:
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
     NAMESPACED_NAME_SPEC, STATE_SPEC, run_module, supervisor_spec)
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import pod_manifest, waiter
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import names, pod_manifest, waiter
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, diff_of
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import namespace_exists
@@ -371,8 +371,8 @@ def restart(params, run):
     if given:
         raise errors.InvalidArgument("state=restarted makes the pod again from its own spec; do not give {0}".format(
             ", ".join(given)))
-    pod_manifest.check_name(params["name"], "pod name")
-    pod_manifest.check_name(params["namespace"], "namespace", label=True)
+    names.check_name(params["name"], "pod name")
+    names.check_name(params["namespace"], "namespace", label=True)
     engine = Engine(connect(params), force_conflicts=params["force_conflicts"], run=run)
     before = engine.get(pod_manifest.POD, params["name"], params["namespace"])
     if before is None:

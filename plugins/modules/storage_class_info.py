@@ -139,7 +139,8 @@ storage_classes:
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import run_module, supervisor_spec
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import storage_classes
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, check_name
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.names import check_name
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import namespace_exists
 
 ARGUMENT_SPEC = dict(

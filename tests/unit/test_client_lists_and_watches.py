@@ -13,6 +13,7 @@ import urllib3
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import client, kinds
+from ansible_collections.pacific.supervisor.plugins.module_utils._inventory import supervisor as inventory_supervisor
 
 POD = kinds.POD
 
@@ -58,25 +59,26 @@ def test_pages_are_followed_and_an_expired_continue_token_starts_over():
 def test_a_forbidden_list_across_namespaces_falls_back_to_each_namespace():
     forbidden = errors.Forbidden("forbidden")
     fake = PagedClient([forbidden, {"items": [item("p1", "a")]}, errors.NotFound("no b"), ])
-    assert fake.list_across(POD, ["a", "b"]) == [item("p1", "a")]
+    assert inventory_supervisor.list_across(fake, POD, ["a", "b"]) == [item("p1", "a")]
     assert [path for path, _q in fake.asked] == ["/api/v1/pods", "/api/v1/namespaces/a/pods",
                                                  "/api/v1/namespaces/b/pods"]
     # no namespaces named, none may be listed, a bare token: which namespaces to ask is not known
     with pytest.raises(errors.Forbidden, match="give namespace, or username and password"):
-        PagedClient([forbidden, forbidden]).list_across(POD)
+        inventory_supervisor.list_across(PagedClient([forbidden, forbidden]), POD)
     # ... a WCP login knows them
     login = PagedClient([forbidden, forbidden, {"items": [item("p2", "b")]}])
     login.login_namespaces = lambda: ["b"]
-    assert login.list_across(POD) == [item("p2", "b")]
-    assert PagedClient([errors.NotFound("not served")]).list_across(POD) == []
+    assert inventory_supervisor.list_across(login, POD) == [item("p2", "b")]
+    assert inventory_supervisor.list_across(PagedClient([errors.NotFound("not served")]), POD) == []
 
 
-def test_restate_keeps_class_retryable_status_and_reason():
-    err = client.api_error(503, json.dumps({"kind": "Status", "code": 503, "message": "etcd down"}),
-                           client.Target("list", POD, None, "a"))
-    again = client.restate(err, "listing Pods failed: etcd down")
+def test_rewording_keeps_class_retryable_and_fields():
+    target = client.Target("list", POD, None, "a")
+    err = client.api_error(503, json.dumps({"kind": "Status", "code": 503, "message": "etcd down"}), target)
+    again = err.reworded("listing Pods failed: etcd down")
     assert isinstance(again, errors.ServerError) and again.retryable
-    assert (again.status, again.reason, again.msg) == (503, "etcd down", "listing Pods failed: etcd down")
+    assert (again.status, again.reason, again.target, again.msg) == (503, "etcd down", target,
+                                                                     "listing Pods failed: etcd down")
 
 
 class FakeResponse:

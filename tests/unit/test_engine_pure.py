@@ -6,7 +6,7 @@ import copy
 import pytest
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import engine
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import engine, names
 
 SERVER_OBJECT = {
     "apiVersion": "vmoperator.vmware.com/v1alpha3", "kind": "VirtualMachine",
@@ -80,26 +80,26 @@ def test_redact_drops_managed_fields_only():
 
 @pytest.mark.parametrize("name", ["web-1", "a", "a.b-c", "x" * 253])
 def test_valid_subdomains(name):
-    assert engine.check_name(name) == name
+    assert names.check_name(name) == name
 
 
 @pytest.mark.parametrize("name", ["Web-1", "web_1", "-web", "web-", "", "x" * 254, "a..b", "a/b", None])
 def test_invalid_subdomains(name):
     with pytest.raises(errors.InvalidArgument):
-        engine.check_name(name, "VM name")
+        names.check_name(name, "VM name")
 
 
 def test_labels_refuse_dots_and_length():
     with pytest.raises(errors.InvalidArgument, match="DNS-1123 label"):
-        engine.check_name("a.b", "namespace", label=True)
+        names.check_name("a.b", "namespace", label=True)
     with pytest.raises(errors.InvalidArgument):
-        engine.check_name("x" * 64, "namespace", label=True)
-    assert engine.check_name("x" * 63, label=True)
+        names.check_name("x" * 64, "namespace", label=True)
+    assert names.check_name("x" * 63, label=True)
 
 
 def test_invalid_name_message_names_the_value_and_rule():
     with pytest.raises(errors.InvalidArgument) as caught:
-        engine.check_name("Web_1", "VM name", label=True)
+        names.check_name("Web_1", "VM name", label=True)
     assert "VM name 'Web_1' is not a valid DNS-1123 label" in caught.value.msg
 
 

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds, pod_manifest
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import client, engine, kinds, pod_manifest
 
 PARAMS = {
     "name": "echo", "namespace": "team-a", "state": "present", "labels": {"app": "echo"}, "annotations": None,
@@ -141,61 +142,19 @@ def test_quantities_the_api_refuses_are_refused_first(value):
         pod_manifest.check_quantity(value, "cpu")
 
 
-def test_immutable_refusal_is_recognised_by_the_servers_words():
-    refusal = errors.InvalidArgument("the Supervisor refused to apply Pod echo in namespace a: Pod \"echo\" is "
-                                     "invalid: spec: Forbidden: pod updates may not change fields other than ...")
+def test_immutable_refusal_is_recognised_by_the_servers_cause_not_its_words():
+    status = {"kind": "Status", "code": 422, "reason": "Invalid", "message": "Pod \"echo\" is invalid: spec: Forbidden: ...",
+              "details": {"name": "echo", "kind": "Pod", "causes": [
+                  {"reason": "FieldValueForbidden", "message": "Forbidden: pod updates may not change fields other than",
+                   "field": "spec"}]}}
+    refusal = client.api_error(422, json.dumps(status), client.Target("apply", kinds.POD, "echo", "a"))
     assert pod_manifest.immutable_refusal(refusal)
-    assert not pod_manifest.immutable_refusal(errors.InvalidArgument("spec.containers[0].image: Required value"))
+    assert pod_manifest.immutable_refusal(refusal.reworded("in my words"))
+    required = dict(status, details={"causes": [{"reason": "FieldValueRequired", "field": "spec.containers[0].image"}]})
+    assert not pod_manifest.immutable_refusal(client.api_error(422, json.dumps(required), client.Target("apply")))
+    # the words alone are not the refusal
+    assert not pod_manifest.immutable_refusal(errors.InvalidArgument("spec: Forbidden: pod updates may not change fields"))
     assert not pod_manifest.immutable_refusal(errors.Forbidden("pod updates may not change fields"))
-
-
-CRASHING = {
-    "metadata": {"name": "crashing", "namespace": "team-a"},
-    "spec": {"nodeName": "dc0-c0-h1", "restartPolicy": "Always"},
-    "status": {
-        "phase": "Running", "podIP": "127.1.0.4", "hostIP": "127.0.2.2",
-        "conditions": [{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}],
-        "containerStatuses": [{
-            "name": "app", "image": "busybox:1.36", "ready": False, "restartCount": 2,
-            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s"}},
-            "lastState": {"terminated": {"reason": "Error", "exitCode": 1}},
-        }],
-    },
-}
-
-
-def test_a_crash_loop_fails_with_the_last_termination():
-    verdict = pod_manifest.readiness(CRASHING)
-    assert verdict == kinds.Verdict(kinds.FAILED, "container app: CrashLoopBackOff: back-off 10s; "
-                                                  "container app last terminated: Error (exit code 1)")
-
-
-def test_a_failed_pod_names_its_containers_once():
-    failed = copy.deepcopy(CRASHING)
-    failed["status"]["phase"] = "Failed"
-    failed["status"]["containerStatuses"][0]["state"] = {"terminated": {"reason": "Error", "exitCode": 1}}
-    assert pod_manifest.readiness(failed) == kinds.Verdict(kinds.FAILED, "pod failed: container app Error (exit code 1)")
-
-
-def test_running_and_succeeded_are_ready():
-    running = {"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
-    assert pod_manifest.readiness(running).state == kinds.READY
-    assert pod_manifest.readiness({"status": {"phase": "Succeeded"}}).state == kinds.READY
-    assert pod_manifest.readiness({"status": {"phase": "Pending"}}).state == kinds.PENDING
-
-
-def test_summary_names_node_addresses_and_why_containers_ended():
-    summary = pod_manifest.summarize(CRASHING)
-    assert {k: summary[k] for k in ("name", "namespace", "phase", "node", "pod_ip", "host_ip", "ready")} == {
-        "name": "crashing", "namespace": "team-a", "phase": "Running", "node": "dc0-c0-h1",
-        "pod_ip": "127.1.0.4", "host_ip": "127.0.2.2", "ready": False}
-    assert summary["containers"] == [{
-        "name": "app", "image": "busybox:1.36", "ready": False, "restart_count": 2, "state": "waiting",
-        "reason": "CrashLoopBackOff", "message": "back-off 10s", "exit_code": None,
-        "last_termination_reason": "Error", "last_exit_code": 1}]
-    assert summary["state_message"].startswith("container app: CrashLoopBackOff")
-    assert summary["resource"] is CRASHING
-    assert pod_manifest.summarize(None) is None
 
 
 class RecordingClient(object):
@@ -208,19 +167,12 @@ class RecordingClient(object):
         return copy.deepcopy(self.answer)
 
 
-class FakeEngine(object):
-    field_manager = "pacific.supervisor"
-
-    def __init__(self, client):
-        self.client = client
-
-
 def test_validate_as_new_is_a_dry_run_create_under_a_generated_name():
     manifest = pod_manifest.build(params())
-    client = RecordingClient({"metadata": {"name": "echo-x7k2p", "generateName": "echo-", "namespace": "team-a"},
+    recording = RecordingClient({"metadata": {"name": "echo-x7k2p", "generateName": "echo-", "namespace": "team-a"},
                               "spec": manifest["spec"]})
-    would_be = pod_manifest.validate_as_new(FakeEngine(client), manifest)
-    (method, path, body, query), = client.requests
+    would_be = pod_manifest.validate_as_new(engine.Engine(recording), manifest)
+    (method, path, body, query), = recording.requests
     assert (method, path) == ("POST", "/api/v1/namespaces/team-a/pods")
     assert body["metadata"] == {"generateName": "echo-", "namespace": "team-a", "labels": {"app": "echo"}}
     assert ("dryRun", "All") in query

@@ -6,6 +6,13 @@
 Nothing here knows Ansible: ``_common/ansible.py`` turns a ``PacificError`` into
 ``fail_json(msg=...)``, the inventory plugin into ``AnsibleParserError`` and the event
 sources into a failed activation. ``details`` must never carry a secret.
+
+An error is data, not only words: besides ``msg`` it carries ``status`` (the HTTP status; None
+for a failure to talk at all), ``reason`` (the server's own words, or the transport's), ``target``
+(what the request was about: a ``Target`` of the Supervisor client, or a short text) and
+``causes`` (the server's list of field causes, where it gives one). A caller that words the
+failure its own way builds on those fields with ``reworded``/``prefixed``; nobody recovers them
+by reading another layer's message.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,13 +25,28 @@ class PacificError(Exception):
 
     retryable = False
 
-    def __init__(self, msg, **details):
+    def __init__(self, msg, status=None, reason=None, target=None, causes=None, **details):
         super(PacificError, self).__init__(msg)
         self.msg = msg
+        self.status = status
+        self.reason = reason
+        self.target = target
+        self.causes = list(causes or ())
         self.details = details
 
     def __str__(self):
         return self.msg
+
+    def reworded(self, msg):
+        """This failure in another caller's words: the same class, ``retryable``, fields and details."""
+        other = type(self)(msg, status=self.status, reason=self.reason, target=self.target, causes=self.causes,
+                           **self.details)
+        other.retryable = self.retryable
+        return other
+
+    def prefixed(self, prefix):
+        """This failure with ``prefix`` (where it happened, in the caller's words) before its message."""
+        return self.reworded("{0}: {1}".format(prefix, self.msg))
 
 
 class InvalidArgument(PacificError):
@@ -46,6 +68,10 @@ class NamespaceUnreachable(Forbidden):
 
 class NotFound(PacificError):
     """The object, or something it names, does not exist (HTTP 404)."""
+
+
+class NamespaceMissing(NotFound):
+    """The namespace a request is about does not exist (HTTP 404 whose details name a namespace)."""
 
 
 class AlreadyExists(PacificError):

@@ -30,6 +30,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument
 
 # what a setting says about a connection: where (endpoint), who (credential), whom to trust (trust)
@@ -199,6 +201,14 @@ def resolve(face, given, environ, methods=None):
         raise InvalidArgument("{0}: {1} missing: {2}".format(face.title, ", ".join(missing), where))
     settings["source"] = source
     return settings
+
+
+def connection_settings(args, environ=None, face=SUPERVISOR):
+    """The settings to connect with outside Ansible (the event sources): ``resolve`` of what
+    ``args`` names over ``environ`` (``os.environ`` when None), without ``source``."""
+    resolved = resolve(face, args, os.environ if environ is None else environ)
+    resolved.pop("source")
+    return resolved
 
 
 def secrets_of(face, settings):

@@ -4,8 +4,9 @@
 """What the Supervisor runs, for the inventory: one LIST per kind across namespaces.
 
 A thin adapter over the collection's one Kubernetes client (``_supervisor/client.py``): it
-connects from the inventory's options and words failures with the inventory's option names
-(``supervisor_token``, ``supervisor_ca_cert``...). Nothing here knows Ansible; failures are
+connects from the inventory's options, lists across namespaces (``list_across``) and words
+failures with the inventory's own words from the fields of the client's errors (``status``,
+``reason``; ``PacificError.reworded``). Nothing here knows Ansible; failures are
 ``PacificError``s.
 """
 
@@ -14,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import client, kinds
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import client, kinds, reach
 
 # the kinds the inventory can list (its option supervisor_kinds)
 KINDS = dict((resource.kind, resource) for resource in (
@@ -26,20 +27,45 @@ def connect(settings):
     return client.connect(settings, option_prefix="supervisor_")
 
 
-def _restated(err, kind, server):
+def list_across(supervisor, resource, namespaces=None):
+    """The items of ``resource`` in ``namespaces`` (all when None): one request across
+    namespaces; when that is forbidden (a developer), one per namespace named, or (None) per
+    namespace the credentials may read (``reach.readable_namespaces``). A kind the
+    Supervisor does not serve, or a namespace that is not there, lists as empty."""
+    try:
+        items = supervisor.list_items(resource)[0]
+    except errors.NotFound:
+        return []
+    except errors.Forbidden:
+        if not namespaces:
+            namespaces = reach.readable_namespaces(supervisor)
+        items = []
+        for namespace in namespaces:
+            try:
+                items.extend(supervisor.list_items(resource, namespace)[0])
+            except errors.NotFound:
+                continue
+    if namespaces:
+        wanted = set(namespaces)
+        items = [item for item in items if (item.get("metadata") or {}).get("namespace") in wanted]
+    return items
+
+
+def _reworded(err, kind, server):
+    """``err`` in the inventory's words, from its fields; unchanged when the client's own words
+    serve (a failure before any request, such as a kubeconfig that cannot be used)."""
     what = "%ss" % kind
-    status = getattr(err, "status", None)
     if isinstance(err, errors.TlsError):
         message = "the Supervisor's certificate at %s is not trusted (%s): set its CA file" % (server, err.reason)
     elif isinstance(err, errors.Unreachable):
         message = "cannot reach the Supervisor at %s: %s" % (server, err.reason)
-    elif status == 401:
+    elif err.status == 401:
         message = "the Supervisor at %s refused the credentials (401 Unauthorized) listing %s" % (server, what)
-    elif status is not None:
-        message = "listing %s on the Supervisor at %s failed (%s): %s" % (what, server, status, err.reason)
+    elif err.status is not None:
+        message = "listing %s on the Supervisor at %s failed (%s): %s" % (what, server, err.status, err.reason)
     else:
         return err
-    return client.restate(err, message)
+    return err.reworded(message)
 
 
 def list_workloads(settings, kind_names, namespaces=None):
@@ -53,9 +79,9 @@ def list_workloads(settings, kind_names, namespaces=None):
     try:
         for kind in kind_names:
             try:
-                listed[kind] = supervisor.list_across(KINDS[kind], namespaces)
+                listed[kind] = list_across(supervisor, KINDS[kind], namespaces)
             except errors.PacificError as err:
-                raise _restated(err, kind, supervisor.server)
+                raise _reworded(err, kind, supervisor.server)
     finally:
         supervisor.close()
     return listed

@@ -76,7 +76,7 @@ def prepare(engine, loaded, default_namespace=None, label=None):
                 metadata["namespace"] = default_namespace
             engine.resource_of(desired)
         except errors.PacificError as err:
-            raise type(err)("{0}: {1}".format(origin, err.msg), **err.details)
+            raise err.prefixed(origin)
         if label is not None:
             metadata.setdefault("labels", {})[label[0]] = label[1]
         item = Item(desired, origin, resource)

@@ -19,14 +19,17 @@ This is the one Kubernetes client of the collection. Besides ``request`` it serv
 
 - the modules: ``connect(params)``, ``request``, ``stream`` (the waiter), ``resource``, ``whoami``;
   ``REQUIREMENTS`` is the kubernetes import guard for ``run_module``;
-- the inventory: ``list_items`` (a fast LIST: the raw JSON answer, no model classes) and
-  ``list_across`` (one LIST across namespaces, per namespace when that is forbidden);
-- the event sources: ``connection_settings(args, environ)`` (the one rule, outside Ansible), paged ``list_items`` and ``stream``, whose ``Watch`` can be
-  closed from another thread (the asyncio adapter's cancellation).
+- the inventory: ``list_items`` (a fast LIST: the raw JSON answer, no model classes), which
+  ``_inventory/supervisor.list_across`` builds on;
+- the event sources: paged ``list_items`` and ``stream``, whose ``Watch`` can be closed from
+  another thread (the asyncio adapter's cancellation); their settings come from
+  ``_common/settings.connection_settings``.
 
-Every ``PacificError`` raised here also carries ``status`` (the HTTP status, None for a
-transport failure) and ``reason`` (the server's own message), so that a caller with a vocabulary
-of its own (the inventory's option names, the event source's watch names) can ``restate`` it.
+Every ``PacificError`` raised here also carries, as fields (``_common/errors.py``), ``status``
+(the HTTP status, None for a transport failure), ``reason`` (the server's own message), ``target``
+(the ``Target``, or the server for a transport failure) and ``causes`` (the Status's field
+causes), so that a caller with a vocabulary of its own (the inventory's option names, the event
+source's watch names) words the failure from them (``PacificError.reworded``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -52,7 +55,7 @@ else:
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.settings import (
-    SUPERVISOR, describe_environment, resolve)
+    SUPERVISOR, describe_environment)
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.retry import DEFAULT_ATTEMPTS, retrying
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds, login
 
@@ -70,30 +73,6 @@ REQUIREMENTS = (("kubernetes", KUBERNETES_IMPORT_ERROR),)
 # object (a resource quantity such as "lots": "quantities must match the regular expression")
 INVALID_INPUT_500 = ("failed to create typed patch object", "unable to convert unstructured object",
                      "quantities must match")
-
-
-def connection_settings(args, environ=None):
-    """The connection settings to use, from what ``args`` names, else from the environment,
-    by the collection's one rule (``_common/settings.py``)."""
-    resolved = resolve(SUPERVISOR, args, os.environ if environ is None else environ)
-    resolved.pop("source")
-    return resolved
-
-
-def restate(err, message):
-    """``err`` (a PacificError of this client) in another caller's words: same class, same
-    ``retryable``, ``status`` and ``reason``, the new ``message``."""
-    other = type(err)(message)
-    other.retryable = err.retryable
-    other.status = getattr(err, "status", None)
-    other.reason = getattr(err, "reason", None)
-    return other
-
-
-def _carrying(err, status, reason):
-    err.status = status
-    err.reason = reason
-    return err
 
 
 class Target(object):
@@ -135,7 +114,10 @@ def api_error(code, body, target, server=""):
     status = _status_of(body)
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
     message = status.get("message") or text.strip()[:300]
-    return _carrying(_api_error(code, status, message, target, server), code, message)
+    err = _api_error(code, status, message, target, server)
+    err.status, err.reason, err.target = code, message, target
+    err.causes = list((status.get("details") or {}).get("causes") or ())
+    return err
 
 
 def _api_error(code, status, message, target, server):
@@ -150,7 +132,7 @@ def _api_error(code, status, message, target, server):
         return errors.Forbidden("forbidden: not allowed to {0} {1}: {2}".format(target.verb, what, message))
     if code == 404:
         if target.namespace and details.get("kind") == "namespaces":
-            return errors.NotFound("namespace {0} does not exist (while trying to {1} {2})".format(
+            return errors.NamespaceMissing("namespace {0} does not exist (while trying to {1} {2})".format(
                 target.namespace, target.verb, what))
         if not status and target.resource is not None:
             return errors.NotFound("the Supervisor does not serve {0} ({1}): is the API installed?".format(
@@ -184,9 +166,10 @@ def transport_error(err, server):
                                  or isinstance(err, urllib3.exceptions.SSLError))) \
             or "SSLError" in text or "CERTIFICATE_VERIFY_FAILED" in text:
         last = text.splitlines()[-1] if text.strip() else type(reason).__name__
-        return _carrying(errors.TlsError("the TLS certificate of the Supervisor API at {0} is not trusted ({1}); set "
-                                         "ca_cert to the CA that signed it".format(server, last)), None, last)
-    return _carrying(errors.Unreachable("cannot reach the Supervisor API at {0}: {1}".format(server, text)), None, text)
+        return errors.TlsError("the TLS certificate of the Supervisor API at {0} is not trusted ({1}); set "
+                               "ca_cert to the CA that signed it".format(server, last), reason=last, target=server)
+    return errors.Unreachable("cannot reach the Supervisor API at {0}: {1}".format(server, text), reason=text,
+                              target=server)
 
 
 def _check_settings(settings, prefix=""):
@@ -400,7 +383,7 @@ class SupervisorClient(object):
             try:
                 answer = self.request("GET", path, target, query=list(query or []) + paging)
             except errors.PacificError as err:
-                if getattr(err, "status", None) != 410 or token is None:
+                if err.status != 410 or token is None:
                     raise
                 items, token = [], None
                 continue
@@ -409,31 +392,6 @@ class SupervisorClient(object):
             token = meta.get("continue")
             if not token:
                 return items, meta.get("resourceVersion")
-
-    def list_across(self, resource, namespaces=None):
-        """The items of ``resource`` in ``namespaces`` (all when None): one request across
-        namespaces; when that is forbidden (a developer), one per namespace named, or (None) per
-        namespace the credentials may read (``reach.readable_namespaces``). A kind the
-        Supervisor does not serve, or a namespace that is not there, lists as empty."""
-        try:
-            items = self.list_items(resource)[0]
-        except errors.NotFound:
-            return []
-        except errors.Forbidden:
-            if not namespaces:
-                # imported here: reach builds on this module
-                from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import reach
-                namespaces = reach.readable_namespaces(self)
-            items = []
-            for namespace in namespaces:
-                try:
-                    items.extend(self.list_items(resource, namespace)[0])
-                except errors.NotFound:
-                    continue
-        if namespaces:
-            wanted = set(namespaces)
-            items = [item for item in items if (item.get("metadata") or {}).get("namespace") in wanted]
-        return items
 
     # --- kinds ---------------------------------------------------------------------------
     def resource(self, api_version, kind):

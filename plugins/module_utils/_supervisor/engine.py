@@ -36,12 +36,12 @@ __metaclass__ = type
 
 import contextlib
 import copy
-import re
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.changes import Changes
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import drift, reach
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import waiter
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.names import check_name
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import Target
 
 FIELD_MANAGER = "pacific.supervisor"
@@ -52,23 +52,6 @@ SERVER_METADATA = ("resourceVersion", "managedFields", "generation", "uid", "cre
 SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 REDACTED = "VALUE_REDACTED"
 _MISSING = object()
-
-DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-
-
-def check_name(name, what="name", label=False):
-    """Raise InvalidArgument unless ``name`` is a DNS-1123 subdomain (or label, ``label=True``)."""
-    limit, pattern = (63, DNS_LABEL) if label else (253, DNS_SUBDOMAIN)
-    if not isinstance(name, str) or not name:
-        raise errors.InvalidArgument("{0} is required".format(what))
-    if len(name) > limit or not pattern.match(name):
-        raise errors.InvalidArgument(
-            "{0} {1!r} is not a valid DNS-1123 {2}: at most {3} lowercase letters, digits{4} and '-', "
-            "starting and ending with a letter or digit".format(
-                what, name, "label" if label else "subdomain", limit, "" if label else ", '.'"))
-    return name
-
 
 def strip(obj):
     """A copy of ``obj`` without what the server manages (status, resourceVersion, uid, ...);
@@ -281,6 +264,26 @@ class Engine(object):
             "PATCH", resource.path(metadata.get("namespace"), metadata["name"]),
             Target("apply", resource, metadata["name"], metadata.get("namespace")),
             body=desired, query=query, content_type=APPLY_CONTENT_TYPE)
+
+    def create(self, desired, dry_run=False, resource=None, generate_name=False):
+        """Create ``desired``; the object as the server made it (with ``dry_run``: would make it).
+        ``generate_name``: the server names it after ``metadata.name`` instead (what a dry run of
+        a replacement needs while the name is still taken); the answer keeps the manifest's name."""
+        resource = resource or self.resource_of(desired)
+        metadata = dict(desired["metadata"])
+        name, namespace = metadata["name"], metadata.get("namespace")
+        if generate_name:
+            metadata["generateName"] = metadata.pop("name")[:50] + "-"
+        query = [("fieldManager", self.field_manager), ("fieldValidation", "Strict")]
+        if dry_run:
+            query.append(("dryRun", "All"))
+        created = self.client.request("POST", resource.path(namespace if resource.namespaced else None),
+                                      Target("create", resource, name, namespace),
+                                      body=dict(desired, metadata=metadata), query=query)
+        if generate_name:
+            created.setdefault("metadata", {})["name"] = name
+            created["metadata"].pop("generateName", None)
+        return created
 
     def delete(self, resource, name, namespace=None, dry_run=False, uid=None, propagation="Background"):
         """Delete one object (only the one with ``uid``, when given); False when it was not there."""

@@ -37,15 +37,15 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors 
     PacificError,
     ServerError,
     TlsError,
+    Unreachable,
     for_http_status,
 )
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.settings import connection_settings
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import event_kinds, transitions
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import (
     CONNECTION_KEYS,
     Target,
     connect,
-    connection_settings,
-    restate,
 )
 
 LOG = logging.getLogger(__name__)
@@ -66,6 +66,10 @@ READ_TIMEOUT = 330.0
 # a kube-apiserver that has just restarted refuses for a moment, until its token webhook answers
 # and its RBAC cache is filled; at start, a refusal fails the source at once
 AUTH_RETRIES = 8
+
+
+def _one_line(text):
+    return " ".join((text or "").split())
 
 
 class Stopped(Exception):
@@ -116,7 +120,7 @@ class KindWatch(object):
     def _restated(self, err):
         """The client's error in this source's words: '<kind> (<version>) <where>: <the server's
         message>'; ``Gone`` for 410."""
-        status, reason = getattr(err, "status", None), " ".join((getattr(err, "reason", None) or "").split())
+        status, reason = err.status, _one_line(err.reason)
         if status == 410:
             return Gone(reason)
         if status == 401:
@@ -128,7 +132,7 @@ class KindWatch(object):
             message = "the Supervisor's certificate is not trusted ({0}); set ca_cert".format(reason)
         else:
             message = reason or err.msg
-        return restate(err, "{0}: {1}".format(self, message))
+        return err.reworded("{0}: {1}".format(self, message))
 
     def interrupt(self):
         """Unblock a read in progress (from another thread): close the watch."""
@@ -160,8 +164,8 @@ class KindWatch(object):
         try:
             return self.relist()
         except NotFound as err:
-            raise NotFound("{0} is not served by this Supervisor (is the API version right?): {1}".format(
-                self, err.msg.split(": ", 1)[-1]))
+            raise err.reworded("{0} is not served by this Supervisor (is the API version right?): {1}".format(
+                self, _one_line(err.reason) or err.msg))
 
     def watch_once(self):
         """One WATCH from the current resourceVersion until the server ends it; emits transitions."""
@@ -188,8 +192,8 @@ class KindWatch(object):
         except PacificError as err:
             if self.stopping.is_set():
                 raise Stopped()
-            if getattr(err, "status", 0) is None:  # the client's word for a broken connection
-                raise restate(err, "{0}: the watch broke off ({1})".format(self, err.reason))
+            if isinstance(err, (Unreachable, TlsError)):  # the client's word for a broken connection
+                raise err.reworded("{0}: the watch broke off ({1})".format(self, err.reason))
             raise
         finally:
             with self._lock:

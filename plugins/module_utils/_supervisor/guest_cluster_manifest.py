@@ -27,7 +27,7 @@ import re
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import check_name
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.names import check_name, metadata as object_metadata
 
 TKC, CAPI = "tkc", "capi"
 RESOURCES = {TKC: kinds.TANZU_KUBERNETES_CLUSTER, CAPI: kinds.CAPI_CLUSTER}
@@ -250,7 +250,7 @@ def build(params, current=None, release=None):
     validate(params)
     api = params.get("api", TKC)
     wanted = desired_options(params, current_options(current, api), release)
-    metadata = {"name": params["name"], "namespace": params["namespace"]}
+    metadata = object_metadata(params["name"], params["namespace"])
     if api == TKC:
         return {"apiVersion": RESOURCES[TKC].api_version, "kind": RESOURCES[TKC].kind, "metadata": metadata,
                 "spec": {"topology": _tkc_topology(wanted)}}

@@ -17,14 +17,14 @@ import re
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import Target
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import check_name
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.names import check_name, metadata as object_metadata
 
 POD = kinds.POD
 RESTART_POLICIES = ("Always", "OnFailure", "Never")
 PROTOCOLS = ("TCP", "UDP", "SCTP")
-# what the API server says when an update touches a field a live pod cannot change
-IMMUTABLE_MESSAGE = "pod updates may not change fields"
+# how the API server refuses an update that touches a field a live pod cannot change: a 422 whose
+# Status names the cause FieldValueForbidden on the field "spec" (data, not its message's words)
+IMMUTABLE_CAUSE = {"reason": "FieldValueForbidden", "field": "spec"}
 # container fields this collection sets, option -> Pod field
 CONTAINER_FIELDS = (
     ("image", "image"),
@@ -115,11 +115,7 @@ def build(params):
     server-side apply leaves other fields to the server's defaults and other managers."""
     name = check_name(params.get("name"), "pod name")
     namespace = check_name(params.get("namespace"), "namespace", label=True)
-    metadata = {"name": name, "namespace": namespace}
-    if params.get("labels"):
-        metadata["labels"] = dict((k, str(v)) for k, v in params["labels"].items())
-    if params.get("annotations"):
-        metadata["annotations"] = dict((k, str(v)) for k, v in params["annotations"].items())
+    metadata = object_metadata(name, namespace, params.get("labels"), params.get("annotations"))
     if params.get("state", "present") == "absent":
         return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata}
     spec = {"containers": _containers(params.get("containers"))}
@@ -193,16 +189,7 @@ def immutable_changes(desired, current):
 def validate_as_new(engine, manifest):
     """What the server would make of ``manifest`` as a new pod: a dry-run create under a generated
     name, since the name is still taken by the pod to replace. Refusals raise as a create would."""
-    metadata = dict(manifest["metadata"])
-    name, namespace = metadata.pop("name"), metadata["namespace"]
-    metadata["generateName"] = name[:50] + "-"
-    probe = dict(manifest, metadata=metadata)
-    created = engine.client.request(
-        "POST", POD.path(namespace), Target("create", POD, name, namespace), body=probe,
-        query=[("dryRun", "All"), ("fieldManager", engine.field_manager), ("fieldValidation", "Strict")])
-    created["metadata"]["name"] = name
-    created["metadata"].pop("generateName", None)
-    return created
+    return engine.create(manifest, dry_run=True, resource=POD, generate_name=True)
 
 
 # what a pod's spec holds that belongs to the pod it was, not to the one made from it
@@ -230,7 +217,8 @@ def restart_manifest(live):
 
 def immutable_refusal(err):
     """Whether a PacificError from applying to a live pod is the server refusing an immutable change."""
-    return isinstance(err, errors.InvalidArgument) and IMMUTABLE_MESSAGE in str(err)
+    return isinstance(err, errors.InvalidArgument) and any(
+        all(cause.get(key) == value for key, value in IMMUTABLE_CAUSE.items()) for cause in err.causes)
 
 
 # --- what the modules return --------------------------------------------------------------------

@@ -18,7 +18,7 @@ import re
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds, vm_manifest
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import check_name
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.names import check_name, metadata as object_metadata
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.pod_manifest import check_quantity
 
 CLUSTER_LABEL = "vm-cluster.pacific.supervisor/name"
@@ -79,7 +79,7 @@ def resource_policy(params):
         pool["limits"] = limits
     return {
         "apiVersion": kinds.VMOP, "kind": "VirtualMachineSetResourcePolicy",
-        "metadata": {"name": name, "namespace": namespace, "labels": {CLUSTER_LABEL: name}},
+        "metadata": object_metadata(name, namespace, {CLUSTER_LABEL: name}),
         "spec": {"resourcePool": pool, "folder": params.get("folder") or name},
     }
 

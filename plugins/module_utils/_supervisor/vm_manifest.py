@@ -18,7 +18,7 @@ import datetime
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors, validate
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import check_name
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.names import check_name, metadata as object_metadata
 
 API_VERSION = kinds.VMOP
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -200,8 +200,8 @@ def _bootstrap(name, namespace, bootstrap, secret_name=None, secret_labels=None)
         secret_name, key = secret_name or bootstrap_secret_name(name), BOOTSTRAP_KEYS[provider]
         secret = {
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": secret_name, "namespace": namespace,
-                         "labels": secret_labels or {MANAGED_BY: MANAGER, "vmoperator.vmware.com/vm": name}},
+            "metadata": object_metadata(secret_name, namespace,
+                                        secret_labels or {MANAGED_BY: MANAGER, "vmoperator.vmware.com/vm": name}),
             "data": {key: base64.b64encode(inline.encode("utf-8")).decode("ascii")},
         }
     elif options.get("secret_name"):
@@ -228,11 +228,7 @@ def build(params):
     ``bootstrap_secret_name``/``bootstrap_secret_labels`` (not options) let VMs share one Secret."""
     name = check_name(params["name"], "VM name", label=True)
     namespace = check_name(params["namespace"], "namespace", label=True)
-    metadata = {"name": name, "namespace": namespace}
-    if params.get("labels"):
-        metadata["labels"] = dict((k, str(v)) for k, v in params["labels"].items())
-    if params.get("annotations"):
-        metadata["annotations"] = dict((k, str(v)) for k, v in params["annotations"].items())
+    metadata = object_metadata(name, namespace, params.get("labels"), params.get("annotations"))
     spec = {}
     for option, field in SPEC_FIELDS:
         if params.get(option) is not None:

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors, validate
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import check_name
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.names import check_name, metadata as object_metadata
 
 VIRTUAL_MACHINE_SERVICE = kinds.known(kinds.VMOP, "VirtualMachineService")
 TYPES = ("LoadBalancer", "ClusterIP")
@@ -49,11 +49,7 @@ def build(params):
     """The VirtualMachineService manifest of the ``vm_service`` module's options."""
     name = check_name(params.get("name"), "VM service name", label=True)
     namespace = check_name(params.get("namespace"), "namespace", label=True)
-    metadata = {"name": name, "namespace": namespace}
-    if params.get("labels"):
-        metadata["labels"] = dict((k, str(v)) for k, v in params["labels"].items())
-    if params.get("annotations"):
-        metadata["annotations"] = dict((k, str(v)) for k, v in params["annotations"].items())
+    metadata = object_metadata(name, namespace, params.get("labels"), params.get("annotations"))
     manifest = {"apiVersion": kinds.VMOP, "kind": "VirtualMachineService", "metadata": metadata}
     if params.get("state", "present") == "absent":
         return manifest

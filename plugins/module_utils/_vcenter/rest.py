@@ -57,7 +57,7 @@ def error_message(status, body):
 
 def not_done(err):
     """Whether a failed call surely did nothing, so that even a POST may be sent again."""
-    return (isinstance(err, errors.Throttled) or err.details.get("status") == 503
+    return (isinstance(err, errors.Throttled) or err.status == 503
             or err.details.get("refused") is True)
 
 
