@@ -331,7 +331,7 @@ def remove(engine, identity, run, params):
     outcome = engine.ensure(identity, state="absent", check_mode=run.check_mode, wait=params["wait"],
                             wait_timeout=params["wait_timeout"])
     if params["wait"] and not run.check_mode and not engine.known_hidden(params["namespace"]):
-        guest_clusters.wait_guest_gone(engine.client, params["namespace"], params["name"], params["wait_timeout"])
+        engine.wait_guest_gone(params["namespace"], params["name"], params["wait_timeout"])
     result = {"changed": outcome["changed"], "cluster": None}
     if run.diff:
         result["diff"] = outcome["diff"]

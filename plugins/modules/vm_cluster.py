@@ -273,7 +273,7 @@ class Reconcile(object):
     def wait_gone(self, resource, names):
         if self.params["wait"] and not self.run.check_mode:
             for name in names:
-                waiter.wait_absent(self.engine.client, resource, name, self.namespace, timeout=self.remaining())
+                self.engine.wait_absent(resource, name, self.namespace, timeout=self.remaining())
 
     def result(self, summary):
         result = {"changed": self.changed, "vm_cluster": summary, "created": self.created, "deleted": self.deleted}
@@ -325,7 +325,7 @@ def present(reconcile, existing, policy_before):
         reconcile.deleted.append(vm_name)
     if params["wait"] and not run.check_mode:
         for vm_name in keep:
-            after[vm_name] = waiter.wait_ready(engine.client, clusters.VIRTUAL_MACHINE, vm_name, namespace,
+            after[vm_name] = engine.wait_ready(clusters.VIRTUAL_MACHINE, vm_name, namespace,
                                                timeout=reconcile.remaining())
         reconcile.wait_gone(clusters.VIRTUAL_MACHINE, remove_names)
     summary = clusters.summarize(name, namespace, params["replicas"], [after[n] for n in keep], policy_after)

@@ -68,7 +68,7 @@ def prepare(engine, loaded, default_namespace=None, label=None):
         if not isinstance(metadata, dict):
             raise errors.InvalidArgument("{0}: metadata must be a mapping".format(origin))
         try:
-            resource = engine.client.resource(desired.get("apiVersion"), desired.get("kind"))
+            resource = engine.resource(desired.get("apiVersion"), desired.get("kind"))
             if resource.namespaced and not metadata.get("namespace"):
                 if not default_namespace:
                     raise errors.InvalidArgument("{0} {1} has no namespace; set namespace".format(

@@ -251,6 +251,30 @@ class Engine(object):
             raise hidden
         return answer.get("items") or [], (answer.get("metadata") or {}).get("resourceVersion")
 
+    def resource(self, api_version, kind):
+        """The Resource of apiVersion/kind (``kinds.py``, else API discovery)."""
+        return self.client.resource(api_version, kind)
+
+    def api_group(self, group):
+        """The discovery document of an API group (its versions, the preferred one); NotFound when
+        the Supervisor does not serve it."""
+        return self.client.request("GET", "/apis/" + group, Target("discover"))
+
+    # --- waiting -------------------------------------------------------------------------
+    def wait_ready(self, resource, name, namespace=None, timeout=waiter.DEFAULT_TIMEOUT, readiness=None):
+        """The object once its kind's readiness (or ``readiness``) says ready (``waiter.wait_ready``)."""
+        return waiter.wait_ready(self.client, resource, name, namespace, timeout=timeout, readiness=readiness)
+
+    def wait_absent(self, resource, name, namespace=None, timeout=waiter.DEFAULT_TIMEOUT):
+        """Return once the object is gone, its finalizers done (``waiter.wait_absent``)."""
+        waiter.wait_absent(self.client, resource, name, namespace, timeout=timeout)
+
+    def wait_guest_gone(self, namespace, cluster, timeout):
+        """Return once a deleted guest cluster's Machines and VMs are gone (``guest_clusters``)."""
+        # imported here: guest_clusters reads through engines
+        from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import guest_clusters
+        guest_clusters.wait_guest_gone(self.client, namespace, cluster, timeout)
+
     # --- writing -------------------------------------------------------------------------
     def apply(self, desired, dry_run=False, resource=None):
         """Server-side apply of ``desired``; the object as the server has it (or would)."""
@@ -337,8 +361,7 @@ class Engine(object):
             self.changes.record(resource.describe(name, namespace), outcome["diff"])
         if wait and not check_mode:
             with reporting_change(outcome["changed"]):
-                after = waiter.wait_ready(self.client, resource, name, namespace, timeout=wait_timeout,
-                                          readiness=readiness)
+                after = self.wait_ready(resource, name, namespace, timeout=wait_timeout, readiness=readiness)
         outcome["object"] = redact(after)
         return outcome
 
@@ -357,5 +380,5 @@ class Engine(object):
             outcome["diff"] = diff_of(None, None)  # already going: nothing for us to change
         if wait and not check_mode:
             with reporting_change(outcome["changed"]):
-                waiter.wait_absent(self.client, resource, name, namespace, timeout=wait_timeout)
+                self.wait_absent(resource, name, namespace, timeout=wait_timeout)
         return outcome

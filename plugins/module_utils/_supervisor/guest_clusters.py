@@ -112,8 +112,8 @@ def guest_version(document, cluster, timeout=30):
         answer = client.request("GET", "/version", Target("read the version of guest cluster " + cluster),
                                 timeout=timeout)
     except errors.PacificError as err:
-        raise type(err)("the kubeconfig of guest cluster {0} does not reach its apiserver at {1}: {2}".format(
-            cluster, client.server, err.msg))
+        raise err.prefixed("the kubeconfig of guest cluster {0} does not reach its apiserver at {1}".format(
+            cluster, client.server))
     finally:
         client.close()
     return {"server": client.server, "git_version": answer.get("gitVersion"), "major": answer.get("major"),

@@ -23,7 +23,6 @@ __metaclass__ = type
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import Target
 
 IMAGE_REGISTRY = "imageregistry.vmware.com"
 VIRTUAL_MACHINE_IMAGE = kinds.known(kinds.VMOP, "VirtualMachineImage")
@@ -123,7 +122,7 @@ class Catalog(object):
 def _registry_version(engine):
     """The image registry's preferred group version, or None when the Supervisor has none."""
     try:
-        group = engine.client.request("GET", "/apis/" + IMAGE_REGISTRY, Target("discover"))
+        group = engine.api_group(IMAGE_REGISTRY)
     except errors.NotFound:
         return None
     return (group.get("preferredVersion") or {}).get("groupVersion")
