@@ -344,7 +344,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise PacificError("properties must name at least one VM property")
         if self.get_option("page_size") < 1:
             raise PacificError("page_size must be at least 1, not %d" % self.get_option("page_size"))
-        bulk.check_properties(properties)
+        bulk.check_properties(properties)  # once, before connecting: fetch_vms is told it was done
         vcenter = self._connection(VCENTER, "")
         service_instance = soap.connect(
             vcenter["hostname"], vcenter["username"], vcenter["password"], port=vcenter["port"],
@@ -353,7 +353,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             vms, parents = bulk.fetch_vms(service_instance, properties, page_size=self.get_option("page_size"),
                                           templates=self.get_option("include_templates"),
                                           inaccessible=self.get_option("include_inaccessible"),
-                                          timeout=self.get_option("fetch_timeout"))
+                                          timeout=self.get_option("fetch_timeout"), checked=True)
             fields = bulk.custom_field_names(service_instance) if "customValue" in properties else None
         finally:
             soap.disconnect(service_instance)

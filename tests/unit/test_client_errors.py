@@ -87,8 +87,10 @@ def test_unauthorized_never_echoes_the_token_and_says_what_to_do():
 
 def test_field_manager_conflict_is_not_retried():
     message = 'Apply failed with 1 conflict: conflict with "kubectl" using vmoperator.vmware.com/v1alpha3: .spec.className'
-    err = api_error(409, status(409, "Conflict", message), Target("apply", VM, "web-1", "a"))
+    causes = [{"reason": "FieldManagerConflict", "message": 'conflict with "kubectl"', "field": ".spec.className"}]
+    err = api_error(409, status(409, "Conflict", message, causes=causes), Target("apply", VM, "web-1", "a"))
     assert isinstance(err, errors.Conflict) and not err.retryable
+    assert err.causes == causes
     assert "force_conflicts" in err.msg
     plain = api_error(409, status(409, "Conflict", "the object has been modified"), Target("apply", VM, "web-1", "a"))
     assert plain.retryable

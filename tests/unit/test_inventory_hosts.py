@@ -213,3 +213,35 @@ def test_supervisor_connection_needs_a_token_or_a_kubeconfig(tmp_path):
     ca.write_text("")
     api = supervisor.connect({"server": "https://127.0.0.1:6443/", "token": "t", "ca_cert": str(ca)})
     assert api.server == "https://127.0.0.1:6443" and api.configuration.ssl_ca_cert == str(ca)
+
+
+def test_default_properties_are_the_documented_default_of_the_inventory():
+    import pathlib
+    import re
+
+    import yaml
+
+    source = (pathlib.Path(__file__).resolve().parents[2] / "plugins" / "inventory" / "workloads.py").read_text()
+    documented = yaml.safe_load(re.search(r'DOCUMENTATION = r"""(.*?)"""', source, re.S).group(1))
+    assert documented["options"]["properties"]["default"] == hosts.DEFAULT_PROPERTIES
+
+
+def test_the_inventory_checks_its_properties_once(monkeypatch):
+    from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import bulk
+
+    checked = []
+    monkeypatch.setattr(bulk, "check_properties", checked.append)
+
+    class Stop(Exception):
+        pass
+
+    class ServiceInstance(object):
+        def RetrieveContent(self):  # noqa: N802 - pyVmomi's name
+            raise Stop()
+
+    with pytest.raises(Stop):
+        bulk.fetch_vms(ServiceInstance(), ["name"], checked=True)
+    assert checked == []
+    with pytest.raises(Stop):
+        bulk.fetch_vms(ServiceInstance(), ["name"])
+    assert checked == [["name"]]

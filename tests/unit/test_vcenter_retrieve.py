@@ -134,3 +134,16 @@ def test_malformed_answer_is_unreadable():
 ])
 def test_usable(values, templates, inaccessible, expected):
     assert bulk.usable(values, templates, inaccessible) is expected
+
+
+def test_pyvmomi_is_the_release_the_reader_is_tested_with():
+    """The reader reaches pyVmomi's internals (``retrieve.internals``); a new pyVmomi release is
+    taken by changing the pin, the constant and running the comparison with pyVmomi's reader above."""
+    from importlib.metadata import version
+    from pathlib import Path
+
+    pinned = [line.split("==", 1)[1].strip() for line in
+              (Path(__file__).resolve().parents[2] / "requirements.txt").read_text().splitlines()
+              if line.lower().startswith("pyvmomi==")]
+    assert pinned == [retrieve.TESTED_PYVMOMI]
+    assert version("pyvmomi") == retrieve.TESTED_PYVMOMI

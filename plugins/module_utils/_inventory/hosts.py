@@ -33,6 +33,8 @@ KNOWN_PROPERTIES = {
     "resourcePool": "vsphere_resource_pool",
     "customValue": "vsphere_custom_attributes",
 }
+# the default of the inventory's option ``properties`` as its DOCUMENTATION states it (which is
+# what ansible-core gives the plugin); tests/unit/test_inventory_hosts.py holds the two to agreeing
 DEFAULT_PROPERTIES = [
     "name", "runtime.powerState", "guest.ipAddress", "guest.hostName", "config.guestId", "config.guestFullName",
     "config.hardware.numCPU", "config.hardware.memoryMB", "config.uuid", "config.instanceUuid", "parent",

@@ -105,8 +105,10 @@ def _status_of(body):
 
 
 def _field_conflict(status):
-    message = status.get("message") or ""
-    return status.get("reason") == "Conflict" and ("conflict" in message.lower()) and "Apply failed" in message
+    """Whether a 409 is server-side apply's conflict with another field manager (its causes say so)."""
+    causes = (status.get("details") or {}).get("causes") or []
+    return status.get("reason") == "Conflict" and any(cause.get("reason") == "FieldManagerConflict"
+                                                      for cause in causes)
 
 
 def api_error(code, body, target, server=""):

@@ -46,7 +46,7 @@ def check_properties(properties):
                 raise InvalidArgument("unknown VirtualMachine property %r: %s is not a data object a path can "
                                       "go into" % (path, ".".join(walked)))
             try:
-                kind = kind._GetPropertyInfo(part).type
+                kind = retrieve.internals().property_type(kind, part)
             except AttributeError:
                 raise InvalidArgument("unknown VirtualMachine property %r: %s has no property %r"
                                       % (path, ".".join(walked) or "VirtualMachine", part))
@@ -107,7 +107,7 @@ def usable(values, templates=False, inaccessible=False):
 
 
 def fetch_vms(service_instance, properties, page_size=DEFAULT_PAGE_SIZE, templates=False, inaccessible=False,
-              timeout=None, via_pyvmomi=False):
+              timeout=None, via_pyvmomi=False, checked=False):
     """``(vms, parents)``: one dict per VM (``moid`` plus each property read, unset ones absent,
     managed object references as their moids) and ``{moid: (type, name, parent moid)}`` of every
     folder, datacenter, compute resource and resource pool, for ``inventory_paths``.
@@ -119,8 +119,10 @@ def fetch_vms(service_instance, properties, page_size=DEFAULT_PAGE_SIZE, templat
 
     The answers are read by ``retrieve`` straight into plain data; ``via_pyvmomi`` reads them with
     pyVmomi's deserializer and ``plain`` instead (several times slower: the reference the fast
-    reader is tested against)."""
-    check_properties(properties)
+    reader is tested against). ``checked``: the caller has already run ``check_properties`` on
+    ``properties`` (the inventory does, before it connects)."""
+    if not checked:
+        check_properties(properties)
     content = service_instance.RetrieveContent()
     views = []
     vms, parents = [], {}
@@ -204,7 +206,7 @@ def plain(value):
         return value._moId
     if isinstance(value, DataObject):
         out = {}
-        for prop in value._GetPropertyList():
+        for prop in retrieve.internals().property_list(value):
             item = getattr(value, prop.name)
             # not ``item != []``: a managed object compares itself by moid and fails on a list
             if item is not None and not (isinstance(item, list) and not item):

@@ -13,6 +13,12 @@ type descriptions: strings, ints, floats, bools, dicts for data objects (the fie
 ``bulk.plain`` gives them), lists for arrays and moids for references. A fault answer (HTTP 500)
 is handed to pyVmomi so that it is raised as the usual ``vmodl.MethodFault``.
 
+pyVmomi's private internals (its type descriptions, a stub's session and connection pool, the
+deserializer's type lookup) are reached only through ``internals()``: one place to read when a
+pyVmomi release changes them. ``TESTED_PYVMOMI`` is the release this reader is tested with
+(``requirements.txt`` pins it; ``tests/unit/test_vcenter_retrieve.py`` compares what is read here
+with what pyVmomi's own deserializer reads).
+
 Nothing here knows Ansible.
 """
 
@@ -35,6 +41,9 @@ try:
     from pyVmomi.VmomiSupport import DataObject, Enum, ManagedObject
 except ImportError:  # bulk.py reports the missing library before anything here runs
     pass
+
+# the pyVmomi release this reader is tested with (requirements.txt pins the same)
+TESTED_PYVMOMI = "9.1.1.0"
 
 VIM = "urn:vim25"
 XSD = "http://www.w3.org/2001/XMLSchema"
@@ -71,9 +80,53 @@ def _binary(text):
     return base64.b64decode(text).decode("utf-8", "replace")
 
 
+class _Internals(object):
+    """Every private part of pyVmomi this reader uses, and nothing else does."""
+
+    @staticmethod
+    def lookup(namespace, name):
+        """pyVmomi's type of a WSDL type name (the deserializer's own lookup; it uses no state)."""
+        return SoapAdapter.SoapDeserializer.LookupWsdlType(None, namespace, name, allowManagedObjectReference=True)
+
+    @staticmethod
+    def is_dynamic(kind):
+        return SoapAdapter.isDynamicType(kind)
+
+    @staticmethod
+    def property_list(kind):
+        """The property descriptions (``name``, ``type``, ``flags``) of a data object type."""
+        return kind._GetPropertyList()
+
+    @staticmethod
+    def property_type(kind, name):
+        """The declared type of property ``name`` of a data or managed object type;
+        AttributeError when it has none."""
+        return kind._GetPropertyInfo(name).type
+
+    @staticmethod
+    def method_info(mo, method):
+        return mo._GetMethodInfo(method)
+
+    @staticmethod
+    def stub_of(mo):
+        """The SOAP stub (session, connection pool) a managed object stub talks through."""
+        return mo._stub
+
+    @staticmethod
+    def custom_headers(stub):
+        return getattr(stub, "_customHeaders", None) or {}
+
+
+_INTERNALS = _Internals()
+
+
+def internals():
+    """The one way to pyVmomi's private internals (``_Internals``), tested with ``TESTED_PYVMOMI``."""
+    return _INTERNALS
+
+
 def _lookup(namespace, name):
-    """pyVmomi's type of a WSDL type name (the deserializer's own lookup; it uses no state)."""
-    return SoapAdapter.SoapDeserializer.LookupWsdlType(None, namespace, name, allowManagedObjectReference=True)
+    return internals().lookup(namespace, name)
 
 
 def _wsdl_type_name(text):
@@ -110,7 +163,7 @@ def _fields(kind):
     known = _FIELDS.get(kind)
     if known is None:
         fields, defaults = {}, {}
-        for info in kind._GetPropertyList():
+        for info in internals().property_list(kind):
             ptype = info.type
             fields[info.name] = (ptype, issubclass(ptype, list))
             if issubclass(ptype, list) or info.flags & VmomiSupport.F_OPTIONAL:
@@ -146,7 +199,7 @@ class Decoder(object):
         """The plain value of ``elem``, declared as pyVmomi type ``kind``."""
         dynamic = elem.get(XSI_TYPE)
         if dynamic is not None:
-            if not SoapAdapter.isDynamicType(kind):
+            if not internals().is_dynamic(kind):
                 actual = self.xsi_type(dynamic)
                 if not (issubclass(actual, list) and issubclass(kind, list)):
                     kind = actual
@@ -184,7 +237,7 @@ def _send(stub, mo, method, args, timeout=None):
     """Send one SOAP request on a connection of ``stub``'s session and return ``(conn, info)``;
     ``_answer`` reads what comes back. ``timeout`` bounds each wait for the server instead of the
     session's own timeout."""
-    info = mo._GetMethodInfo(method)
+    info = internals().method_info(mo, method)
     body = stub.SerializeRequest(mo, info, args)
     for modifier in getattr(stub, "requestModifierList", []):
         body = modifier(body)
@@ -193,7 +246,7 @@ def _send(stub, mo, method, args, timeout=None):
         "SOAPAction": stub.versionId,
         "Content-Type": "text/xml; charset=UTF-8",
     }
-    headers.update(getattr(stub, "_customHeaders", None) or {})
+    headers.update(internals().custom_headers(stub))
     conn = stub.GetConnection()
     if timeout:
         conn.timeout = timeout
@@ -301,7 +354,7 @@ def _property_type(kind, path):
     if found is None:
         found = kind
         for part in path.split("."):
-            found = found._GetPropertyInfo(part).type
+            found = internals().property_type(found, part)
         _PATH_TYPES[key] = found
     return found
 
@@ -313,7 +366,7 @@ def retrieve(collector, spec, page_size, object_types, timeout=None):
 
     The next page is asked for, on a second connection, as soon as the token of the page being
     read is known: the server prepares and sends it while this one is decoded."""
-    stub = collector._stub
+    stub = internals().stub_of(collector)
     decoder = Decoder()
     options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=page_size)
     asked = [_send(stub, collector, "RetrievePropertiesEx", [[spec], options], timeout)]
