@@ -263,7 +263,7 @@ diff:
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
     NAMESPACED_NAME_SPEC, STATE_SPEC, run_module, supervisor_spec)
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import guest_clusters, preflight
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import guest_clusters, names, preflight
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import guest_cluster_manifest as gcm
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
@@ -293,7 +293,7 @@ def handle(params, run):
     engine = Engine(connect(params), force_conflicts=params["force_conflicts"], run=run)
     resource = gcm.RESOURCES[params["api"]]
     identity = {"apiVersion": resource.api_version, "kind": resource.kind,
-                "metadata": {"name": params["name"], "namespace": params["namespace"]}}
+                "metadata": names.metadata(params["name"], params["namespace"])}
     if params["state"] == "absent":
         return remove(engine, identity, run, params)
     before = engine.get(resource, params["name"], params["namespace"])

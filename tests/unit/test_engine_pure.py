@@ -143,3 +143,23 @@ def test_a_diff_cut_to_the_manifest_still_shows_a_creation_and_a_removed_list_it
     shrunk = engine.diff_of(two, _as_the_server_has_it("pacific/echo:1.1"), POD_MANIFEST)
     assert [c["name"] for c in shrunk["before"]["spec"]["containers"]] == ["echo", "sidecar"]
     assert [c["name"] for c in shrunk["after"]["spec"]["containers"]] == ["echo"]
+
+
+def test_metadata_is_written_one_way():
+    assert names.metadata("web-1", "team-a", {"tier": 1}, {}) == {"name": "web-1", "namespace": "team-a",
+                                                                  "labels": {"tier": "1"}}
+    assert names.metadata("cluster-wide") == {"name": "cluster-wide"}
+
+
+def test_manifest_builders_are_pure():
+    """Builders turn options into manifests; only the Engine reaches the API."""
+    import ast
+    from pathlib import Path
+
+    folder = Path(engine.__file__).parent
+    for path in sorted(folder.glob("*_manifest.py")):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                imported.update([node.module.rsplit(".", 1)[-1]] + [alias.name for alias in node.names])
+        assert not imported & {"engine", "client", "Engine", "Target", "waiter"}, path.name

@@ -208,10 +208,8 @@ def restart_manifest(live):
         raise errors.InvalidArgument("{0} is owned by {1} {2}: delete it and its controller replaces it".format(
             what, owner.get("kind"), owner.get("name")))
     spec = dict((key, value) for key, value in (live.get("spec") or {}).items() if key not in _PLACEMENT)
-    fresh = {"name": metadata.get("name"), "namespace": metadata.get("namespace")}
-    for key in ("labels", "annotations"):
-        if metadata.get(key):
-            fresh[key] = dict(metadata[key])
+    fresh = object_metadata(metadata.get("name"), metadata.get("namespace"), metadata.get("labels"),
+                            metadata.get("annotations"))
     return {"apiVersion": "v1", "kind": "Pod", "metadata": fresh, "spec": spec}
 
 
