@@ -1,7 +1,7 @@
 """The one client's lists and watches over a fake connection (fakes are fine here: the real ones are
 exercised by the integration tests of modules, inventory and event sources): paging and an expired
 continue token, a forbidden cross-namespace list, a Watch closed from another thread, and errors
-restated in a caller's words."""
+reworded in a caller's words with their fields kept."""
 from __future__ import annotations
 
 import json

@@ -33,8 +33,8 @@ def releases(engine):
     except errors.NotFound:
         return None
     except errors.Forbidden as err:
-        raise errors.Forbidden("the version cannot be checked: these credentials may not read the Supervisor's "
-                               "Tanzu Kubernetes releases ({0})".format(err.msg))
+        raise err.reworded("the version cannot be checked: these credentials may not read the Supervisor's "
+                           "Tanzu Kubernetes releases ({0})".format(err.msg))
     return items
 
 
