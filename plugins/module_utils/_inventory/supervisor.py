@@ -56,9 +56,10 @@ def _reworded(err, kind, server):
     serve (a failure before any request, such as a kubeconfig that cannot be used)."""
     what = "%ss" % kind
     if isinstance(err, errors.TlsError):
-        message = "the Supervisor's certificate at %s is not trusted (%s): set its CA file" % (server, err.reason)
+        message = "the Supervisor's certificate at %s is not trusted (%s): set its CA file" % (
+            server, err.reason or err.msg)
     elif isinstance(err, errors.Unreachable):
-        message = "cannot reach the Supervisor at %s: %s" % (server, err.reason)
+        message = "cannot reach the Supervisor at %s: %s" % (server, err.reason or err.msg)
     elif err.status == 401:
         message = "the Supervisor at %s refused the credentials (401 Unauthorized) listing %s" % (server, what)
     elif err.status is not None:
