@@ -170,7 +170,7 @@ class RecordingClient(object):
 def test_validate_as_new_is_a_dry_run_create_under_a_generated_name():
     manifest = pod_manifest.build(params())
     recording = RecordingClient({"metadata": {"name": "echo-x7k2p", "generateName": "echo-", "namespace": "team-a"},
-                              "spec": manifest["spec"]})
+                                 "spec": manifest["spec"]})
     would_be = pod_manifest.validate_as_new(engine.Engine(recording), manifest)
     (method, path, body, query), = recording.requests
     assert (method, path) == ("POST", "/api/v1/namespaces/team-a/pods")

@@ -53,6 +53,7 @@ SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 REDACTED = "VALUE_REDACTED"
 _MISSING = object()
 
+
 def strip(obj):
     """A copy of ``obj`` without what the server manages (status, resourceVersion, uid, ...);
     None stays None. What ``changed`` and ``diff`` compare."""
