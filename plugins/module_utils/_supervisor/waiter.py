@@ -83,19 +83,52 @@ def wait_ready(client, resource, name, namespace=None, timeout=DEFAULT_TIMEOUT, 
     for current in snapshots(client, resource, namespace, field_selector="metadata.name=" + name,
                              deadline=deadline, clock=clock, sleep=sleep):
         obj = current.get(name)
+        if obj is None and last is not None:
+            raise errors.WaitFailed("{0} was deleted while waiting for it to be ready".format(what))
+        verdict = _verdict(readiness, obj)
         if obj is None:
-            if last is not None:
-                raise errors.WaitFailed("{0} was deleted while waiting for it to be ready".format(what))
-            verdict = kinds.Verdict(kinds.PENDING, "does not exist yet")
             continue
         last = obj
-        verdict = readiness(obj)
         if verdict.state == kinds.READY:
             return obj
         if verdict.state == kinds.FAILED:
             raise errors.WaitFailed("{0} failed: {1}".format(what, verdict.message), last_status=_summary(obj))
     raise errors.WaitTimeout("{0} was not ready within {1} seconds: {2}".format(what, timeout, verdict.message),
                              last_status=_summary(last))
+
+
+def wait_group(client, resource, names, namespace, state, deadline, clock=time.monotonic, sleep=time.sleep):
+    """Watch several objects of one kind in one namespace at once (one watch, not one per object)
+    until each is READY (``state`` present) or gone (absent), or ``deadline`` passes; answer
+    ``{name: ready object}``. FAILED raises WaitFailed at once; the deadline raises WaitTimeout
+    naming every object left and why."""
+    pending, verdicts, ready = set(names), {}, {}
+    for current in snapshots(client, resource, namespace, deadline=deadline, clock=clock, sleep=sleep):
+        for name in sorted(pending):
+            obj = current.get(name)
+            if state == "absent":
+                if obj is None:
+                    pending.discard(name)
+                continue
+            verdict = verdicts[name] = _verdict(resource.readiness, obj)
+            if verdict.state == kinds.READY:
+                ready[name] = obj
+                pending.discard(name)
+            elif verdict.state == kinds.FAILED:
+                raise errors.WaitFailed("{0} failed: {1}".format(resource.describe(name, namespace), verdict.message))
+        if not pending:
+            return ready
+    raise errors.WaitTimeout("not {0} in time: {1}".format(
+        "ready" if state == "present" else "deleted",
+        "; ".join("{0} ({1})".format(resource.describe(name, namespace),
+                                     verdicts[name].message if name in verdicts else "not observed")
+                  for name in sorted(pending))))
+
+
+def _verdict(readiness, obj):
+    if obj is None:
+        return kinds.Verdict(kinds.PENDING, "does not exist yet")
+    return readiness(obj)
 
 
 def wait_absent(client, resource, name, namespace=None, timeout=DEFAULT_TIMEOUT, clock=time.monotonic):
