@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one list-then-watch of the collection (an informer, in client-go's words).
 
-``Informer`` keeps a cache of the selected objects of one resource and its resourceVersion:
+``Informer`` keeps what it has seen of the selected objects of one resource (uid and
+resourceVersion of each) and the collection's resourceVersion:
 ``list()`` LISTs (paged when asked) and answers what changed against the cache (everything is
 ADDED the first time); ``watch()`` opens a WATCH from the last resourceVersion with bookmarks and
 yields ``(type, object)`` for each change the cache has not seen (a repeat of the same uid and
@@ -49,9 +50,16 @@ def _key(obj):
     return metadata.get("namespace"), metadata.get("name")
 
 
-def _same(one, other):
-    first, second = one.get("metadata") or {}, other.get("metadata") or {}
-    return first.get("uid") == second.get("uid") and first.get("resourceVersion") == second.get("resourceVersion")
+def _seen(obj):
+    """What the cache keeps of an object: its uid and resourceVersion (enough to tell a repeat;
+    the objects themselves stay the caller's, so a watch of thousands costs little memory)."""
+    metadata = obj.get("metadata") or {}
+    return metadata.get("uid"), metadata.get("resourceVersion")
+
+
+def _gone_object(key, seen):
+    """The object a DELETED change found by a relist carries: its identity only."""
+    return {"metadata": {"namespace": key[0], "name": key[1], "uid": seen[0], "resourceVersion": seen[1]}}
 
 
 class Informer(object):
@@ -83,16 +91,16 @@ class Informer(object):
     def _replace(self, items):
         before, after, changes = self.cache, {}, []
         for obj in items:
-            key = _key(obj)
-            after[key] = obj
+            key, seen = _key(obj), _seen(obj)
+            after[key] = seen
             old = before.get(key)
             if old is None:
                 changes.append(("ADDED", obj))
-            elif ((old.get("metadata") or {}).get("uid")) != ((obj.get("metadata") or {}).get("uid")):
-                changes.extend((("DELETED", old), ("ADDED", obj)))
-            elif not _same(old, obj):
+            elif old[0] != seen[0]:  # deleted and made again meanwhile
+                changes.extend((("DELETED", _gone_object(key, old)), ("ADDED", obj)))
+            elif old != seen:
                 changes.append(("MODIFIED", obj))
-        changes.extend(("DELETED", old) for key, old in before.items() if key not in after)
+        changes.extend(("DELETED", _gone_object(key, old)) for key, old in before.items() if key not in after)
         self.cache = after
         return changes
 
@@ -129,16 +137,14 @@ class Informer(object):
                 self._stream = None
 
     def _observe(self, kind, obj):
-        key = _key(obj)
-        old = self.cache.get(key)
+        key, seen = _key(obj), _seen(obj)
         if kind == "DELETED":
-            if old is None:
-                return None
-            del self.cache[key]
+            if self.cache.pop(key, None) is None:
+                return None  # gone already (a relist said so)
             return kind, obj
-        if old is not None and _same(old, obj):
+        if self.cache.get(key) == seen:
             return None  # seen already (a resumed watch may repeat the last event)
-        self.cache[key] = obj
+        self.cache[key] = seen
         return kind, obj
 
     def interrupt(self):
