@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Supervisor events: LIST then WATCH each chosen kind, and hand its transitions to an asyncio queue.
 
-``KindWatch`` is blocking and knows nothing of asyncio: LIST (paged), then WATCH from the list's
-resourceVersion with bookmarks; after a dropped connection it resumes from the last
+``KindWatch`` is blocking and knows nothing of asyncio. Through the collection's one
+list-then-watch (``informer.py``) it LISTs (paged), then WATCHes from the list's resourceVersion
+with bookmarks; after a dropped connection it resumes from the last
 resourceVersion it saw, after ``410 Gone`` it lists again, and its tracker (``transitions.py``)
 turns the relist into only what changed meanwhile. Reconnects wait a bounded, jittered,
 exponential delay. A refused WCP token (401) means one new login.
