@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds, waiter
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import SupervisorClient
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import SupervisorClient, Target
 
 VM = kinds.VIRTUAL_MACHINE
 CREATED = [{"type": "VirtualMachineCreated", "status": "True"}]
@@ -40,6 +40,10 @@ class ScriptedClient:
         if isinstance(answer, Exception):
             raise answer  # pylint: disable=raising-bad-type
         return answer
+
+    def list_items(self, resource, namespace=None, query=None, page_size=None, target=None):
+        answer = self.request("GET", resource.path(namespace), target, query=query)
+        return answer.get("items") or [], (answer.get("metadata") or {}).get("resourceVersion")
 
     def stream(self, path, target, query, timeout):
         self.queries.append(("watch", dict(query)))
@@ -91,12 +95,14 @@ def test_gone_410_relists_and_bookmarks_move_the_version():
     assert client.queries[1][1]["allowWatchBookmarks"] == "true"
 
 
-def test_a_dropped_connection_relists():
+def test_a_dropped_connection_resumes_from_the_last_resource_version():
     clock = Clock()
     ready = vm(9, powerState="PoweredOn", network={"primaryIP4": "10.0.0.2"}, conditions=CREATED)
-    client = ScriptedClient([listing(1, vm(1)), listing(8, ready)],
-                            [errors.Unreachable("connection reset")], clock)
-    assert waiter.wait_ready(client, VM, "web-1", "a", timeout=600, clock=clock) is ready
+    client = ScriptedClient([listing(1, vm(1))],
+                            [errors.Unreachable("connection reset"), [{"type": "MODIFIED", "object": ready}]], clock)
+    assert waiter.wait_ready(client, VM, "web-1", "a", timeout=600, clock=clock, sleep=_sleeping(clock, [])) is ready
+    assert [kind for kind, _query in client.queries] == ["list", "watch", "watch"]
+    assert client.queries[2][1]["resourceVersion"] == "1"
 
 
 def _sleeping(clock, slept):
@@ -120,9 +126,10 @@ def test_a_restarted_apiserver_is_waited_for_beyond_one_requests_retries():
     clock, slept = Clock(), []
     ready = vm(9, powerState="PoweredOn", network={"primaryIP4": "10.0.0.2"}, conditions=CREATED)
     outage = [_refused()] * 8 + [_forbidden()] * 2
-    client = ScriptedClient([listing(1, vm(1))] + outage + [listing(8, ready)], [_refused()], clock)
+    client = ScriptedClient([listing(1, vm(1))], [_refused()] + outage + [[{"type": "MODIFIED", "object": ready}]],
+                            clock)
     assert waiter.wait_ready(client, VM, "web-1", "a", timeout=600, clock=clock, sleep=_sleeping(clock, slept)) is ready
-    assert len(slept) == 10 and max(slept) <= 5.0
+    assert len(slept) == 11 and max(slept) <= 5.0
 
 
 def test_a_403_on_the_first_list_is_the_users_at_once():
@@ -135,7 +142,7 @@ def test_a_403_on_the_first_list_is_the_users_at_once():
 
 def test_a_403_long_after_the_watch_broke_is_the_users():
     clock, slept = Clock(), []
-    client = ScriptedClient([listing(1, vm(1))] + [_forbidden()] * 40, [_refused()], clock)
+    client = ScriptedClient([listing(1, vm(1))], [_refused()] + [_forbidden()] * 40, clock)
     with pytest.raises(errors.Forbidden):
         waiter.wait_ready(client, VM, "web-1", "a", timeout=600, clock=clock, sleep=_sleeping(clock, slept))
     assert waiter.REJOIN_GRACE - 5 <= sum(slept) <= waiter.REJOIN_GRACE + 5
@@ -143,7 +150,7 @@ def test_a_403_long_after_the_watch_broke_is_the_users():
 
 def test_an_apiserver_away_past_the_deadline_fails_with_why():
     clock, slept = Clock(), []
-    client = ScriptedClient([listing(1, vm(1))] + [_refused()] * 100, [_refused()], clock)
+    client = ScriptedClient([listing(1, vm(1))], [_refused()] * 100, clock)
     with pytest.raises(errors.Unreachable, match="connection refused"):
         waiter.wait_ready(client, VM, "web-1", "a", timeout=60, clock=clock, sleep=_sleeping(clock, slept))
     assert clock.now <= 60
@@ -231,12 +238,12 @@ def test_the_client_logs_in_again_once_on_401():
 
     api = FakeApiClient()
     client = SupervisorClient(api, relogin=relogin)
-    assert client.request("GET", "/api/v1/namespaces", waiter.Target("list")) == {"ok": True}
+    assert client.request("GET", "/api/v1/namespaces", Target("list")) == {"ok": True}
     assert api.sent == ["old", "new"] and logins == [1]
     # without credentials to log in again, a 401 is the user's to fix
     api.configuration.api_key = {"BearerToken": "old"}
     with pytest.raises(errors.AuthenticationFailed):
-        SupervisorClient(api).request("GET", "/api/v1/namespaces", waiter.Target("list"))
+        SupervisorClient(api).request("GET", "/api/v1/namespaces", Target("list"))
 
 
 def test_vm_manifest_sets_only_what_is_given_and_moves_inline_data_into_a_secret():

@@ -22,7 +22,7 @@ import threading
 import time
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import drift, kinds, waiter
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import drift, waiter
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import (
     diff_of, is_changed, redact, reporting_change)
 
@@ -199,36 +199,15 @@ def prune(engine, items, label, check_mode):
 
 def _wait_group(engine, group_items, state, deadline, outcome):
     first = group_items[0]
-    pending = dict((item.name, item) for item in group_items)
-    verdicts = {}
     try:
-        for current in waiter.snapshots(engine.client, first.resource, first.namespace, deadline=deadline):
-            for name in list(pending):
-                obj = current.get(name)
-                if state == "absent":
-                    if obj is None:
-                        del pending[name]
-                    continue
-                if obj is None:
-                    verdicts[name] = kinds.Verdict(kinds.PENDING, "does not exist yet")
-                    continue
-                verdict = first.resource.readiness(obj)
-                verdicts[name] = verdict
-                if verdict.state == kinds.READY:
-                    pending[name].after = obj
-                    del pending[name]
-                elif verdict.state == kinds.FAILED:
-                    raise errors.WaitFailed("{0} failed: {1}".format(
-                        first.resource.describe(name, first.namespace), verdict.message))
-            if not pending:
-                return
-        outcome.append(errors.WaitTimeout("not {0} in time: {1}".format(
-            "ready" if state == "present" else "deleted",
-            "; ".join("{0} ({1})".format(first.resource.describe(name, first.namespace),
-                                         verdicts[name].message if name in verdicts else "not observed")
-                      for name in sorted(pending)))))
+        ready = waiter.wait_group(engine.client, first.resource, [item.name for item in group_items], first.namespace,
+                                  state, deadline)
     except errors.PacificError as err:
         outcome.append(err)
+        return
+    for item in group_items:
+        if item.name in ready:
+            item.after = ready[item.name]
 
 
 def wait_all(engine, items, state, timeout):

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The kinds the supervisor event source can watch, and which of their fields make a transition.
 
-A kind is data: its API path and the facets whose changes are worth an event (phase, power
+A kind is data: its ``kinds.py`` Resource (API version, plural, scope) and the facets whose changes are worth an event (phase, power
 state, conditions, container states, exhausted quota). ``events.py`` watches what ``resolve``
 returns; ``transitions.py`` reads the facets named here.
 """
@@ -15,18 +15,17 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds as resources
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.kinds import Resource
 
 
 class WatchedKind(object):
-    """One kind at one API version, and the facets of its objects that are compared."""
+    """One kind of ``kinds.py`` (its API version, plural and scope), and the facets of its objects
+    that are compared."""
 
-    def __init__(self, kind, api_version, plural, namespaced=True, phase=None, power_state=None,
-                 conditions=True, containers=False, quota=False, is_event=False):
-        self.kind = kind
-        self.api_version = api_version
-        self.plural = plural
-        self.namespaced = namespaced
+    def __init__(self, resource, phase=None, power_state=None, conditions=True, containers=False, quota=False,
+                 is_event=False):
+        self.resource = resource          # the kinds.Resource watched
         self.phase = phase                # a path (tuple of keys) to the phase, or None
         self.power_state = power_state    # a path to the observed power state, or None
         self.conditions = conditions      # compare status.conditions
@@ -34,15 +33,15 @@ class WatchedKind(object):
         self.quota = quota                # compare which resources are used up (quotas)
         self.is_event = is_event          # core Events: occurrences, not transitions
 
+    kind = property(lambda self: self.resource.kind)
+    api_version = property(lambda self: self.resource.api_version)
+    plural = property(lambda self: self.resource.plural)
+    namespaced = property(lambda self: self.resource.namespaced)
+
     def with_version(self, api_version):
         other = copy.copy(self)
-        other.api_version = api_version
+        other.resource = Resource(api_version, self.kind, self.plural, namespaced=self.namespaced)
         return other
-
-    @property
-    def resource(self):
-        """This kind as the client names it (its API path and scope)."""
-        return Resource(self.api_version, self.kind, self.plural, namespaced=self.namespaced)
 
     def __repr__(self):
         return "{0} ({1})".format(self.kind, self.api_version)
@@ -51,16 +50,14 @@ class WatchedKind(object):
 _STATUS_PHASE = ("status", "phase")
 
 KINDS = (
-    WatchedKind("VirtualMachine", "vmoperator.vmware.com/v1alpha3", "virtualmachines",
-                power_state=("status", "powerState")),
-    WatchedKind("TanzuKubernetesCluster", "run.tanzu.vmware.com/v1alpha3", "tanzukubernetesclusters",
-                phase=_STATUS_PHASE),
-    WatchedKind("Cluster", "cluster.x-k8s.io/v1beta1", "clusters", phase=_STATUS_PHASE),
-    WatchedKind("Machine", "cluster.x-k8s.io/v1beta1", "machines", phase=_STATUS_PHASE),
-    WatchedKind("Pod", "v1", "pods", phase=_STATUS_PHASE, containers=True),
-    WatchedKind("Namespace", "v1", "namespaces", namespaced=False, phase=_STATUS_PHASE),
-    WatchedKind("ResourceQuota", "v1", "resourcequotas", conditions=False, quota=True),
-    WatchedKind("Event", "v1", "events", conditions=False, is_event=True),
+    WatchedKind(resources.VIRTUAL_MACHINE, power_state=("status", "powerState")),
+    WatchedKind(resources.TANZU_KUBERNETES_CLUSTER, phase=_STATUS_PHASE),
+    WatchedKind(resources.CAPI_CLUSTER, phase=_STATUS_PHASE),
+    WatchedKind(resources.MACHINE, phase=_STATUS_PHASE),
+    WatchedKind(resources.POD, phase=_STATUS_PHASE, containers=True),
+    WatchedKind(resources.NAMESPACE, phase=_STATUS_PHASE),
+    WatchedKind(resources.RESOURCE_QUOTA, conditions=False, quota=True),
+    WatchedKind(resources.EVENT, conditions=False, is_event=True),
 )
 
 

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Supervisor events: LIST then WATCH each chosen kind, and hand its transitions to an asyncio queue.
 
-``KindWatch`` is blocking and knows nothing of asyncio: LIST (paged), then WATCH from the list's
-resourceVersion with bookmarks; after a dropped connection it resumes from the last
+``KindWatch`` is blocking and knows nothing of asyncio. Through the collection's one
+list-then-watch (``informer.py``) it LISTs (paged), then WATCHes from the list's resourceVersion
+with bookmarks; after a dropped connection it resumes from the last
 resourceVersion it saw, after ``410 Gone`` it lists again, and its tracker (``transitions.py``)
 turns the relist into only what changed meanwhile. Reconnects wait a bounded, jittered,
 exponential delay. A refused WCP token (401) means one new login.
@@ -35,16 +36,13 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors 
     InvalidArgument,
     NotFound,
     PacificError,
-    ServerError,
     TlsError,
     Unreachable,
-    for_http_status,
 )
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.settings import connection_settings
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import event_kinds, transitions
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import event_kinds, informer, transitions
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import (
     CONNECTION_KEYS,
-    Target,
     connect,
 )
 
@@ -76,8 +74,7 @@ class Stopped(Exception):
     """The source is shutting down."""
 
 
-class Gone(Exception):
-    """410: the resourceVersion is older than the server keeps; list again."""
+Gone = informer.Gone
 
 
 class KindWatch(object):
@@ -93,11 +90,17 @@ class KindWatch(object):
         self.emit = emit
         self.stopping = stopping or threading.Event()
         self.backoff = backoff or Backoff()
-        self.resource_version = None
+        self.informer = informer.Informer(client, kind.resource, self._namespace(), self._query(), LIST_PAGE)
         self.counts = {"lists": 0, "watches": 0, "gone": 0, "reconnects": 0}
         self.auth_failures = 0
-        self._lock = threading.Lock()
-        self._watch = None
+
+    @property
+    def resource_version(self):
+        return self.informer.version
+
+    @resource_version.setter
+    def resource_version(self, version):
+        self.informer.version = version
 
     def __str__(self):
         where = "in namespace {0}".format(self.namespace) if self.namespace else "in all namespaces"
@@ -106,13 +109,13 @@ class KindWatch(object):
         return "{0} ({1}) {2}".format(self.kind.kind, self.kind.api_version, where)
 
     # --- HTTP, through the collection's client -------------------------------------------
-    def _query(self, extra=()):
+    def _query(self):
         query = []
         if self.label_selector:
             query.append(("labelSelector", self.label_selector))
         if self.namespace and not self.kind.namespaced:
             query.append(("fieldSelector", "metadata.name=" + self.namespace))
-        return query + list(extra)
+        return query
 
     def _namespace(self):
         return self.namespace if self.kind.namespaced else None
@@ -136,28 +139,21 @@ class KindWatch(object):
 
     def interrupt(self):
         """Unblock a read in progress (from another thread): close the watch."""
-        with self._lock:
-            watch = self._watch
-        if watch is not None:
-            watch.close()
+        self.informer.interrupt()
 
     # --- LIST / WATCH --------------------------------------------------------------------
     def list_objects(self):
-        """Every object (all pages) and the resourceVersion of the list."""
+        """Every object (all pages); the informer keeps the resourceVersion of the list."""
         try:
-            items, version = self.client.list_items(
-                self.kind.resource, self._namespace(), query=self._query(), page_size=LIST_PAGE,
-                target=Target("list", self.kind.resource, None, self._namespace()))
+            items, _changes = self.informer.list()
         except PacificError as err:
             raise self._restated(err)
         self.counts["lists"] += 1
-        return items, version
+        return items
 
     def relist(self):
         """LIST and hand the tracker the result; return its transitions."""
-        items, version = self.list_objects()
-        self.resource_version = version
-        return self.tracker.relisted(items)
+        return self.tracker.relisted(self.list_objects())
 
     def initial_list(self):
         """The first LIST, with errors a user can act on; returns the snapshot transitions."""
@@ -169,51 +165,28 @@ class KindWatch(object):
 
     def watch_once(self):
         """One WATCH from the current resourceVersion until the server ends it; emits transitions."""
-        seconds = random.randint(*WATCH_SECONDS)
-        query = [("watch", "1"), ("resourceVersion", self.resource_version), ("allowWatchBookmarks", "true"),
-                 ("timeoutSeconds", str(seconds))]
-        resource = self.kind.resource
         try:
-            watch = self.client.stream(resource.path(self._namespace()), Target("watch", resource, None, self._namespace()),
-                                       self._query(query), READ_TIMEOUT)
+            changes = self.informer.watch(random.randint(*WATCH_SECONDS), READ_TIMEOUT)
         except PacificError as err:
             raise self._restated(err)
-        with self._lock:
-            self._watch = watch
         self.counts["watches"] += 1
         self.auth_failures = 0
         try:
             if self.stopping.is_set():
-                watch.close()
+                self.informer.interrupt()
                 raise Stopped()
-            for event in watch:
-                self._handle(event)
+            for kind, obj in changes:
+                for item in self.tracker.observe(kind, obj):
+                    self.emit(item)
                 self.backoff.reset()
         except PacificError as err:
             if self.stopping.is_set():
                 raise Stopped()
             if isinstance(err, (Unreachable, TlsError)):  # the client's word for a broken connection
                 raise err.reworded("{0}: the watch broke off ({1})".format(self, err.reason))
-            raise
-        finally:
-            with self._lock:
-                self._watch = None
+            raise self._restated(err)
         if self.stopping.is_set():
             raise Stopped()
-
-    def _handle(self, event):
-        kind, obj = event.get("type"), event.get("object") or {}
-        if kind == "ERROR":
-            code = obj.get("code")
-            if code == 410:
-                raise Gone(obj.get("message", ""))
-            raise (for_http_status(code or 500) or ServerError)("{0}: {1}".format(self, obj.get("message")))
-        version = (obj.get("metadata") or {}).get("resourceVersion")
-        if kind != "BOOKMARK":
-            for item in self.tracker.observe(kind, obj):
-                self.emit(item)
-        if version:
-            self.resource_version = version
 
     def run(self):
         """Watch until ``stopping`` is set; raises only what retrying cannot mend."""

@@ -247,6 +247,7 @@ KINDS = dict(((r.api_version, r.kind), r) for r in (
     Resource("v1", "ConfigMap", "configmaps"),
     Resource("v1", "Service", "services"),
     Resource("v1", "PersistentVolumeClaim", "persistentvolumeclaims"),
+    Resource("v1", "ResourceQuota", "resourcequotas"),
     Resource("v1", "Event", "events"),
 ))
 
@@ -270,3 +271,5 @@ KINDS[(TANZU_KUBERNETES_RELEASE.api_version, TANZU_KUBERNETES_RELEASE.kind)] = T
 TANZU_KUBERNETES_CLUSTER = KINDS[("run.tanzu.vmware.com/v1alpha3", "TanzuKubernetesCluster")]
 CAPI_CLUSTER = KINDS[("cluster.x-k8s.io/v1beta1", "Cluster")]
 MACHINE = KINDS[("cluster.x-k8s.io/v1beta1", "Machine")]
+RESOURCE_QUOTA = KINDS[("v1", "ResourceQuota")]
+EVENT = KINDS[("v1", "Event")]

@@ -3,14 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One watch-based waiter for every kind.
 
-``snapshots`` LISTs once, then WATCHes from the list's resourceVersion and yields the current
-objects after every change, relisting on 410 Gone or a dropped connection. ``wait_ready`` and
+``snapshots`` yields the current objects after the LIST and after every change, over the
+collection's one list-then-watch (``informer.py``: resume after a dropped connection, relist on
+410 Gone). ``wait_ready`` and
 ``wait_absent`` consume it: the first until the kind's readiness predicate (``kinds.py``) says
 READY, failing fast with the predicate's message when it says FAILED; the second until the
 object is gone. Both stop at a deadline with ``WaitTimeout``, whose details carry the last
 status seen. Nothing here polls.
 
-A watch that breaks (the apiserver restarted, a connection reset) is resumed: the relist is tried
+A watch that breaks (the apiserver restarted, a connection reset) is resumed: the watch (or relist) is tried
 again with bounded backoff until the deadline, not only as often as one request is retried. A
 kube-apiserver that has just started serves requests before its RBAC caches are filled and
 refuses them with 403 meanwhile, so while resuming a 403 is also tried again, for at most
@@ -21,16 +22,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-import math
 import time
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._common.backoff import Backoff
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import Target, api_error
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import informer, kinds
 
-DEFAULT_TIMEOUT = 300
+DEFAULT_TIMEOUT = 600  # seconds; the default of the wait_timeout option too
 REJOIN_GRACE = 60  # seconds a resumed watch accepts 403s from an apiserver still filling its caches
 
 
@@ -42,79 +39,31 @@ def snapshots(client, resource, namespace=None, field_selector=None, label_selec
               clock=time.monotonic, sleep=time.sleep):
     """Yield ``{name: object}`` of the selected objects: once after the LIST, then after each
     watch event that changes them, until ``deadline`` (a ``clock`` value) passes."""
-    path = resource.path(namespace)
-    target = Target("watch", resource, None, namespace)
     selectors = []
     if field_selector:
         selectors.append(("fieldSelector", field_selector))
     if label_selector:
         selectors.append(("labelSelector", label_selector))
-    broken_at = None  # when the watch last broke: from then on the apiserver may be coming back
-    while True:
-        listing = _relist(client, path, Target("list", resource, None, namespace), selectors, broken_at, deadline,
-                          clock, sleep)
-        current = dict((_name_of(item), item) for item in listing.get("items") or [])
-        version = (listing.get("metadata") or {}).get("resourceVersion")
+    current = {}
+    watched = informer.Informer(client, resource, namespace, selectors)
+    for changes in watched.changes(deadline, _transient_since(clock), clock=clock, sleep=sleep):
+        for kind, obj in changes:
+            if kind == "DELETED":
+                current.pop(_name_of(obj), None)
+            else:
+                current[_name_of(obj)] = obj
         yield current
-        relist = False
-        while not relist:
-            remaining = deadline - clock()
-            if remaining <= 0:
-                return
-            query = selectors + [("watch", "true"), ("allowWatchBookmarks", "true"),
-                                 ("resourceVersion", version), ("timeoutSeconds", str(int(math.ceil(remaining))))]
-            try:
-                for event in client.stream(path, target, query, timeout=remaining + 5):
-                    kind, obj = event.get("type"), event.get("object") or {}
-                    if kind == "ERROR":
-                        if obj.get("code") == 410:  # our resourceVersion is too old: start over
-                            relist = True
-                            break
-                        raise api_error(obj.get("code") or 500, _status_bytes(obj), target, client.server)
-                    version = (obj.get("metadata") or {}).get("resourceVersion") or version
-                    if kind == "BOOKMARK":
-                        continue
-                    if kind == "DELETED":
-                        current.pop(_name_of(obj), None)
-                    else:
-                        current[_name_of(obj)] = obj
-                    yield current
-                    if clock() >= deadline:
-                        return
-            except errors.PacificError as err:
-                if not _transient(err, broken_at, clock):
-                    raise
-                relist = True  # the apiserver went away: resume from a new LIST
-                if err.retryable:
-                    broken_at = clock()
 
 
-def _transient(err, broken_at, clock):
-    """Whether ``err`` may pass once the apiserver is back: a retryable failure, or a 403 soon
-    after the watch broke (an apiserver just started refuses until its RBAC caches are filled)."""
-    if err.retryable:
-        return True
-    return isinstance(err, errors.Forbidden) and broken_at is not None and clock() - broken_at < REJOIN_GRACE
+def _transient_since(clock):
+    def transient(err, broken_at):
+        """Whether ``err`` may pass once the apiserver is back: a retryable failure, or a 403 soon
+        after the watch broke (an apiserver just started refuses until its RBAC caches are filled)."""
+        if err.retryable:
+            return True
+        return isinstance(err, errors.Forbidden) and broken_at is not None and clock() - broken_at < REJOIN_GRACE
 
-
-def _relist(client, path, target, selectors, broken_at, deadline, clock, sleep):
-    """The LIST of a (re)start; after a broken watch it is tried again, with backoff, until the
-    apiserver answers or the deadline passes (then the last failure is raised)."""
-    pause = Backoff(base=0.5, cap=5.0)
-    while True:
-        try:
-            return client.request("GET", path, target, query=selectors)
-        except errors.PacificError as err:
-            if broken_at is None or not _transient(err, broken_at, clock):
-                raise
-            delay = pause.next()
-            if clock() + delay >= deadline:
-                raise
-            sleep(delay)
-
-
-def _status_bytes(status):
-    return json.dumps(status).encode("utf-8")
+    return transient
 
 
 def _summary(obj):
@@ -134,19 +83,52 @@ def wait_ready(client, resource, name, namespace=None, timeout=DEFAULT_TIMEOUT, 
     for current in snapshots(client, resource, namespace, field_selector="metadata.name=" + name,
                              deadline=deadline, clock=clock, sleep=sleep):
         obj = current.get(name)
+        if obj is None and last is not None:
+            raise errors.WaitFailed("{0} was deleted while waiting for it to be ready".format(what))
+        verdict = _verdict(readiness, obj)
         if obj is None:
-            if last is not None:
-                raise errors.WaitFailed("{0} was deleted while waiting for it to be ready".format(what))
-            verdict = kinds.Verdict(kinds.PENDING, "does not exist yet")
             continue
         last = obj
-        verdict = readiness(obj)
         if verdict.state == kinds.READY:
             return obj
         if verdict.state == kinds.FAILED:
             raise errors.WaitFailed("{0} failed: {1}".format(what, verdict.message), last_status=_summary(obj))
     raise errors.WaitTimeout("{0} was not ready within {1} seconds: {2}".format(what, timeout, verdict.message),
                              last_status=_summary(last))
+
+
+def wait_group(client, resource, names, namespace, state, deadline, clock=time.monotonic, sleep=time.sleep):
+    """Watch several objects of one kind in one namespace at once (one watch, not one per object)
+    until each is READY (``state`` present) or gone (absent), or ``deadline`` passes; answer
+    ``{name: ready object}``. FAILED raises WaitFailed at once; the deadline raises WaitTimeout
+    naming every object left and why."""
+    pending, verdicts, ready = set(names), {}, {}
+    for current in snapshots(client, resource, namespace, deadline=deadline, clock=clock, sleep=sleep):
+        for name in sorted(pending):
+            obj = current.get(name)
+            if state == "absent":
+                if obj is None:
+                    pending.discard(name)
+                continue
+            verdict = verdicts[name] = _verdict(resource.readiness, obj)
+            if verdict.state == kinds.READY:
+                ready[name] = obj
+                pending.discard(name)
+            elif verdict.state == kinds.FAILED:
+                raise errors.WaitFailed("{0} failed: {1}".format(resource.describe(name, namespace), verdict.message))
+        if not pending:
+            return ready
+    raise errors.WaitTimeout("not {0} in time: {1}".format(
+        "ready" if state == "present" else "deleted",
+        "; ".join("{0} ({1})".format(resource.describe(name, namespace),
+                                     verdicts[name].message if name in verdicts else "not observed")
+                  for name in sorted(pending))))
+
+
+def _verdict(readiness, obj):
+    if obj is None:
+        return kinds.Verdict(kinds.PENDING, "does not exist yet")
+    return readiness(obj)
 
 
 def wait_absent(client, resource, name, namespace=None, timeout=DEFAULT_TIMEOUT, clock=time.monotonic):
@@ -167,5 +149,5 @@ def wait_absent(client, resource, name, namespace=None, timeout=DEFAULT_TIMEOUT,
 # The options of doc fragment pacific.supervisor.wait, for modules' argument specs.
 WAIT_ARGUMENT_SPEC = dict(
     wait=dict(type="bool", default=False),
-    wait_timeout=dict(type="int", default=600),
+    wait_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
 )
