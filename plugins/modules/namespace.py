@@ -189,11 +189,10 @@ namespace:
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
     VCENTER_ARGUMENT_SPEC, run_module, with_connection)
-from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument, WaitFailed
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import kinds
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import namespace_spec as spec
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.connection import Lookup, rest_session
-from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.poll import until
-from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.resources import Clusters, Namespaces
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.engine import Engine
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.soap import PYVMOMI_IMPORT_ERROR
 
 ARGUMENT_SPEC = dict(
@@ -234,58 +233,15 @@ def resolved_settings(params, lookup):
     return settings
 
 
-def only_supervisor(session):
-    enabled = [found["cluster"] for found in Clusters(session).list() if found.get("config_status") == "RUNNING"]
-    if len(enabled) != 1:
-        raise InvalidArgument("set cluster: {0} clusters run a Supervisor ({1})".format(
-            len(enabled), ", ".join(enabled) or "none"))
-    return enabled[0]
-
-
-def wait_configured(namespaces, name, timeout):
-    def probe():
-        info = namespaces.get(name) or {}
-        status = info.get("config_status")
-        if status == "ERROR":
-            messages = "; ".join(m.get("details", {}).get("default_message", "") for m in info.get("messages") or [])
-            raise WaitFailed("namespace {0} failed to configure: {1}".format(name, messages or "no reason given"))
-        return status == "RUNNING", status
-    until(probe, timeout, "namespace {0} to be configured (RUNNING)".format(name))
-
-
 def handle(params, run):
     spec.check_settings(params)
     name = params["name"]
     with rest_session(params) as session, Lookup(params) as lookup:
-        namespaces = Namespaces(session)
-        found = namespaces.get(name)
-        before = spec.normalized(found) if found is not None else {}
-        if params["state"] == "absent":
-            if found is not None and not run.check_mode:
-                namespaces.delete(name)
-                run.changes.record("namespace " + name, {"before": before, "after": {}})
-            return _result(run, name, found is not None, before, {}, {})
-        settings = resolved_settings(params, lookup)
-        if found is None:
-            if "cluster" not in settings:
-                settings["cluster"] = only_supervisor(session)
-            create = spec.create_spec(name, spec.desired_fields(settings))
-            planned = spec.normalized(create)
-            if not run.check_mode:
-                namespaces.create(create)
-                run.changes.record("namespace " + name, {"before": before, "after": planned})
-        else:
-            patch = spec.update_spec(before, spec.desired_fields(settings, before))
-            planned = spec.after(before, patch)
-            if patch and not run.check_mode:
-                namespaces.update(name, spec.api_patch(patch))
-                run.changes.record("namespace " + name, {"before": before, "after": planned})
-        changed = planned != before
-        if run.check_mode:
-            return _result(run, name, changed, before, planned, dict(found or {}, **planned))
-        if changed and params["wait"]:
-            wait_configured(namespaces, name, params["wait_timeout"])
-        return _result(run, name, changed, before, planned, namespaces.get(name) or {})
+        outcome = Engine(session, run).ensure(
+            kinds.NAMESPACE, name, lambda: resolved_settings(params, lookup), state=params["state"],
+            check_mode=run.check_mode, wait=params["wait"], wait_timeout=params["wait_timeout"])
+    return _result(run, name, outcome["changed"], outcome["diff"]["before"], outcome["diff"]["after"],
+                   outcome["object"] or {})
 
 
 def _result(run, name, changed, before, after, shown):

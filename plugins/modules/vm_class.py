@@ -142,9 +142,10 @@ vm_class:
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
     VCENTER_ARGUMENT_SPEC, run_module, with_connection)
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import kinds
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import vm_class_spec as spec
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.connection import rest_session
-from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.resources import VmClasses
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.engine import Engine
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, aliases=["id"]),
@@ -167,32 +168,11 @@ ARGUMENT_SPEC = dict(
 
 def handle(params, run):
     spec.check_settings(params)
-    name = params["name"]
     with rest_session(params) as session:
-        classes = VmClasses(session)
-        found = classes.get(name)
-        before = spec.normalized(found) if found is not None else {}
-        if params["state"] == "absent":
-            if found is not None and not run.check_mode:
-                classes.delete(name)
-                run.changes.record("VM class " + name, {"before": before, "after": {}})
-            return _result(run, found is not None, before, {}, {})
-        fields = spec.desired_fields(params)
-        if found is None:
-            create = spec.create_spec(name, fields)
-            planned = spec.normalized(create)
-            if not run.check_mode:
-                classes.create(create)
-                run.changes.record("VM class " + name, {"before": before, "after": planned})
-        else:
-            patch = spec.update_spec(before, fields)
-            planned = spec.after(before, patch)
-            if patch and not run.check_mode:
-                classes.update(name, patch)
-                run.changes.record("VM class " + name, {"before": before, "after": planned})
-        changed = planned != before
-        shown = classes.get(name) if not run.check_mode else dict(found or {}, id=name, **planned)
-        return _result(run, changed, before, planned, shown or {})
+        outcome = Engine(session, run).ensure(kinds.VM_CLASS, params["name"], params, state=params["state"],
+                                              check_mode=run.check_mode)
+    return _result(run, outcome["changed"], outcome["diff"]["before"], outcome["diff"]["after"],
+                   outcome["object"] or {})
 
 
 def _result(run, changed, before, after, shown):

@@ -16,25 +16,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-READY = "ready"
-PENDING = "pending"
-FAILED = "failed"
-
-
-class Verdict(object):
-    """What a readiness predicate says of one observation of an object."""
-
-    __slots__ = ("state", "message")
-
-    def __init__(self, state, message=""):
-        self.state = state
-        self.message = message
-
-    def __eq__(self, other):
-        return isinstance(other, Verdict) and (self.state, self.message) == (other.state, other.message)
-
-    def __repr__(self):
-        return "Verdict({0!r}, {1!r})".format(self.state, self.message)
+# the verdict of a readiness predicate is shared with the vCenter face (``_vcenter/kinds.py``)
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.readiness import (  # noqa: F401
+    FAILED, PENDING, READY, Verdict)
 
 
 class Resource(object):
