@@ -115,7 +115,7 @@ async def serve(layout: Layout) -> None:
         kubernetes_version=build.kubernetes_version(),  # the version stamped into its kube-apiserver
     )
     wcp.libraries = ContentLibraries(wcp.vcsim_url, wcp.credentials, str(pki.ca_cert))
-    application = web.Application(middlewares=[wcp_app.api_errors], client_max_size=16 * 1024 * 1024)
+    application = web.Application(middlewares=[wcp_app.api_errors, wcp_app.shared_sessions], client_max_size=16 * 1024 * 1024)
     application["wcp"] = wcp
     application["upstream"] = aiohttp.ClientSession(auto_decompress=False)
     wcp_app.routes(application)

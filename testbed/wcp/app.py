@@ -40,7 +40,11 @@ class Wcp:
     kubernetes_version: str = "v0.0.0"  # what the Supervisor's kube-apiserver answers on /version
     mirror: object = None  # testbed.wcp.mirror.Mirror, once Kubernetes answers
     storage_policies: dict[str, str] = field(default_factory=dict)  # id -> name, read from vcsim at start
+    # one vAPI session store for /api, /rest, JSON-RPC (and so SOAP's vAPI twin), as on vCenter 8: the
+    # admin's sessions are vcsim's own (made there, valid there and here); a session vcsim made is
+    # taken here at its first use; the SSO users vcsim does not know have sessions of this store only
     sessions: dict[str, dict] = field(default_factory=dict)
+    voided: set[str] = field(default_factory=set)  # ended or expired here: never taken from vcsim again
     mirror_errors: dict[str, str] = field(default_factory=dict)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -64,12 +68,20 @@ class Wcp:
     def session_user(self, request: web.Request) -> str:
         session = self.sessions.get(request.headers.get(SESSION_HEADER, ""))
         if session is not None and session["created"] < self.faults.revoked_before("vcenter-session-expiry"):
-            self.sessions.pop(request.headers[SESSION_HEADER], None)
+            self.end_session(request.headers[SESSION_HEADER])
             session = None
         if session is None:
             raise ApiError("UNAUTHENTICATED", "no valid vmware-api-session-id: log in with POST /api/session")
         session["last_accessed_time"] = _now()
         return session["user"]
+
+    def end_session(self, session_id: str) -> dict | None:
+        self.voided.add(session_id)
+        return self.sessions.pop(session_id, None)
+
+    def add_session(self, session_id: str, user: str, created: float | None = None) -> None:
+        self.sessions[session_id] = {"user": user, "created": created or time.time(), "created_time": _now(),
+                                     "last_accessed_time": _now()}
 
     def may_use(self, user: str, namespace: str) -> bool:
         """Whether ``user`` is the admin or named (OWNER, EDIT or VIEW) in the namespace's access list."""
@@ -107,6 +119,33 @@ async def _body(request: web.Request):
         return await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise validation.invalid("the request body is not valid JSON") from None
+
+
+async def _vcsim_session(request: web.Request, method: str, path: str, headers: dict) -> tuple[int, object]:
+    wcp = wcp_of(request)
+    session: aiohttp.ClientSession = request.app["upstream"]
+    async with session.request(method, wcp.vcsim_url + path, headers=headers, ssl=wcp.upstream_tls) as answer:
+        text = await answer.text()
+        try:
+            return answer.status, json.loads(text) if text else None
+        except json.JSONDecodeError:
+            return answer.status, None
+
+
+@web.middleware
+async def shared_sessions(request: web.Request, handler):
+    """Take a vAPI session vcsim made (govc's /rest login, a JSON-RPC login) at its first use here."""
+    wcp = wcp_of(request)
+    session_id = request.headers.get(SESSION_HEADER, "")
+    if session_id and session_id not in wcp.sessions and session_id not in wcp.voided \
+            and request.path.startswith(("/api/", "/rest/com/vmware/cis/session")):
+        status, answer = await _vcsim_session(request, "POST", "/rest/com/vmware/cis/session?~action=get",
+                                              {SESSION_HEADER: session_id, "Accept": "application/json"})
+        if status == 200 and isinstance(answer, dict):
+            user = (answer.get("value") or {}).get("user", "")
+            # vcsim names a JSON-RPC session by its own ID: its one user is vCenter's admin
+            wcp.add_session(session_id, user if user in wcp.users() else wcp.credentials.vcenter_user)
+    return await handler(request)
 
 
 @web.middleware
@@ -165,13 +204,35 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 # --- vCenter sessions ----------------------------------------------------------------------
-async def create_session(request: web.Request) -> web.Response:
+async def _new_session(request: web.Request) -> str:
     wcp = wcp_of(request)
     user = wcp.basic_user(request)
     session_id = secrets.token_hex(16)
-    wcp.sessions[session_id] = {"user": user, "created": time.time(), "created_time": _now(),
-                                "last_accessed_time": _now()}
-    return _json(session_id, status=201)
+    if user == wcp.credentials.vcenter_user:  # made in vcsim's store, so that it is good there too
+        status, answer = await _vcsim_session(request, "POST", "/rest/com/vmware/cis/session", {
+            "Authorization": request.headers["Authorization"], "vmware-use-header-authn": "true",
+            "Accept": "application/json"})
+        if status == 200 and isinstance(answer, dict) and isinstance(answer.get("value"), str):
+            session_id = answer["value"]
+    wcp.add_session(session_id, user)
+    return session_id
+
+
+async def create_session(request: web.Request) -> web.Response:
+    return _json(await _new_session(request), status=201)
+
+
+async def create_rest_session(request: web.Request) -> web.StreamResponse:
+    """``POST /rest/com/vmware/cis/session``: the same store as ``/api/session``, in /rest's envelope."""
+    if request.query.get("~action"):
+        if request.query["~action"] != "get":
+            return await proxy(request)
+        wcp = wcp_of(request)
+        user = wcp.session_user(request)
+        session = wcp.sessions[request.headers[SESSION_HEADER]]
+        return _json({"value": {"user": user, "created_time": session["created_time"],
+                                "last_accessed_time": session["last_accessed_time"]}})
+    return _json({"value": await _new_session(request)})
 
 
 async def get_session(request: web.Request) -> web.Response:
@@ -184,7 +245,9 @@ async def get_session(request: web.Request) -> web.Response:
 async def delete_session(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.session_user(request)
-    wcp.sessions.pop(request.headers[SESSION_HEADER], None)
+    session_id = request.headers[SESSION_HEADER]
+    wcp.end_session(session_id)
+    await _vcsim_session(request, "DELETE", "/rest/com/vmware/cis/session", {SESSION_HEADER: session_id})
     return web.Response(status=204)
 
 
@@ -295,12 +358,17 @@ async def delete_namespace(request: web.Request) -> web.Response:
 
 
 # --- VM classes ----------------------------------------------------------------------------
-def _vm_class_info(name: str, stored: dict) -> dict:
-    return {"id": name, "cpu_count": stored["cpu_count"], "memory_MB": stored["memory_mb"],
+def _vm_class_info(name: str, stored: dict, namespaces: dict[str, dict]) -> dict:
+    """VirtualMachineClasses.Info, the same for GET and list."""
+    info = {"id": name, "cpu_count": stored["cpu_count"], "memory_MB": stored["memory_mb"],
             "cpu_reservation": stored.get("cpu_reservation", 0),
             "memory_reservation": stored.get("memory_reservation", 0),
             "description": stored.get("description", ""), "devices": stored.get("devices", {}),
-            "config_status": "READY", "namespaces": []}
+            "config_status": "READY", "namespaces": _namespaces_using(namespaces, name), "vms": [],
+            "messages": []}
+    if "config_spec" in stored:
+        info["config_spec"] = stored["config_spec"]
+    return info
 
 
 def _stored_vm_class(wcp: Wcp, request: web.Request) -> tuple[str, dict]:
@@ -316,7 +384,7 @@ async def list_vm_classes(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.session_user(request)
     namespaces = wcp.store.list("namespaces")
-    return _json([{**_vm_class_info(name, stored), "namespaces": _namespaces_using(namespaces, name)}
+    return _json([_vm_class_info(name, stored, namespaces)
                   for name, stored in sorted(wcp.store.list("vm_classes").items())])
 
 
@@ -334,14 +402,17 @@ async def create_vm_class(request: web.Request) -> web.Response:
 async def get_vm_class(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.session_user(request)
-    return _json(_vm_class_info(*_stored_vm_class(wcp, request)))
+    return _json(_vm_class_info(*_stored_vm_class(wcp, request), wcp.store.list("namespaces")))
 
 
 async def update_vm_class(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.admin_user(request)
     name, stored = _stored_vm_class(wcp, request)
-    stored.update(validation.vm_class(await _body(request), creating=False))
+    spec = await _body(request)
+    if isinstance(spec, dict) and spec.get("id") not in (None, name):
+        raise validation.invalid(f"the update spec's id {spec['id']!r} is not the VM class {name}")
+    stored.update(validation.vm_class(spec, creating=False))
     wcp.store.put("vm_classes", name, stored)
     wcp.changed.set()
     return web.Response(status=204)
@@ -533,6 +604,12 @@ async def supervisor_summaries(request: web.Request) -> web.Response:
     return _json({"items": items})
 
 
+async def list_supervisor_services(request: web.Request) -> web.Response:
+    """``GET .../supervisor-services``: SupervisorServices.Summary list; the testbed registers none."""
+    wcp_of(request).session_user(request)
+    return _json([])
+
+
 # --- everything else goes to vcsim ----------------------------------------------------------
 async def proxy(request: web.Request) -> web.StreamResponse:
     wcp = wcp_of(request)
@@ -556,6 +633,8 @@ def routes(app: web.Application) -> None:
     add("POST", "/api/session", create_session)
     add("GET", "/api/session", get_session)
     add("DELETE", "/api/session", delete_session)
+    add("POST", "/rest/com/vmware/cis/session", create_rest_session)
+    add("DELETE", "/rest/com/vmware/cis/session", delete_session)
     instances = "/api/vcenter/namespaces/instances"
     add("GET", instances, list_namespaces)
     add("POST", instances, create_namespace)
@@ -576,4 +655,5 @@ def routes(app: web.Application) -> None:
     add("GET", "/api/vcenter/namespace-management/software/clusters", list_software_clusters)
     add("GET", "/api/vcenter/namespace-management/software/clusters/{cluster}", get_software_cluster)
     add("GET", "/api/vcenter/namespace-management/supervisors/summaries", supervisor_summaries)
+    add("GET", "/api/vcenter/namespace-management/supervisor-services", list_supervisor_services)
     add("*", "/{tail:.*}", proxy)
