@@ -294,9 +294,13 @@ async def list_namespaces(request: web.Request) -> web.Response:
 
 
 async def create_namespace(request: web.Request) -> web.Response:
+    wcp_of(request).admin_user(request)
+    return await _create_namespace(request, await _body(request))
+
+
+async def _create_namespace(request: web.Request, spec) -> web.Response:
     wcp = wcp_of(request)
     wcp.admin_user(request)
-    spec = await _body(request)
     name = validation.dns_label(spec.get("namespace") if isinstance(spec, dict) else None, "namespace")
     cluster = spec.get("cluster")
     clusters = wcp.store.list("clusters")
@@ -322,6 +326,57 @@ async def _check_libraries(wcp: Wcp, checked: dict) -> None:
     for library in (checked.get("vm_service_spec") or {}).get("content_libraries") or []:
         if not await asyncio.to_thread(wcp.libraries.exists, str(library)):
             raise validation.invalid(f"vm_service_spec names an unknown content library: {library}")
+
+
+# --- Namespaces.Instances v2 (vSphere 8): a namespace is named by its Supervisor, not its cluster
+SUPERVISOR_PREFIX = "supervisor-"
+
+
+def _supervisor_of(cluster: str) -> str:
+    """The Supervisor ID of a cluster, as supervisors/summaries reports it."""
+    return SUPERVISOR_PREFIX + cluster
+
+
+async def list_namespaces_v2(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    answer = []
+    for name, stored in sorted(wcp.store.list("namespaces").items()):
+        info = _namespace_info(wcp, name, stored)
+        answer.append({"namespace": name, "supervisor": _supervisor_of(stored["cluster"]),
+                       **{key: info[key] for key in ("description", "config_status", "stats",
+                                                     "self_service_namespace")}})
+    return _json(answer)
+
+
+async def get_namespace_v2(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    name, stored = _stored_namespace(wcp, request)
+    info = _namespace_info(wcp, name, stored)
+    info["supervisor"] = _supervisor_of(info.pop("cluster"))
+    info["content_libraries"] = stored.get("content_libraries", [])
+    return _json(info)
+
+
+async def create_namespace_v2(request: web.Request) -> web.Response:
+    """``POST .../instances/v2``: Instances.CreateSpecV2, made as the v1 create with the Supervisor's cluster."""
+    wcp_of(request).admin_user(request)
+    spec = await _body(request)
+    if not isinstance(spec, dict):
+        raise validation.invalid("the request body must be a JSON object")
+    supervisor = spec.get("supervisor")
+    if not isinstance(supervisor, str) or not supervisor.startswith(SUPERVISOR_PREFIX):
+        raise validation.invalid(f"supervisor {supervisor!r} is not a Supervisor of this vCenter")
+    unknown = sorted(set(spec) - {"namespace", "supervisor", "description", "storage_specs", "vm_service_spec",
+                                  "content_libraries", "self_service_namespace", "network_spec",
+                                  "namespace_network", "access_list", "resource_spec", "creator"})
+    if unknown:
+        raise validation.invalid(f"namespace spec has unknown fields: {', '.join(unknown)}")
+    v1 = {key: value for key, value in spec.items()
+          if key not in ("supervisor", "self_service_namespace", "network_spec", "namespace_network")}
+    v1["cluster"] = supervisor[len(SUPERVISOR_PREFIX):]
+    return await _create_namespace(request, v1)
 
 
 async def get_namespace(request: web.Request) -> web.Response:
@@ -638,6 +693,9 @@ def routes(app: web.Application) -> None:
     instances = "/api/vcenter/namespaces/instances"
     add("GET", instances, list_namespaces)
     add("POST", instances, create_namespace)
+    add("GET", instances + "/v2", list_namespaces_v2)
+    add("POST", instances + "/v2", create_namespace_v2)
+    add("GET", instances + "/v2/{namespace}", get_namespace_v2)
     add("GET", instances + "/{namespace}", get_namespace)
     add("PATCH", instances + "/{namespace}", update_namespace)
     add("PUT", instances + "/{namespace}", update_namespace)
