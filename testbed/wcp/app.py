@@ -37,6 +37,7 @@ class Wcp:
     faults: FaultBook
     guest_ports_file: Path
     libraries: object = None  # testbed.wcp.libraries.ContentLibraries
+    compute: object = None  # () -> {"clusters": [...], "vms": [...]} read from vcsim (blocking)
     kubernetes_version: str = "v0.0.0"  # what the Supervisor's kube-apiserver answers on /version
     mirror: object = None  # testbed.wcp.mirror.Mirror, once Kubernetes answers
     storage_policies: dict[str, str] = field(default_factory=dict)  # id -> name, read from vcsim at start
@@ -206,12 +207,16 @@ async def healthz(request: web.Request) -> web.Response:
 # --- vCenter sessions ----------------------------------------------------------------------
 async def _new_session(request: web.Request) -> str:
     wcp = wcp_of(request)
-    user = wcp.basic_user(request)
+    return await new_session(request, wcp.basic_user(request), request.headers["Authorization"])
+
+
+async def new_session(request: web.Request, user: str, authorization: str) -> str:
+    """A session of the shared store for ``user``, whose HTTP Basic credentials were checked."""
+    wcp = wcp_of(request)
     session_id = secrets.token_hex(16)
     if user == wcp.credentials.vcenter_user:  # made in vcsim's store, so that it is good there too
         status, answer = await _vcsim_session(request, "POST", "/rest/com/vmware/cis/session", {
-            "Authorization": request.headers["Authorization"], "vmware-use-header-authn": "true",
-            "Accept": "application/json"})
+            "Authorization": authorization, "vmware-use-header-authn": "true", "Accept": "application/json"})
         if status == 200 and isinstance(answer, dict) and isinstance(answer.get("value"), str):
             session_id = answer["value"]
     wcp.add_session(session_id, user)
@@ -499,7 +504,21 @@ def _config_status(stored: dict) -> str:
 def _cluster_summary(cluster: str, stored: dict) -> dict:
     status = _config_status(stored)
     return {"cluster": cluster, "cluster_name": stored["name"], "config_status": status,
-            "kubernetes_status": "READY" if status == "RUNNING" else "WARNING"}
+            "kubernetes_status": "READY" if status == "RUNNING" else "WARNING", "stats": _cluster_stats(stored)}
+
+
+def _cluster_stats(stored: dict) -> dict:
+    """Clusters.Stats: the cluster's capacity as vcsim reports it; the testbed accounts no use of it."""
+    capacity = stored.get("capacity", {})
+    return {key: capacity.get(key, 0) for key in ("cpu_capacity", "memory_capacity", "storage_capacity")} | {
+        "cpu_used": 0, "memory_used": 0, "storage_used": 0}
+
+
+def _service_cidr() -> dict:
+    from testbed.stack import SERVICE_CIDR
+
+    address, prefix = SERVICE_CIDR.split("/")
+    return {"address": address, "prefix": int(prefix)}
 
 
 def _enabled(wcp: Wcp, cluster: str) -> dict:
@@ -536,6 +555,8 @@ async def get_cluster(request: web.Request) -> web.Response:
             "network_provider": spec.get("network_provider", "VSPHERE_NETWORK"),
             "master_storage_policy": spec.get("master_storage_policy", ""),
             "kubernetes_status_messages": kubernetes_messages,
+            "stat_summary": summary.pop("stats"),
+            "service_cidr": _service_cidr(),
             "messages": []}
     info.update({key: spec[key] for key in REPORTED_SPEC_FIELDS if key in spec})
     return _json(info)
@@ -659,10 +680,37 @@ async def supervisor_summaries(request: web.Request) -> web.Response:
     return _json({"items": items})
 
 
+async def list_vcenter_clusters(request: web.Request) -> web.Response:
+    """``GET /api/vcenter/cluster``: Cluster.Summary of vcsim's clusters."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    return _json((await asyncio.to_thread(wcp.compute))["clusters"])
+
+
+async def list_vcenter_vms(request: web.Request) -> web.Response:
+    """``GET /api/vcenter/vm``: VM.Summary of vcsim's VMs."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    return _json((await asyncio.to_thread(wcp.compute))["vms"])
+
+
 async def list_supervisor_services(request: web.Request) -> web.Response:
     """``GET .../supervisor-services``: SupervisorServices.Summary list; the testbed registers none."""
     wcp_of(request).session_user(request)
     return _json([])
+
+
+# --- JSON-RPC POST /api -----------------------------------------------------------------------
+async def json_rpc(request: web.Request) -> web.StreamResponse:
+    """The vAPI JSON-RPC endpoint: operations of the testbed's own API answered here, the rest by vcsim."""
+    from testbed.wcp import jsonrpc
+
+    try:
+        rpc = json.loads(await request.read())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return await proxy(request)
+    answer = await jsonrpc.invoke(request, rpc, wcp_of(request)) if isinstance(rpc, dict) else None
+    return answer if answer is not None else await proxy(request)
 
 
 # --- everything else goes to vcsim ----------------------------------------------------------
@@ -685,6 +733,7 @@ def routes(app: web.Application) -> None:
     add("GET", "/wcp/workloads", workloads)
     add("POST", "/wcp/tokenreview", token_review)
     add("POST", "/wcp/tokenreview/guest/{namespace}/{cluster}", token_review)
+    add("POST", "/api", json_rpc)
     add("POST", "/api/session", create_session)
     add("GET", "/api/session", get_session)
     add("DELETE", "/api/session", delete_session)
@@ -714,4 +763,6 @@ def routes(app: web.Application) -> None:
     add("GET", "/api/vcenter/namespace-management/software/clusters/{cluster}", get_software_cluster)
     add("GET", "/api/vcenter/namespace-management/supervisors/summaries", supervisor_summaries)
     add("GET", "/api/vcenter/namespace-management/supervisor-services", list_supervisor_services)
+    add("GET", "/api/vcenter/cluster", list_vcenter_clusters)
+    add("GET", "/api/vcenter/vm", list_vcenter_vms)
     add("*", "/{tail:.*}", proxy)
