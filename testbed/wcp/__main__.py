@@ -57,7 +57,8 @@ POWER_STATES = {"poweredOn": "POWERED_ON", "poweredOff": "POWERED_OFF", "suspend
 
 
 def vcsim_compute(layout: Layout, credentials: Credentials, pki: Pki) -> dict[str, list[dict]]:
-    """vcsim's clusters and VMs as vCenter's ``/api/vcenter/cluster`` and ``/api/vcenter/vm`` list them."""
+    """vcsim's clusters and VMs as vCenter's ``/api/vcenter/cluster`` and ``/api/vcenter/vm`` list them, and
+    the morefs of its distributed switches and port groups."""
     from pyVim.connect import Disconnect, SmartConnect
     from pyVmomi import vim
 
@@ -83,7 +84,10 @@ def vcsim_compute(layout: Layout, credentials: Credentials, pki: Pki) -> dict[st
             vms.append({"vm": vm._moId, "name": summary.config.name,
                         "power_state": POWER_STATES.get(summary.runtime.powerState, "POWERED_OFF"),
                         "cpu_count": summary.config.numCpu, "memory_size_MiB": summary.config.memorySizeMB})
-        return {"clusters": sorted(clusters, key=lambda c: c["cluster"]), "vms": sorted(vms, key=lambda v: v["vm"])}
+        switches = sorted(switch._moId for switch in every(vim.DistributedVirtualSwitch))
+        portgroups = sorted(group._moId for group in every(vim.dvs.DistributedVirtualPortgroup))
+        return {"clusters": sorted(clusters, key=lambda c: c["cluster"]), "vms": sorted(vms, key=lambda v: v["vm"]),
+                "switches": switches, "portgroups": portgroups}
     finally:
         Disconnect(si)
 

@@ -669,15 +669,80 @@ async def cluster_action(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+def _supervisor_summary(wcp: Wcp, cluster: str, stored: dict) -> dict:
+    """Supervisors.Summary.Info of the Supervisor on ``cluster``."""
+    status = _config_status(stored)
+    return {"name": f"supervisor-{stored['name'].lower().replace('_', '-')}",
+            "APIEndpoint": wcp.apiserver_url.split("://", 1)[1].rsplit(":", 1)[0],
+            "stats": _cluster_stats(stored), "config_status": status,
+            "kubernetes_status": "READY" if status == "RUNNING" else "WARNING", "messages": []}
+
+
+def _supervisor(wcp: Wcp, request: web.Request) -> tuple[str, dict]:
+    supervisor = request.match_info["supervisor"]
+    cluster = supervisor[len(SUPERVISOR_PREFIX):] if supervisor.startswith(SUPERVISOR_PREFIX) else ""
+    stored = wcp.store.get("clusters", cluster) if cluster else None
+    if stored is None or _config_status(stored) == "DISABLED":
+        raise ApiError("NOT_FOUND", f"supervisor {supervisor} does not exist")
+    return cluster, stored
+
+
 async def supervisor_summaries(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.session_user(request)
-    items = [{"supervisor": f"supervisor-{cluster}",
-              "info": {"name": f"supervisor-{stored['name'].lower().replace('_', '-')}",
-                       "config_status": _config_status(stored),
-                       "kubernetes_status": "READY" if _config_status(stored) == "RUNNING" else "WARNING"}}
+    items = [{"supervisor": _supervisor_of(cluster), "info": _supervisor_summary(wcp, cluster, stored)}
              for cluster, stored in sorted(wcp.store.list("clusters").items()) if _config_status(stored) != "DISABLED"]
     return _json({"items": items})
+
+
+async def supervisor_summary(request: web.Request) -> web.Response:
+    """``GET .../supervisors/{supervisor}/summary``"""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    return _json(_supervisor_summary(wcp, *_supervisor(wcp, request)))
+
+
+async def supervisor_topology(request: web.Request) -> web.Response:
+    """``GET .../supervisors/{supervisor}/topology``: the Supervisor's vSphere Zones and their clusters. The
+    testbed's Supervisor is on one cluster, in one zone of its own, named after that cluster."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    cluster, _ = _supervisor(wcp, request)
+    return _json([{"zone": f"zone-{cluster}", "clusters": [cluster]}])
+
+
+async def list_cluster_networks(request: web.Request) -> web.Response:
+    """``GET .../clusters/{cluster}/networks``: the Supervisor's workload networks (Networks.Info): the
+    primary workload network, and the namespaces that use it (all of them: none has a network of its own)."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    cluster = request.match_info["cluster"]
+    stored = _enabled(wcp, cluster)
+    provider = stored.get("spec", {}).get("network_provider", "VSPHERE_NETWORK")
+    namespaces = sorted(name for name, ns in wcp.store.list("namespaces").items() if ns["cluster"] == cluster)
+    network = {"network": "primary", "network_provider": provider, "namespaces": namespaces}
+    if provider == "VSPHERE_NETWORK":  # VM Operator gives VMs addresses of 10.244/16 (controllers/vm_operator.py)
+        portgroups = (await asyncio.to_thread(wcp.compute))["portgroups"]
+        network["vsphere_network"] = {"portgroup": portgroups[0] if portgroups else "", "ip_assignment_mode":
+                                      "STATICRANGE", "address_ranges": [{"address": "10.244.0.2", "count": 62498}],
+                                      "gateway": "10.244.0.1", "subnet_mask": "255.255.0.0"}
+    return _json([network])
+
+
+async def distributed_switch_compatibility(request: web.Request) -> web.Response:
+    """``GET .../distributed-switch-compatibility?cluster=``: vcsim's distributed switches, each compatible
+    with workload management (vcsim's switches are version 8, which a Supervisor needs at least 7)."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    cluster = request.query.get("cluster", "")
+    if wcp.store.get("clusters", cluster) is None:
+        raise ApiError("NOT_FOUND", f"cluster {cluster!r} does not exist")
+    switches = [{"distributed_switch": switch, "compatible": True, "incompatibility_reasons": [],
+                 "network_provider": "VSPHERE_NETWORK"} for switch in (await asyncio.to_thread(wcp.compute))["switches"]]
+    wanted = request.query.get("compatible")
+    if wanted is not None:
+        switches = [item for item in switches if str(item["compatible"]).lower() == wanted.lower()]
+    return _json(switches)
 
 
 async def list_vcenter_clusters(request: web.Request) -> web.Response:
@@ -763,6 +828,10 @@ def routes(app: web.Application) -> None:
     add("GET", "/api/vcenter/namespace-management/software/clusters/{cluster}", get_software_cluster)
     add("GET", "/api/vcenter/namespace-management/supervisors/summaries", supervisor_summaries)
     add("GET", "/api/vcenter/namespace-management/supervisor-services", list_supervisor_services)
+    add("GET", "/api/vcenter/namespace-management/supervisors/{supervisor}/summary", supervisor_summary)
+    add("GET", "/api/vcenter/namespace-management/supervisors/{supervisor}/topology", supervisor_topology)
+    add("GET", "/api/vcenter/namespace-management/clusters/{cluster}/networks", list_cluster_networks)
+    add("GET", "/api/vcenter/namespace-management/distributed-switch-compatibility", distributed_switch_compatibility)
     add("GET", "/api/vcenter/cluster", list_vcenter_clusters)
     add("GET", "/api/vcenter/vm", list_vcenter_vms)
     add("*", "/{tail:.*}", proxy)

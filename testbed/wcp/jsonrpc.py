@@ -24,6 +24,7 @@ USER_PASS_SCHEME = "com.vmware.vapi.std.security.user_pass"
 # serviceId -> operationId -> (HTTP method, REST path, IDL output type as (bindings module, type name)
 # or a list of one such for a list of it); the path's {name} is taken from the operation's input
 NAMESPACE_MANAGEMENT = "com.vmware.vcenter.namespace_management_client"
+SUPERVISORS = "com.vmware.vcenter.namespace_management.supervisors_client"
 OPERATIONS = {
     "com.vmware.cis.session": {
         "get": ("POST", "/rest/com/vmware/cis/session?~action=get", ("com.vmware.cis_client", "Session.Info")),
@@ -52,6 +53,23 @@ OPERATIONS = {
                  [(NAMESPACE_MANAGEMENT, "VirtualMachineClasses.Info")]),
         "get": ("GET", "/api/vcenter/namespace-management/virtual-machine-classes/{vm_class}",
                 (NAMESPACE_MANAGEMENT, "VirtualMachineClasses.Info")),
+    },
+    "com.vmware.vcenter.namespace_management.supervisors.summary": {
+        "get": ("GET", "/api/vcenter/namespace-management/supervisors/{supervisor}/summary",
+                (SUPERVISORS, "Summary.Info")),
+        "list": ("GET", "/api/vcenter/namespace-management/supervisors/summaries", (SUPERVISORS, "Summary.ListResult")),
+    },
+    "com.vmware.vcenter.namespace_management.supervisors.topology": {
+        "get": ("GET", "/api/vcenter/namespace-management/supervisors/{supervisor}/topology",
+                [(SUPERVISORS, "Topology.Info")]),
+    },
+    "com.vmware.vcenter.namespace_management.networks": {
+        "list": ("GET", "/api/vcenter/namespace-management/clusters/{cluster}/networks",
+                 [(NAMESPACE_MANAGEMENT, "Networks.Info")]),
+    },
+    "com.vmware.vcenter.namespace_management.distributed_switch_compatibility": {
+        "list": ("GET", "/api/vcenter/namespace-management/distributed-switch-compatibility?cluster={cluster}",
+                 [(NAMESPACE_MANAGEMENT, "DistributedSwitchCompatibility.Summary")]),
     },
     "com.vmware.vcenter.namespace_management.supervisor_services": {
         "list": ("GET", "/api/vcenter/namespace-management/supervisor-services",

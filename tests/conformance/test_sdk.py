@@ -35,7 +35,9 @@ def estate(testbed):
     assert vcenter.call("POST", classes, json={"id": VM_CLASS, "cpu_count": 2, "memory_MB": 2048}).ok
     assert vcenter.call("POST", instances, json={"cluster": cluster, "namespace": NAMESPACE,
                                                  "vm_service_spec": {"vm_classes": [VM_CLASS]}}).ok
-    yield {"cluster": cluster}
+    supervisor = vcenter.call("GET", "/api/vcenter/namespace-management/supervisors/summaries").json()["items"][0][
+        "supervisor"]
+    yield {"cluster": cluster, "supervisor": supervisor}
     vcenter.call("DELETE", f"{instances}/{NAMESPACE}")
     vcenter.call("DELETE", f"{classes}/{VM_CLASS}")
 
@@ -99,6 +101,14 @@ def _management(interface: str, operation: str = "list", *args):
     return call
 
 
+def _supervisors(interface: str, operation: str, *args):
+    def call(client, stub_config, estate):
+        from com.vmware.vcenter.namespace_management import supervisors_client
+        service = getattr(supervisors_client, interface)(stub_config)
+        return getattr(service, operation)(*[arg.format(**estate) for arg in args])
+    return call
+
+
 def _namespace_get(client, stub_config, estate):
     from com.vmware.vcenter.namespaces_client import Instances
     return Instances(stub_config).get(NAMESPACE)
@@ -135,6 +145,17 @@ CALLS = [
     ("sdk vcenter.namespace_management.clusters get", _management("Clusters", "get", "{cluster}"),
      fields(config_status="RUNNING", api_server_management_endpoint=..., stat_summary=..., network_provider=...,
             service_cidr=...)),
+    ("sdk vcenter.namespace_management.supervisors.summary list", _supervisors("Summary", "list"),
+     lambda answer, estate: listed("supervisor", "info")(answer.items) or (None if answer.items else "no Supervisor")),
+    ("sdk vcenter.namespace_management.supervisors.summary get", _supervisors("Summary", "get", "{supervisor}"),
+     fields(name=..., stats=..., config_status="RUNNING", kubernetes_status="READY")),
+    ("sdk vcenter.namespace_management.supervisors.topology get", _supervisors("Topology", "get", "{supervisor}"),
+     lambda answer, estate: None if any(estate["cluster"] in zone.clusters for zone in answer)
+     else f"no zone holds the Supervisor's cluster in {answer}"),
+    ("sdk vcenter.namespace_management.networks list", _management("Networks", "list", "{cluster}"),
+     nonempty_list("network", "network_provider")),
+    ("sdk vcenter.namespace_management.distributed_switch_compatibility list",
+     _management("DistributedSwitchCompatibility", "list", "{cluster}"), nonempty_list("distributed_switch", "compatible")),
     ("sdk vcenter.namespaces.instances get", _namespace_get,
      fields(config_status=..., cluster="{cluster}", vm_service_spec=...)),
     ("sdk vcenter.namespace_management.virtual_machine_classes get",
