@@ -129,6 +129,11 @@ CALLS = [
     Call(("library.rm", LIBRARY), json=False, name="govc library.rm"),
     Call(("namespace.vmclass.rm", VM_CLASS), json=False),
     Call(("namespace.service.ls",), anything),
+    Call(("namespace.cluster.enable", "-cluster={spare_cluster}", "-control-plane-storage-policy={policy}",
+          "-ephemeral-storage-policy={policy}", "-image-storage-policy={policy}", "-size=TINY",
+          "-service-cidr=10.96.0.0/23", "-mgmt-network.network=DC0_DVPG0", "-mgmt-network.starting-address=10.0.0.10",
+          "-mgmt-network.subnet-mask=255.255.255.0", "-mgmt-network.gateway=10.0.0.1"), json=False,
+         name="govc namespace.cluster.enable (NSX-T, a second cluster)"),
     Call(("session.login", "-r"), json=False),
     Call(("session.ls", "-r"), nonempty, json=False),
     Call(("session.logout", "-r"), json=False),
@@ -161,9 +166,13 @@ def estate(testbed):
     vcenter = Vcenter(testbed, testbed.credentials.vcenter_user, testbed.credentials.vcenter_password)
     summary = vcenter.call("GET", "/api/vcenter/namespace-management/clusters").json()[0]
     info = vcenter.call("GET", f"/api/vcenter/namespace-management/clusters/{summary['cluster']}").json()
+    spare = [c["name"] for c in vcenter.call("GET", "/api/vcenter/cluster").json() if c["cluster"] != summary["cluster"]]
     # a storage policy of vcsim's PBM, by name as an admin types it
-    return {"cluster": summary["cluster_name"], "policy": info["master_storage_policy"] or "vSAN Default Storage Policy",
-            "datastore": "LocalDS_0"}
+    yield {"cluster": summary["cluster_name"], "policy": info["master_storage_policy"] or "vSAN Default Storage Policy",
+           "datastore": "LocalDS_0", "spare_cluster": spare[0]}
+    for cluster in vcenter.call("GET", "/api/vcenter/cluster").json():  # what an enable call enabled
+        if cluster["cluster"] != summary["cluster"]:
+            vcenter.call("POST", f"/api/vcenter/namespace-management/clusters/{cluster['cluster']}?action=disable")
 
 
 @pytest.mark.parametrize("call", CALLS, ids=[call.id for call in CALLS])
