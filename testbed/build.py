@@ -26,7 +26,12 @@ BINARIES = {
     "kube-apiserver-1.34": "k8s.io/kubernetes/cmd/kube-apiserver",
     "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
     "vcsim": "./vcsim",
+    "govc": "./govc",
 }
+# Commands built in a Go module of their own under the tools module: govc (for tests/conformance)
+# needs packages the main tools module does not, and a module of its own keeps their go.sum lines
+# out of the keys of the binaries above, so adding it rebuilt none of them.
+OWN_MODULES = {"govc"}
 # Guest clusters run kube-apiserver too, answering /version with their release's minor. The
 # testbed has one Kubernetes source; an older minor is the same code stamped with that release,
 # marked "+testbed" so nobody mistakes it for the real thing.
@@ -63,9 +68,14 @@ def _ldflags(name: str) -> str:
     return " ".join(flags)
 
 
+def _module_dir(name: str) -> Path:
+    return TOOLS_DIR / BINARIES[name] if name in OWN_MODULES else TOOLS_DIR
+
+
 def _key(name: str, own_sources: list[Path]) -> str:
     digest = hashlib.sha256(_ldflags(name).encode())
-    for path in [TOOLS_DIR / "go.mod", TOOLS_DIR / "go.sum", *own_sources]:
+    module = _module_dir(name)
+    for path in [module / "go.mod", module / "go.sum", *own_sources]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     version = subprocess.run([_go(), "version"], check=True, capture_output=True, text=True).stdout
@@ -105,8 +115,9 @@ def ensure_built(layout: Layout, log=print) -> dict[str, Path]:
         started = time.monotonic()
         log(f"building {name} ({BINARIES[name]}) ...")
         partial = path.with_name(f".{path.name}.partial")
-        _run_go(["build", "-trimpath", f"-ldflags={_ldflags(name)}", "-o", str(partial), BINARIES[name]],
-                TOOLS_DIR)
+        package = "." if name in OWN_MODULES else BINARIES[name]
+        _run_go(["build", "-trimpath", f"-ldflags={_ldflags(name)}", "-o", str(partial), package],
+                _module_dir(name))
         partial.rename(path)
         for stale in path.parent.glob(f"{name}-*"):
             if stale != path and re.fullmatch(rf"{re.escape(name)}-[0-9a-f]{{16}}", stale.name):

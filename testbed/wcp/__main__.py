@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import ssl
 
@@ -21,8 +22,8 @@ log = logging.getLogger("testbed.wcp")
 RESYNC_SECONDS = 5.0
 
 
-def vcsim_inventory(layout: Layout, credentials: Credentials, pki: Pki) -> tuple[dict[str, str], dict[str, str]]:
-    """(cluster moref -> name, storage policy id -> name), read from vcsim."""
+def vcsim_inventory(layout: Layout, credentials: Credentials, pki: Pki) -> tuple[dict[str, dict], dict[str, str]]:
+    """(cluster moref -> its name and capacity, storage policy id -> name), read from vcsim."""
     from pyVim.connect import Disconnect, SmartConnect
     from pyVmomi import SoapStubAdapter, pbm, vim
 
@@ -32,7 +33,13 @@ def vcsim_inventory(layout: Layout, credentials: Credentials, pki: Pki) -> tuple
     try:
         content = si.RetrieveContent()
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ClusterComputeResource], True)
-        clusters = {cluster._moId: cluster.name for cluster in view.view}
+        # name and capacity (MHz, MiB) as Clusters.Stats reports it
+        clusters = {cluster._moId: {
+            "name": cluster.name, "capacity": {
+                "cpu_capacity": cluster.summary.totalCpu or 0,
+                "memory_capacity": (cluster.summary.totalMemory or 0) // 2**20,
+                "storage_capacity": sum(ds.summary.capacity or 0 for ds in cluster.datastore) // 2**20}}
+            for cluster in view.view}
         # PBM trusts the vim session, passed in the vcSessionCookie SOAP header
         cookie = si._stub.cookie.split(";", 1)[0].split("=", 1)[-1].strip().strip('"')
         stub = SoapStubAdapter(host=HOST, port=layout.ports.vcsim, path="/pbm", version="pbm.version.version11",
@@ -42,6 +49,45 @@ def vcsim_inventory(layout: Layout, credentials: Credentials, pki: Pki) -> tuple
                                        profileCategory="REQUIREMENT")
         policies = {p.profileId.uniqueId: p.name for p in profiles.PbmRetrieveContent(profileIds=ids)} if ids else {}
         return clusters, policies
+    finally:
+        Disconnect(si)
+
+
+POWER_STATES = {"poweredOn": "POWERED_ON", "poweredOff": "POWERED_OFF", "suspended": "SUSPENDED"}
+
+
+def vcsim_compute(layout: Layout, credentials: Credentials, pki: Pki) -> dict[str, list[dict]]:
+    """vcsim's clusters and VMs as vCenter's ``/api/vcenter/cluster`` and ``/api/vcenter/vm`` list them, and
+    the morefs of its distributed switches and port groups."""
+    from pyVim.connect import Disconnect, SmartConnect
+    from pyVmomi import vim
+
+    context = ssl.create_default_context(cafile=str(pki.ca_cert))
+    si = SmartConnect(host=HOST, port=layout.ports.vcsim, user=credentials.vcenter_user,
+                      pwd=credentials.vcenter_password, sslContext=context)
+    try:
+        content = si.RetrieveContent()
+
+        def every(kind):
+            view = content.viewManager.CreateContainerView(content.rootFolder, [kind], True)
+            try:
+                return list(view.view)
+            finally:
+                view.Destroy()
+        clusters = [{"cluster": cluster._moId, "name": cluster.name,
+                     "ha_enabled": bool(cluster.configuration.dasConfig.enabled),
+                     "drs_enabled": bool(cluster.configuration.drsConfig.enabled)}
+                    for cluster in every(vim.ClusterComputeResource)]
+        vms = []
+        for vm in every(vim.VirtualMachine):
+            summary = vm.summary
+            vms.append({"vm": vm._moId, "name": summary.config.name,
+                        "power_state": POWER_STATES.get(summary.runtime.powerState, "POWERED_OFF"),
+                        "cpu_count": summary.config.numCpu, "memory_size_MiB": summary.config.memorySizeMB})
+        switches = sorted(switch._moId for switch in every(vim.DistributedVirtualSwitch))
+        portgroups = sorted(group._moId for group in every(vim.dvs.DistributedVirtualPortgroup))
+        return {"clusters": sorted(clusters, key=lambda c: c["cluster"]), "vms": sorted(vms, key=lambda v: v["vm"]),
+                "switches": switches, "portgroups": portgroups}
     finally:
         Disconnect(si)
 
@@ -59,11 +105,11 @@ async def discover_inventory(wcp: wcp_app.Wcp, layout: Layout, pki: Pki) -> None
     for moref in set(known) - set(found):  # vcsim's inventory changed under us
         wcp.store.delete("clusters", moref)
     any_enabled = any(stored.get("enabled") for moref, stored in known.items() if moref in found)
-    for moref, name in sorted(found.items()):
+    for moref, cluster in sorted(found.items()):
         stored = known.get(moref, {"enabled": False})
         if not any_enabled and not stored["enabled"]:
             stored, any_enabled = {**stored, "enabled": True}, True
-        wcp.store.put("clusters", moref, {**stored, "name": name})
+        wcp.store.put("clusters", moref, {**stored, **cluster})
 
 
 async def mirror_loop(wcp: wcp_app.Wcp, kubeconfig: str) -> None:
@@ -114,8 +160,9 @@ async def serve(layout: Layout) -> None:
         guest_ports_file=layout.state / "guest-apiservers.json",
         kubernetes_version=build.kubernetes_version(),  # the version stamped into its kube-apiserver
     )
+    wcp.compute = functools.partial(vcsim_compute, layout, wcp.credentials, pki)
     wcp.libraries = ContentLibraries(wcp.vcsim_url, wcp.credentials, str(pki.ca_cert))
-    application = web.Application(middlewares=[wcp_app.api_errors], client_max_size=16 * 1024 * 1024)
+    application = web.Application(middlewares=[wcp_app.api_errors, wcp_app.shared_sessions], client_max_size=16 * 1024 * 1024)
     application["wcp"] = wcp
     application["upstream"] = aiohttp.ClientSession(auto_decompress=False)
     wcp_app.routes(application)

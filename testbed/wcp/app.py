@@ -37,10 +37,15 @@ class Wcp:
     faults: FaultBook
     guest_ports_file: Path
     libraries: object = None  # testbed.wcp.libraries.ContentLibraries
+    compute: object = None  # () -> {"clusters": [...], "vms": [...]} read from vcsim (blocking)
     kubernetes_version: str = "v0.0.0"  # what the Supervisor's kube-apiserver answers on /version
     mirror: object = None  # testbed.wcp.mirror.Mirror, once Kubernetes answers
     storage_policies: dict[str, str] = field(default_factory=dict)  # id -> name, read from vcsim at start
+    # one vAPI session store for /api, /rest, JSON-RPC (and so SOAP's vAPI twin), as on vCenter 8: the
+    # admin's sessions are vcsim's own (made there, valid there and here); a session vcsim made is
+    # taken here at its first use; the SSO users vcsim does not know have sessions of this store only
     sessions: dict[str, dict] = field(default_factory=dict)
+    voided: set[str] = field(default_factory=set)  # ended or expired here: never taken from vcsim again
     mirror_errors: dict[str, str] = field(default_factory=dict)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -64,12 +69,20 @@ class Wcp:
     def session_user(self, request: web.Request) -> str:
         session = self.sessions.get(request.headers.get(SESSION_HEADER, ""))
         if session is not None and session["created"] < self.faults.revoked_before("vcenter-session-expiry"):
-            self.sessions.pop(request.headers[SESSION_HEADER], None)
+            self.end_session(request.headers[SESSION_HEADER])
             session = None
         if session is None:
             raise ApiError("UNAUTHENTICATED", "no valid vmware-api-session-id: log in with POST /api/session")
         session["last_accessed_time"] = _now()
         return session["user"]
+
+    def end_session(self, session_id: str) -> dict | None:
+        self.voided.add(session_id)
+        return self.sessions.pop(session_id, None)
+
+    def add_session(self, session_id: str, user: str, created: float | None = None) -> None:
+        self.sessions[session_id] = {"user": user, "created": created or time.time(), "created_time": _now(),
+                                     "last_accessed_time": _now()}
 
     def may_use(self, user: str, namespace: str) -> bool:
         """Whether ``user`` is the admin or named (OWNER, EDIT or VIEW) in the namespace's access list."""
@@ -107,6 +120,33 @@ async def _body(request: web.Request):
         return await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise validation.invalid("the request body is not valid JSON") from None
+
+
+async def _vcsim_session(request: web.Request, method: str, path: str, headers: dict) -> tuple[int, object]:
+    wcp = wcp_of(request)
+    session: aiohttp.ClientSession = request.app["upstream"]
+    async with session.request(method, wcp.vcsim_url + path, headers=headers, ssl=wcp.upstream_tls) as answer:
+        text = await answer.text()
+        try:
+            return answer.status, json.loads(text) if text else None
+        except json.JSONDecodeError:
+            return answer.status, None
+
+
+@web.middleware
+async def shared_sessions(request: web.Request, handler):
+    """Take a vAPI session vcsim made (govc's /rest login, a JSON-RPC login) at its first use here."""
+    wcp = wcp_of(request)
+    session_id = request.headers.get(SESSION_HEADER, "")
+    if session_id and session_id not in wcp.sessions and session_id not in wcp.voided \
+            and request.path.startswith(("/api/", "/rest/com/vmware/cis/session")):
+        status, answer = await _vcsim_session(request, "POST", "/rest/com/vmware/cis/session?~action=get",
+                                              {SESSION_HEADER: session_id, "Accept": "application/json"})
+        if status == 200 and isinstance(answer, dict):
+            user = (answer.get("value") or {}).get("user", "")
+            # vcsim names a JSON-RPC session by its own ID: its one user is vCenter's admin
+            wcp.add_session(session_id, user if user in wcp.users() else wcp.credentials.vcenter_user)
+    return await handler(request)
 
 
 @web.middleware
@@ -165,13 +205,39 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 # --- vCenter sessions ----------------------------------------------------------------------
-async def create_session(request: web.Request) -> web.Response:
+async def _new_session(request: web.Request) -> str:
     wcp = wcp_of(request)
-    user = wcp.basic_user(request)
+    return await new_session(request, wcp.basic_user(request), request.headers["Authorization"])
+
+
+async def new_session(request: web.Request, user: str, authorization: str) -> str:
+    """A session of the shared store for ``user``, whose HTTP Basic credentials were checked."""
+    wcp = wcp_of(request)
     session_id = secrets.token_hex(16)
-    wcp.sessions[session_id] = {"user": user, "created": time.time(), "created_time": _now(),
-                                "last_accessed_time": _now()}
-    return _json(session_id, status=201)
+    if user == wcp.credentials.vcenter_user:  # made in vcsim's store, so that it is good there too
+        status, answer = await _vcsim_session(request, "POST", "/rest/com/vmware/cis/session", {
+            "Authorization": authorization, "vmware-use-header-authn": "true", "Accept": "application/json"})
+        if status == 200 and isinstance(answer, dict) and isinstance(answer.get("value"), str):
+            session_id = answer["value"]
+    wcp.add_session(session_id, user)
+    return session_id
+
+
+async def create_session(request: web.Request) -> web.Response:
+    return _json(await _new_session(request), status=201)
+
+
+async def create_rest_session(request: web.Request) -> web.StreamResponse:
+    """``POST /rest/com/vmware/cis/session``: the same store as ``/api/session``, in /rest's envelope."""
+    if request.query.get("~action"):
+        if request.query["~action"] != "get":
+            return await proxy(request)
+        wcp = wcp_of(request)
+        user = wcp.session_user(request)
+        session = wcp.sessions[request.headers[SESSION_HEADER]]
+        return _json({"value": {"user": user, "created_time": session["created_time"],
+                                "last_accessed_time": session["last_accessed_time"]}})
+    return _json({"value": await _new_session(request)})
 
 
 async def get_session(request: web.Request) -> web.Response:
@@ -184,7 +250,9 @@ async def get_session(request: web.Request) -> web.Response:
 async def delete_session(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.session_user(request)
-    wcp.sessions.pop(request.headers[SESSION_HEADER], None)
+    session_id = request.headers[SESSION_HEADER]
+    wcp.end_session(session_id)
+    await _vcsim_session(request, "DELETE", "/rest/com/vmware/cis/session", {SESSION_HEADER: session_id})
     return web.Response(status=204)
 
 
@@ -231,9 +299,13 @@ async def list_namespaces(request: web.Request) -> web.Response:
 
 
 async def create_namespace(request: web.Request) -> web.Response:
+    wcp_of(request).admin_user(request)
+    return await _create_namespace(request, await _body(request))
+
+
+async def _create_namespace(request: web.Request, spec) -> web.Response:
     wcp = wcp_of(request)
     wcp.admin_user(request)
-    spec = await _body(request)
     name = validation.dns_label(spec.get("namespace") if isinstance(spec, dict) else None, "namespace")
     cluster = spec.get("cluster")
     clusters = wcp.store.list("clusters")
@@ -259,6 +331,57 @@ async def _check_libraries(wcp: Wcp, checked: dict) -> None:
     for library in (checked.get("vm_service_spec") or {}).get("content_libraries") or []:
         if not await asyncio.to_thread(wcp.libraries.exists, str(library)):
             raise validation.invalid(f"vm_service_spec names an unknown content library: {library}")
+
+
+# --- Namespaces.Instances v2 (vSphere 8): a namespace is named by its Supervisor, not its cluster
+SUPERVISOR_PREFIX = "supervisor-"
+
+
+def _supervisor_of(cluster: str) -> str:
+    """The Supervisor ID of a cluster, as supervisors/summaries reports it."""
+    return SUPERVISOR_PREFIX + cluster
+
+
+async def list_namespaces_v2(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    answer = []
+    for name, stored in sorted(wcp.store.list("namespaces").items()):
+        info = _namespace_info(wcp, name, stored)
+        answer.append({"namespace": name, "supervisor": _supervisor_of(stored["cluster"]),
+                       **{key: info[key] for key in ("description", "config_status", "stats",
+                                                     "self_service_namespace")}})
+    return _json(answer)
+
+
+async def get_namespace_v2(request: web.Request) -> web.Response:
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    name, stored = _stored_namespace(wcp, request)
+    info = _namespace_info(wcp, name, stored)
+    info["supervisor"] = _supervisor_of(info.pop("cluster"))
+    info["content_libraries"] = stored.get("content_libraries", [])
+    return _json(info)
+
+
+async def create_namespace_v2(request: web.Request) -> web.Response:
+    """``POST .../instances/v2``: Instances.CreateSpecV2, made as the v1 create with the Supervisor's cluster."""
+    wcp_of(request).admin_user(request)
+    spec = await _body(request)
+    if not isinstance(spec, dict):
+        raise validation.invalid("the request body must be a JSON object")
+    supervisor = spec.get("supervisor")
+    if not isinstance(supervisor, str) or not supervisor.startswith(SUPERVISOR_PREFIX):
+        raise validation.invalid(f"supervisor {supervisor!r} is not a Supervisor of this vCenter")
+    unknown = sorted(set(spec) - {"namespace", "supervisor", "description", "storage_specs", "vm_service_spec",
+                                  "content_libraries", "self_service_namespace", "network_spec",
+                                  "namespace_network", "access_list", "resource_spec", "creator"})
+    if unknown:
+        raise validation.invalid(f"namespace spec has unknown fields: {', '.join(unknown)}")
+    v1 = {key: value for key, value in spec.items()
+          if key not in ("supervisor", "self_service_namespace", "network_spec", "namespace_network")}
+    v1["cluster"] = supervisor[len(SUPERVISOR_PREFIX):]
+    return await _create_namespace(request, v1)
 
 
 async def get_namespace(request: web.Request) -> web.Response:
@@ -295,12 +418,17 @@ async def delete_namespace(request: web.Request) -> web.Response:
 
 
 # --- VM classes ----------------------------------------------------------------------------
-def _vm_class_info(name: str, stored: dict) -> dict:
-    return {"id": name, "cpu_count": stored["cpu_count"], "memory_MB": stored["memory_mb"],
+def _vm_class_info(name: str, stored: dict, namespaces: dict[str, dict]) -> dict:
+    """VirtualMachineClasses.Info, the same for GET and list."""
+    info = {"id": name, "cpu_count": stored["cpu_count"], "memory_MB": stored["memory_mb"],
             "cpu_reservation": stored.get("cpu_reservation", 0),
             "memory_reservation": stored.get("memory_reservation", 0),
             "description": stored.get("description", ""), "devices": stored.get("devices", {}),
-            "config_status": "READY", "namespaces": []}
+            "config_status": "READY", "namespaces": _namespaces_using(namespaces, name), "vms": [],
+            "messages": []}
+    if "config_spec" in stored:
+        info["config_spec"] = stored["config_spec"]
+    return info
 
 
 def _stored_vm_class(wcp: Wcp, request: web.Request) -> tuple[str, dict]:
@@ -316,7 +444,7 @@ async def list_vm_classes(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.session_user(request)
     namespaces = wcp.store.list("namespaces")
-    return _json([{**_vm_class_info(name, stored), "namespaces": _namespaces_using(namespaces, name)}
+    return _json([_vm_class_info(name, stored, namespaces)
                   for name, stored in sorted(wcp.store.list("vm_classes").items())])
 
 
@@ -334,14 +462,17 @@ async def create_vm_class(request: web.Request) -> web.Response:
 async def get_vm_class(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.session_user(request)
-    return _json(_vm_class_info(*_stored_vm_class(wcp, request)))
+    return _json(_vm_class_info(*_stored_vm_class(wcp, request), wcp.store.list("namespaces")))
 
 
 async def update_vm_class(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.admin_user(request)
     name, stored = _stored_vm_class(wcp, request)
-    stored.update(validation.vm_class(await _body(request), creating=False))
+    spec = await _body(request)
+    if isinstance(spec, dict) and spec.get("id") not in (None, name):
+        raise validation.invalid(f"the update spec's id {spec['id']!r} is not the VM class {name}")
+    stored.update(validation.vm_class(spec, creating=False))
     wcp.store.put("vm_classes", name, stored)
     wcp.changed.set()
     return web.Response(status=204)
@@ -373,7 +504,21 @@ def _config_status(stored: dict) -> str:
 def _cluster_summary(cluster: str, stored: dict) -> dict:
     status = _config_status(stored)
     return {"cluster": cluster, "cluster_name": stored["name"], "config_status": status,
-            "kubernetes_status": "READY" if status == "RUNNING" else "WARNING"}
+            "kubernetes_status": "READY" if status == "RUNNING" else "WARNING", "stats": _cluster_stats(stored)}
+
+
+def _cluster_stats(stored: dict) -> dict:
+    """Clusters.Stats: the cluster's capacity as vcsim reports it; the testbed accounts no use of it."""
+    capacity = stored.get("capacity", {})
+    return {key: capacity.get(key, 0) for key in ("cpu_capacity", "memory_capacity", "storage_capacity")} | {
+        "cpu_used": 0, "memory_used": 0, "storage_used": 0}
+
+
+def _service_cidr() -> dict:
+    from testbed.stack import SERVICE_CIDR
+
+    address, prefix = SERVICE_CIDR.split("/")
+    return {"address": address, "prefix": int(prefix)}
 
 
 def _enabled(wcp: Wcp, cluster: str) -> dict:
@@ -410,6 +555,8 @@ async def get_cluster(request: web.Request) -> web.Response:
             "network_provider": spec.get("network_provider", "VSPHERE_NETWORK"),
             "master_storage_policy": spec.get("master_storage_policy", ""),
             "kubernetes_status_messages": kubernetes_messages,
+            "stat_summary": summary.pop("stats"),
+            "service_cidr": _service_cidr(),
             "messages": []}
     info.update({key: spec[key] for key in REPORTED_SPEC_FIELDS if key in spec})
     return _json(info)
@@ -522,15 +669,113 @@ async def cluster_action(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+def _supervisor_summary(wcp: Wcp, cluster: str, stored: dict) -> dict:
+    """Supervisors.Summary.Info of the Supervisor on ``cluster``."""
+    status = _config_status(stored)
+    return {"name": f"supervisor-{stored['name'].lower().replace('_', '-')}",
+            "APIEndpoint": wcp.apiserver_url.split("://", 1)[1].rsplit(":", 1)[0],
+            "stats": _cluster_stats(stored), "config_status": status,
+            "kubernetes_status": "READY" if status == "RUNNING" else "WARNING", "messages": []}
+
+
+def _supervisor(wcp: Wcp, request: web.Request) -> tuple[str, dict]:
+    supervisor = request.match_info["supervisor"]
+    cluster = supervisor[len(SUPERVISOR_PREFIX):] if supervisor.startswith(SUPERVISOR_PREFIX) else ""
+    stored = wcp.store.get("clusters", cluster) if cluster else None
+    if stored is None or _config_status(stored) == "DISABLED":
+        raise ApiError("NOT_FOUND", f"supervisor {supervisor} does not exist")
+    return cluster, stored
+
+
 async def supervisor_summaries(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.session_user(request)
-    items = [{"supervisor": f"supervisor-{cluster}",
-              "info": {"name": f"supervisor-{stored['name'].lower().replace('_', '-')}",
-                       "config_status": _config_status(stored),
-                       "kubernetes_status": "READY" if _config_status(stored) == "RUNNING" else "WARNING"}}
+    items = [{"supervisor": _supervisor_of(cluster), "info": _supervisor_summary(wcp, cluster, stored)}
              for cluster, stored in sorted(wcp.store.list("clusters").items()) if _config_status(stored) != "DISABLED"]
     return _json({"items": items})
+
+
+async def supervisor_summary(request: web.Request) -> web.Response:
+    """``GET .../supervisors/{supervisor}/summary``"""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    return _json(_supervisor_summary(wcp, *_supervisor(wcp, request)))
+
+
+async def supervisor_topology(request: web.Request) -> web.Response:
+    """``GET .../supervisors/{supervisor}/topology``: the Supervisor's vSphere Zones and their clusters. The
+    testbed's Supervisor is on one cluster, in one zone of its own, named after that cluster."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    cluster, _ = _supervisor(wcp, request)
+    return _json([{"zone": f"zone-{cluster}", "clusters": [cluster]}])
+
+
+async def list_cluster_networks(request: web.Request) -> web.Response:
+    """``GET .../clusters/{cluster}/networks``: the Supervisor's workload networks (Networks.Info): the
+    primary workload network, and the namespaces that use it (all of them: none has a network of its own)."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    cluster = request.match_info["cluster"]
+    stored = _enabled(wcp, cluster)
+    provider = stored.get("spec", {}).get("network_provider", "VSPHERE_NETWORK")
+    namespaces = sorted(name for name, ns in wcp.store.list("namespaces").items() if ns["cluster"] == cluster)
+    network = {"network": "primary", "network_provider": provider, "namespaces": namespaces}
+    if provider == "VSPHERE_NETWORK":  # VM Operator gives VMs addresses of 10.244/16 (controllers/vm_operator.py)
+        portgroups = (await asyncio.to_thread(wcp.compute))["portgroups"]
+        network["vsphere_network"] = {"portgroup": portgroups[0] if portgroups else "", "ip_assignment_mode":
+                                      "STATICRANGE", "address_ranges": [{"address": "10.244.0.2", "count": 62498}],
+                                      "gateway": "10.244.0.1", "subnet_mask": "255.255.0.0"}
+    return _json([network])
+
+
+async def distributed_switch_compatibility(request: web.Request) -> web.Response:
+    """``GET .../distributed-switch-compatibility?cluster=``: vcsim's distributed switches, each compatible
+    with workload management (vcsim's switches are version 8, which a Supervisor needs at least 7)."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    cluster = request.query.get("cluster", "")
+    if wcp.store.get("clusters", cluster) is None:
+        raise ApiError("NOT_FOUND", f"cluster {cluster!r} does not exist")
+    switches = [{"distributed_switch": switch, "compatible": True, "incompatibility_reasons": [],
+                 "network_provider": "VSPHERE_NETWORK"} for switch in (await asyncio.to_thread(wcp.compute))["switches"]]
+    wanted = request.query.get("compatible")
+    if wanted is not None:
+        switches = [item for item in switches if str(item["compatible"]).lower() == wanted.lower()]
+    return _json(switches)
+
+
+async def list_vcenter_clusters(request: web.Request) -> web.Response:
+    """``GET /api/vcenter/cluster``: Cluster.Summary of vcsim's clusters."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    return _json((await asyncio.to_thread(wcp.compute))["clusters"])
+
+
+async def list_vcenter_vms(request: web.Request) -> web.Response:
+    """``GET /api/vcenter/vm``: VM.Summary of vcsim's VMs."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    return _json((await asyncio.to_thread(wcp.compute))["vms"])
+
+
+async def list_supervisor_services(request: web.Request) -> web.Response:
+    """``GET .../supervisor-services``: SupervisorServices.Summary list; the testbed registers none."""
+    wcp_of(request).session_user(request)
+    return _json([])
+
+
+# --- JSON-RPC POST /api -----------------------------------------------------------------------
+async def json_rpc(request: web.Request) -> web.StreamResponse:
+    """The vAPI JSON-RPC endpoint: operations of the testbed's own API answered here, the rest by vcsim."""
+    from testbed.wcp import jsonrpc
+
+    try:
+        rpc = json.loads(await request.read())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return await proxy(request)
+    answer = await jsonrpc.invoke(request, rpc, wcp_of(request)) if isinstance(rpc, dict) else None
+    return answer if answer is not None else await proxy(request)
 
 
 # --- everything else goes to vcsim ----------------------------------------------------------
@@ -553,12 +798,18 @@ def routes(app: web.Application) -> None:
     add("GET", "/wcp/workloads", workloads)
     add("POST", "/wcp/tokenreview", token_review)
     add("POST", "/wcp/tokenreview/guest/{namespace}/{cluster}", token_review)
+    add("POST", "/api", json_rpc)
     add("POST", "/api/session", create_session)
     add("GET", "/api/session", get_session)
     add("DELETE", "/api/session", delete_session)
+    add("POST", "/rest/com/vmware/cis/session", create_rest_session)
+    add("DELETE", "/rest/com/vmware/cis/session", delete_session)
     instances = "/api/vcenter/namespaces/instances"
     add("GET", instances, list_namespaces)
     add("POST", instances, create_namespace)
+    add("GET", instances + "/v2", list_namespaces_v2)
+    add("POST", instances + "/v2", create_namespace_v2)
+    add("GET", instances + "/v2/{namespace}", get_namespace_v2)
     add("GET", instances + "/{namespace}", get_namespace)
     add("PATCH", instances + "/{namespace}", update_namespace)
     add("PUT", instances + "/{namespace}", update_namespace)
@@ -576,4 +827,11 @@ def routes(app: web.Application) -> None:
     add("GET", "/api/vcenter/namespace-management/software/clusters", list_software_clusters)
     add("GET", "/api/vcenter/namespace-management/software/clusters/{cluster}", get_software_cluster)
     add("GET", "/api/vcenter/namespace-management/supervisors/summaries", supervisor_summaries)
+    add("GET", "/api/vcenter/namespace-management/supervisor-services", list_supervisor_services)
+    add("GET", "/api/vcenter/namespace-management/supervisors/{supervisor}/summary", supervisor_summary)
+    add("GET", "/api/vcenter/namespace-management/supervisors/{supervisor}/topology", supervisor_topology)
+    add("GET", "/api/vcenter/namespace-management/clusters/{cluster}/networks", list_cluster_networks)
+    add("GET", "/api/vcenter/namespace-management/distributed-switch-compatibility", distributed_switch_compatibility)
+    add("GET", "/api/vcenter/cluster", list_vcenter_clusters)
+    add("GET", "/api/vcenter/vm", list_vcenter_vms)
     add("*", "/{tail:.*}", proxy)

@@ -16,10 +16,12 @@ RESOURCE_KEYS = {
     "daemon_set_count", "replica_set_count", "stateful_set_count", "config_map_count",
     "secret_count", "persistent_volume_claim_count", "job_count",
 }
+# Namespaces.CreateSpec as VMware's API reference documents it (creator and content_libraries included)
 NAMESPACE_KEYS = {"cluster", "namespace", "description", "access_list", "storage_specs", "resource_spec",
-                  "vm_service_spec", "networks"}
+                  "vm_service_spec", "networks", "creator", "content_libraries"}
+# VirtualMachineClasses.CreateSpec / UpdateSpec; govmomi's UpdateSpec also sends the class's id
 VM_CLASS_KEYS = {"id", "cpu_count", "memory_mb", "memory_MB", "cpu_reservation", "memory_reservation",
-                 "description", "devices"}
+                 "description", "devices", "config_spec"}
 
 
 def invalid(message: str) -> ApiError:
@@ -84,6 +86,8 @@ def vm_service_spec(spec, known_classes: set[str]) -> dict:
     if not isinstance(spec, dict):
         raise invalid("vm_service_spec must be an object")
     _unknown(spec, {"vm_classes", "content_libraries"}, "vm_service_spec")
+    # an optional list given as null is an absent one, as vCenter reads it (govc sends null)
+    spec = {key: value for key, value in spec.items() if value is not None}
     unknown = sorted(set(spec.get("vm_classes", [])) - known_classes)
     if unknown:
         raise invalid(f"vm_service_spec names unknown VM classes: {', '.join(unknown)}")
@@ -95,7 +99,14 @@ def namespace_fields(spec: dict, known_classes: set[str], creating: bool) -> dic
     if not isinstance(spec, dict):
         raise invalid("the request body must be a JSON object")
     _unknown(spec, NAMESPACE_KEYS if creating else NAMESPACE_KEYS - {"cluster", "namespace"}, "namespace spec")
+    spec = {key: value for key, value in spec.items() if value is not None}  # null: not given
     checked = {}
+    if "creator" in spec:
+        checked["creator"] = spec["creator"]
+    if "content_libraries" in spec:
+        if not isinstance(spec["content_libraries"], list):
+            raise invalid("content_libraries must be a list")
+        checked["content_libraries"] = spec["content_libraries"]
     if "description" in spec:
         if not isinstance(spec["description"], str):
             raise invalid("description must be a string")
@@ -114,7 +125,8 @@ def namespace_fields(spec: dict, known_classes: set[str], creating: bool) -> dic
 def vm_class(spec: dict, creating: bool) -> dict:
     if not isinstance(spec, dict):
         raise invalid("the request body must be a JSON object")
-    _unknown(spec, VM_CLASS_KEYS if creating else VM_CLASS_KEYS - {"id"}, "VM class spec")
+    _unknown(spec, VM_CLASS_KEYS, "VM class spec")
+    spec = {key: value for key, value in spec.items() if value is not None}
     checked = {}
     if creating:
         dns_label(spec.get("id"), "VM class id")
@@ -138,4 +150,8 @@ def vm_class(spec: dict, creating: bool) -> dict:
         checked["description"] = str(spec["description"])
     if "devices" in spec:
         checked["devices"] = spec["devices"]
+    if "config_spec" in spec:
+        if not isinstance(spec["config_spec"], dict):
+            raise invalid("config_spec must be an object (a VirtualMachineConfigSpec)")
+        checked["config_spec"] = spec["config_spec"]
     return checked

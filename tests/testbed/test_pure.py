@@ -152,3 +152,21 @@ def test_env_gives_the_developer_login_for_the_developer_face(tmp_path):
     assert exported["PACIFIC_WCP_LOGIN_URL"].endswith("/wcp/login")
     assert exported["PACIFIC_ADMIN_TOKEN"] == creds.admin_token
     assert not {"PACIFIC_SUPERVISOR_TOKEN", "KUBECONFIG", "PACIFIC_DEVELOPER_PASSWORD"} & exported.keys()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the 9.1 bindings deprecate some 8.0 types
+def test_json_rpc_encodes_rest_answers_as_the_idl_declares():
+    """vAPI's JSON-RPC encoding: structures named, optionals wrapped, a missing required field refused."""
+    pytest.importorskip("com.vmware.vcenter.namespace_management_client")
+    from testbed.wcp import jsonrpc
+
+    binding = jsonrpc._output_type([(jsonrpc.NAMESPACE_MANAGEMENT, "VirtualMachineClasses.Info")])
+    rest = [{"id": "small", "cpu_count": 2, "memory_MB": 2048, "cpu_reservation": 0, "memory_reservation": 0,
+             "description": "", "devices": {}, "config_status": "READY", "namespaces": ["a"], "vms": [],
+             "messages": []}]
+    [encoded] = jsonrpc.encode(binding, rest)
+    fields = encoded["STRUCTURE"]["com.vmware.vcenter.namespace_management.virtual_machine_classes.info"]
+    assert fields["memory_MB"] == 2048 and fields["namespaces"] == ["a"]
+    assert fields["cpu_reservation"] == {"OPTIONAL": 0} and fields["config_spec"] == {"OPTIONAL": None}
+    with pytest.raises(jsonrpc.NotEncodable, match="cpu_count"):
+        jsonrpc.encode(binding, [{**rest[0], "cpu_count": None}])

@@ -387,3 +387,51 @@ def test_users_get_what_a_supervisor_grants(testbed, admin, cluster, vm_class, n
         assert ("wcp-users" in [entry["namespace"] for entry in answer.json()]) is listed, user
     assert requests.get(testbed.layout.vcenter_url + "/wcp/workloads", auth=(creds.viewer_user, "wrong"),
                         verify=str(testbed.pki.ca_cert)).status_code == 401
+
+
+def test_namespaces_v2_name_the_supervisor(admin, cluster, namespaces):
+    supervisor = admin.call("GET", "/api/vcenter/namespace-management/supervisors/summaries").json()["items"][0][
+        "supervisor"]
+    path = "/api/vcenter/namespaces/instances/v2"
+    made = admin.call("POST", path, json={"supervisor": supervisor, "namespace": "wcp-v2", "description": "v2",
+                                          "content_libraries": None, "self_service_namespace": False})
+    assert made.status_code == 204, made.text
+    namespaces.append("wcp-v2")
+    listed = {item["namespace"]: item for item in admin.call("GET", path).json()}
+    assert listed["wcp-v2"]["supervisor"] == supervisor and "cluster" not in listed["wcp-v2"]
+    info = admin.call("GET", f"{path}/wcp-v2").json()
+    assert info["supervisor"] == supervisor and info["description"] == "v2"
+    assert admin.call("GET", "/api/vcenter/namespaces/instances/wcp-v2").json()["cluster"] == cluster
+
+
+def test_validation_is_as_tolerant_as_vcenter(admin, cluster, vm_class, namespaces):
+    spec = _namespace_spec(cluster, "wcp-tolerant", storage_specs=None, creator={"subject": "a", "domain": "b"},
+                           content_libraries=[], vm_service_spec={"vm_classes": None, "content_libraries": None})
+    answer = admin.call("POST", "/api/vcenter/namespaces/instances", json=spec)
+    assert answer.status_code == 204, answer.text
+    namespaces.append("wcp-tolerant")
+    path = f"/api/vcenter/namespace-management/virtual-machine-classes/{vm_class}"
+    assert admin.call("PATCH", path, json={"id": vm_class, "cpu_count": 2, "config_spec": {"numCPUs": 2}}
+                      ).status_code == 204
+    assert admin.call("PATCH", path, json={"id": "another-class"}).status_code == 400
+    listed = [c for c in admin.call("GET", path.rsplit("/", 1)[0]).json() if c["id"] == vm_class]
+    assert listed == [admin.call("GET", path).json()]  # GET and list agree
+    assert {"namespaces", "vms", "messages", "config_spec"} <= set(listed[0])
+
+
+def test_one_session_store_for_api_and_rest(testbed, admin):
+    """The admin's /api session is good at vcsim's /rest, and a /rest session is good at /api."""
+    rest = admin.call("POST", "/rest/com/vmware/cis/session?~action=get")
+    assert rest.status_code == 200 and rest.json()["value"]["user"] == testbed.credentials.vcenter_user
+    made = requests.post(testbed.layout.vcenter_url + "/rest/com/vmware/cis/session", verify=str(testbed.pki.ca_cert),
+                         auth=(testbed.credentials.vcenter_user, testbed.credentials.vcenter_password))
+    session_id = made.json()["value"]
+    answer = requests.get(testbed.layout.vcenter_url + "/api/vcenter/namespaces/instances",
+                          verify=str(testbed.pki.ca_cert), headers={"vmware-api-session-id": session_id})
+    assert answer.status_code == 200
+    ended = requests.delete(testbed.layout.vcenter_url + "/api/session", verify=str(testbed.pki.ca_cert),
+                            headers={"vmware-api-session-id": session_id})
+    assert ended.status_code == 204
+    again = requests.get(testbed.layout.vcenter_url + "/api/vcenter/namespaces/instances",
+                         verify=str(testbed.pki.ca_cert), headers={"vmware-api-session-id": session_id})
+    assert again.status_code == 401
