@@ -33,7 +33,6 @@ author:
   - pacific.supervisor contributors (@pacific)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
-  - pacific.supervisor.wait
 attributes:
   check_mode:
     support: full
@@ -112,6 +111,16 @@ options:
       - The Docker Compose program, a path or a name on C(PATH). Else C(PACIFIC_COMPOSE_BINARY), else
         C(docker-compose) on C(PATH), else C(docker compose).
     type: str
+  wait:
+    description:
+      - With O(mode=apply), wait until every object is ready (pods running and ready, claims bound,
+        Services with an address), watching rather than polling. Never waits in check mode.
+    type: bool
+    default: false
+  wait_timeout:
+    description: How many seconds to wait before failing, at least 1.
+    type: int
+    default: 600
   prune:
     description:
       - With O(mode=apply), delete the objects of this project (by the label C(pacific.supervisor/compose-project))

@@ -4,7 +4,6 @@ The corpus (the 39 compose files of docker/awesome-compose) lives beside the rep
 ../shared/data/compose. Compose files are brought to canonical form by the docker compose CLI:
 the one on PATH (or $PACIFIC_COMPOSE_BINARY), else the testbed's build of it.
 """
-import os
 import time
 from pathlib import Path
 
@@ -19,8 +18,8 @@ CORPUS_ENVIRONMENT = {"PLEX_MEDIA_PATH": "/srv/media"}  # plex's file names its 
 
 
 def corpus_files():
-    return sorted(p for p in CORPUS.rglob("*") if p.name in ("compose.yaml", "compose.yml", "docker-compose.yml",
-                                                               "docker-compose.yaml"))
+    names = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+    return sorted(p for p in CORPUS.rglob("*") if p.name in names)
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +81,10 @@ def _walk(value):
     if isinstance(value, dict):
         for key, inner in value.items():
             yield key, inner
-            for pair in _walk(inner):
-                yield pair
+            yield from _walk(inner)
     elif isinstance(value, list):
         for inner in value:
-            for pair in _walk(inner):
-                yield pair
+            yield from _walk(inner)
 
 
 def test_no_manifest_reaches_into_the_host_and_all_carry_the_project_label(corpus):
@@ -138,11 +135,11 @@ def test_vic_semantics_cpus_memory_and_volume_capacity():
     claims = dict((m["metadata"]["name"], m["spec"]["resources"]["requests"]["storage"])
                   for m in manifests if m["kind"] == "PersistentVolumeClaim")
     assert claims == {"data": "2Gi", "plain": "1Gi"}
-    manifests, report, _ = convert.convert(_project(mem_limit=256 * 1024 * 1024, cpuset="4"), "f.yaml", vic)
+    manifests, report, _refused = convert.convert(_project(mem_limit=256 * 1024 * 1024, cpuset="4"), "f.yaml", vic)
     container = _only(manifests, "Pod")["spec"]["containers"][0]
     assert container["resources"]["limits"] == {"cpu": "4", "memory": "512Mi"}
     assert any("raised to VIC's minimum" in e["detail"] for e in report)
-    _, _, refused = convert.convert(_project(cpuset="0-3"), "f.yaml", convert.Options())
+    refused = convert.convert(_project(cpuset="0-3"), "f.yaml", convert.Options())[2]
     assert refused == ["web"]
 
 
@@ -188,9 +185,9 @@ def test_bind_mounted_files_only_on_opt_in(tmp_path):
     project = _project(volumes=[{"type": "bind", "source": str(conf), "target": "/etc/nginx/nginx.conf"},
                                 {"type": "volume", "target": "/cache"},
                                 {"type": "tmpfs", "target": "/run", "tmpfs": {"size": 1048576}}])
-    _, report, refused = convert.convert(project, "f.yaml")
+    _manifests, report, refused = convert.convert(project, "f.yaml")
     assert refused == ["web"] and "bind_files" in [e for e in report if e["outcome"] == "refused"][0]["detail"]
-    manifests, _, refused = convert.convert(project, "f.yaml", convert.Options(bind_files=True))
+    manifests, _report, refused = convert.convert(project, "f.yaml", convert.Options(bind_files=True))
     assert refused == []
     config_map = _only(manifests, "ConfigMap")
     assert config_map["data"] == {"nginx.conf": "server {}\n"}
@@ -202,10 +199,10 @@ def test_bind_mounted_files_only_on_opt_in(tmp_path):
 def test_isolated_networks_are_refused_unless_flattened():
     project = {"name": "p", "services": {"a": {"image": "x", "networks": {"front": None}},
                                          "b": {"image": "y", "networks": {"back": None}}}}
-    _, report, refused = convert.convert(project, "f.yaml")
+    _manifests, report, refused = convert.convert(project, "f.yaml")
     assert refused == ["a", "b"]
     assert all(e["rule"] == table.RULE_NETWORKS for e in report if e["outcome"] == "refused")
-    _, _, refused = convert.convert(project, "f.yaml", convert.Options(flatten_networks=True))
+    refused = convert.convert(project, "f.yaml", convert.Options(flatten_networks=True))[2]
     assert refused == []
 
 
@@ -219,7 +216,7 @@ def test_a_missing_cli_is_named(tmp_path):
 def test_canonical_form_comes_from_compose(cli, tmp_path):
     (tmp_path / "compose.yaml").write_text(
         "x-base: &base\n  image: nginx:${TAG:-1.27}\nservices:\n  web:\n    <<: *base\n    ports: ['8080:80']\n")
-    project, _ = compose.canonical([str(tmp_path / "compose.yaml")], cli, project_name="demo")
+    project, _warnings = compose.canonical([str(tmp_path / "compose.yaml")], cli, project_name="demo")
     assert project["name"] == "demo"
     assert project["services"]["web"]["image"] == "nginx:1.27"
     assert project["services"]["web"]["ports"][0]["target"] == 80

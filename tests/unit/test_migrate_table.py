@@ -41,7 +41,7 @@ def test_every_entry_has_an_outcome_and_a_reason():
 
 
 def test_every_mapped_key_has_a_converter_and_no_other_does():
-    mapped = set(key for key, (outcome, _) in table.SERVICE_KEYS.items() if outcome == table.MAPPED)
+    mapped = set(key for key, (outcome, _detail) in table.SERVICE_KEYS.items() if outcome == table.MAPPED)
     assert mapped == set(convert.HANDLERS)
 
 

@@ -31,7 +31,7 @@ def _which(name, path):
 
 def _answers(command):
     try:
-        done = subprocess.run(command + ["version"], capture_output=True, timeout=30)
+        done = subprocess.run(command + ["version"], capture_output=True, timeout=30, check=False)
     except (OSError, subprocess.SubprocessError):
         return False
     return done.returncode == 0
@@ -83,7 +83,7 @@ def canonical(files, cli, project_name=None, profiles=(), environment=None, proj
     env.update(dict((str(k), "" if v is None else str(v)) for k, v in (environment or {}).items()))
     cwd = os.path.dirname(files[0])
     try:
-        done = subprocess.run(command, capture_output=True, env=env, cwd=cwd, timeout=120)
+        done = subprocess.run(command, capture_output=True, env=env, cwd=cwd, timeout=120, check=False)
     except (OSError, subprocess.SubprocessError) as err:
         raise errors.InvalidArgument("cannot run {0}: {1}".format(" ".join(cli), err))
     stderr = done.stderr.decode("utf-8", "replace").strip()

@@ -248,7 +248,7 @@ def _ports(build, key, value):
 def _expose(build, key, value):
     for item in value:
         text = str(item)
-        port, _, protocol = text.partition("/")
+        port, _slash, protocol = text.partition("/")
         if "-" in port:
             build.refuse(key, "{0} is a range".format(text), table.RULE_PORT_RANGE)
             continue
@@ -338,7 +338,7 @@ def _depends_on(build, key, value):
 
 
 def _user(build, key, value):
-    user, _, group = str(value).partition(":")
+    user, _colon, group = str(value).partition(":")
     if not user.isdigit() or (group and not group.isdigit()):
         build.refuse(key, "user {0!r}".format(value), table.RULE_USER_NAME)
         return
@@ -441,7 +441,7 @@ def _networks(build, key, value):
 
 def _links(build, key, value):
     for link in value:
-        target, _, alias = str(link).partition(":")
+        target, _colon, alias = str(link).partition(":")
         if alias and alias != target:
             build.refuse(key, "{0} as {1}".format(target, alias), table.RULE_LINK_ALIAS)
         else:
@@ -868,7 +868,7 @@ class Converter(object):
             build.container["securityContext"] = build.security
         if build.mounts:
             build.container["volumeMounts"] = build.mounts
-        ports = sorted(set((target, protocol) for _, target, protocol in build.published + build.exposed))
+        ports = sorted(set((target, protocol) for _port, target, protocol in build.published + build.exposed))
         if ports:
             build.container["ports"] = [{"containerPort": target, "protocol": protocol} for target, protocol in ports]
         spec = dict(build.pod, containers=[build.container])
