@@ -285,6 +285,24 @@ def convert_project(params, warn=None):
     return made, report, refused, convert.k8s_name(project.get("name") or "compose") or "compose"
 
 
+def _check_ownership(engine, items, project):
+    """Refuse to take over objects of the same name that another project (or someone else) made:
+    compose services are named alike across projects (db, web), and server-side apply would
+    silently turn one project's db into another's."""
+    batch.read_live(engine, items)
+    taken = []
+    for item in items:
+        labels = ((item.before or {}).get("metadata") or {}).get("labels") or {}
+        if item.before is not None and labels.get(convert.PROJECT_LABEL) != project:
+            owner = labels.get(convert.PROJECT_LABEL)
+            taken.append("{0} {1} ({2})".format(item.resource.kind, item.name, "of compose project {0}".format(owner)
+                                                if owner else "not made by migrate"))
+    if taken:
+        raise errors.InvalidArgument("nothing was written: namespace {0} already holds objects of these names that are "
+                                     "not of compose project {1}: {2}".format(items[0].namespace, project,
+                                                                              ", ".join(taken)))
+
+
 def handle(params, run):
     if params["mode"] == "apply" and not params["namespace"]:
         raise errors.InvalidArgument("namespace is required with mode=apply")
@@ -305,6 +323,7 @@ def handle(params, run):
     engine = Engine(connect(params), run=run)
     loaded = [(m, "compose project {0}: {1} {2}".format(project, m["kind"], m["metadata"]["name"])) for m in made]
     items = batch.prepare(engine, loaded, default_namespace=params["namespace"], label=label)
+    _check_ownership(engine, items, project)
     changed, results, diffs = batch.converge(engine, items, state="present", check_mode=run.check_mode,
                                              label=label, wait=params["wait"], wait_timeout=params["wait_timeout"])
     summary = {}
