@@ -113,8 +113,8 @@ options:
     type: str
   wait:
     description:
-      - With O(mode=apply), wait until every object is ready (pods running and ready, claims bound,
-        Services with an address), watching rather than polling. Never waits in check mode.
+      - With O(mode=apply), wait until every workload is ready (a Pod running and ready, a Deployment
+        with every replica available), watching rather than polling. Never waits in check mode.
     type: bool
     default: false
   wait_timeout:
