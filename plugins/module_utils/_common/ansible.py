@@ -126,12 +126,13 @@ def connection_params(module, methods=None):
     return params
 
 
-def run_module(argument_spec, handler, requirements=(), methods=None, **module_kwargs):
+def run_module(argument_spec, handler, requirements=(), methods=None, needs_connection=None, **module_kwargs):
     """Parse arguments, check third-party imports, call ``handler`` and exit.
 
     ``requirements``: pairs of (library name, ImportError or None) from the module's guarded
     imports. ``methods``: the ways to authenticate the module uses (``settings.Face.methods``),
-    all by default.
+    all by default. ``needs_connection``: ``params -> bool``, for a module that connects only
+    for some tasks (migrate's report mode reads files alone); without it every task connects.
     """
     module_kwargs.setdefault("supports_check_mode", True)
     module = AnsibleModule(argument_spec=argument_spec, **module_kwargs)
@@ -141,7 +142,8 @@ def run_module(argument_spec, handler, requirements=(), methods=None, **module_k
     run = Run(module)
     try:
         check_shared_options(module.params)
-        result = handler(connection_params(module, methods), run)
+        connects = needs_connection is None or needs_connection(module.params)
+        result = handler(connection_params(module, methods) if connects else dict(module.params), run)
     except PacificError as err:
         fields = dict(err.details)
         fields.update(run.changes.failure_fields(run.diff))

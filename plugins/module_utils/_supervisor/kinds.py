@@ -143,6 +143,22 @@ def pod(obj):
     return Verdict(PENDING, "phase {0}".format(phase or "Pending"))
 
 
+def deployment(obj):
+    """A Deployment is ready when its controller has seen the latest spec and every replica is
+    updated and available; a rollout past its progress deadline is terminal."""
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    progressing = conditions_of(obj).get("Progressing")
+    if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
+        return Verdict(FAILED, "rollout stalled: " + _condition_text(progressing))
+    wanted = spec.get("replicas", 1)
+    if status.get("observedGeneration", 0) < (obj.get("metadata") or {}).get("generation", 0):
+        return Verdict(PENDING, "waiting for the controller to see the latest spec")
+    updated, available = status.get("updatedReplicas", 0), status.get("availableReplicas", 0)
+    if updated >= wanted and available >= wanted and status.get("replicas", 0) <= wanted:
+        return Verdict(READY)
+    return Verdict(PENDING, "{0} of {1} replicas available".format(available, wanted))
+
+
 def _container_reasons(status, fallback):
     reasons = []
     for container in status.get("containerStatuses") or []:
@@ -226,6 +242,7 @@ KINDS = dict(((r.api_version, r.kind), r) for r in (
     Resource("cluster.x-k8s.io/v1beta1", "Cluster", "clusters", readiness=cluster),
     Resource("cluster.x-k8s.io/v1beta1", "Machine", "machines"),
     Resource("v1", "Pod", "pods", readiness=pod),
+    Resource("apps/v1", "Deployment", "deployments", readiness=deployment),
     Resource("v1", "Namespace", "namespaces", namespaced=False, readiness=namespace),
     Resource("v1", "Secret", "secrets"),
     Resource("v1", "ConfigMap", "configmaps"),

@@ -1,0 +1,73 @@
+"""pacific.supervisor.migrate's handler: report mode needs no Supervisor; a refusal writes nothing."""
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._migrate import compose
+from ansible_collections.pacific.supervisor.plugins.modules import migrate
+
+CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "compose" / "awesome-compose"
+
+
+class FakeRun(object):
+    check_mode = False
+    diff = False
+
+    def __init__(self):
+        self.warnings, self.concealed = [], []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+    def conceal(self, values):
+        self.concealed.extend(values)
+
+
+@pytest.fixture(scope="module")
+def binary():
+    try:
+        return compose.find_cli()[0] if len(compose.find_cli()) == 1 else None
+    except errors.InvalidArgument:
+        from testbed import compose_cli
+        return str(compose_cli.ensure_built())
+
+
+def _params(binary, **given):
+    params = dict((name, spec.get("default")) for name, spec in migrate.ARGUMENT_SPEC.items())
+    params.update(compose_binary=binary, **given)
+    return params
+
+
+def test_report_mode_returns_manifests_and_report_without_connecting(binary, monkeypatch):
+    if not CORPUS.is_dir():
+        pytest.skip("no corpus")
+    monkeypatch.setattr(migrate, "connect", lambda params: pytest.fail("report mode connected"))
+    outcome = migrate.handle(_params(binary, files=[str(CORPUS / "wordpress-mysql" / "compose.yaml")],
+                                     dialect="vic", storage_class="wcp-default"), FakeRun())
+    assert outcome["changed"] is False and outcome["refused"] == []
+    assert [m["kind"] for m in outcome["manifests"]] == [
+        "PersistentVolumeClaim", "Service", "Deployment", "Service", "Deployment"]
+    assert outcome["counts"]["refused"] == 0 and outcome["counts"]["mapped"] == len(outcome["report"])
+
+
+def test_apply_with_a_refusal_fails_before_connecting(binary, monkeypatch):
+    if not CORPUS.is_dir():
+        pytest.skip("no corpus")
+    monkeypatch.setattr(migrate, "connect", lambda params: pytest.fail("a refused project connected"))
+    with pytest.raises(errors.InvalidArgument) as raised:
+        migrate.handle(_params(binary, files=[str(CORPUS / "portainer" / "compose.yaml")], mode="apply",
+                               namespace="team-a"), FakeRun())
+    assert "nothing was written" in raised.value.msg
+    assert "service portainer, key volumes" in raised.value.msg and "docker.sock" in raised.value.msg
+
+
+def test_secrets_are_concealed(binary, tmp_path):
+    (tmp_path / "token.txt").write_text("s3cret-value")
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    image: nginx:1.27\n    secrets: [token]\n"
+        "secrets:\n  token:\n    file: ./token.txt\n")
+    run = FakeRun()
+    outcome = migrate.handle(_params(binary, files=[str(tmp_path / "compose.yaml")]), run)
+    assert outcome["refused"] == []
+    assert "s3cret-value" in run.concealed
