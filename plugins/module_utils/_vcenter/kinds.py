@@ -35,7 +35,7 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.resour
 class Kind(object):
     """One kind of vCenter object: its API, its shape, its writes and its readiness (see the module doc)."""
 
-    def __init__(self, what, api, normalise, plan_create, plan_update, create, update, delete,
+    def __init__(self, what, api, normalise, plan_create, plan_update, create=None, update=None, delete=None,
                  exists=None, ready=None, gone=None, awaited=None, failed="{0} failed: {1}", interval=0.5,
                  settle_unchanged=False, preview=None, read_back=False):
         """``awaited(ident, present)``: what a wait waits for, as its timeout names it; ``failed``: the
@@ -43,15 +43,16 @@ class Kind(object):
         a deletion is not waited for. ``settle_unchanged``: a wait happens also when nothing was
         changed but the object is there (still configuring or being removed). ``preview(found, ident,
         planned)``: what check mode shows as the object. ``read_back``: the diff's after and, after a
-        deletion, the object shown are read from the server rather than planned."""
+        deletion, the object shown are read from the server rather than planned. ``create``,
+        ``update`` and ``delete`` default to the REST resource's own calls of those names."""
         self.what = what
         self.api = api
         self.normalise = normalise
         self.plan_create = plan_create
         self.plan_update = plan_update
-        self.create = create
-        self.update = update
-        self.delete = delete
+        self.create = create or (lambda api, ident, body: api.create(body))
+        self.update = update or (lambda api, ident, body: api.update(ident, body))
+        self.delete = delete or (lambda api, ident: api.delete(ident))
         self.exists = exists or _found
         self.ready = ready or _there
         self.gone = gone
@@ -140,9 +141,6 @@ NAMESPACE = Kind(
     "namespace", Namespaces,
     normalise=lambda found, wish: namespace_spec.normalized(found) if found is not None else {},
     plan_create=_plan_namespace, plan_update=_plan_namespace_update,
-    create=lambda api, name, body: api.create(body),
-    update=lambda api, name, body: api.update(name, body),
-    delete=lambda api, name: api.delete(name),
     ready=namespace_configured,
     awaited=lambda name, present: "namespace {0} to be configured (RUNNING)".format(name),
     failed="namespace {0} failed to configure: {1}")
@@ -163,9 +161,6 @@ VM_CLASS = Kind(
     "VM class", VmClasses,
     normalise=lambda found, wish: vm_class_spec.normalized(found) if found is not None else {},
     plan_create=_plan_vm_class, plan_update=_plan_vm_class_update,
-    create=lambda api, name, body: api.create(body),
-    update=lambda api, name, body: api.update(name, body),
-    delete=lambda api, name: api.delete(name),
     preview=lambda found, name, planned: dict(found or {}, id=name, **planned))
 
 
