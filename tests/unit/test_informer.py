@@ -52,12 +52,13 @@ class FakeClient:
         self.lists, self.watches, self.clock = list(lists), list(watches), clock
         self.calls = []
 
-    def list_items(self, resource, namespace=None, query=None, page_size=None, target=None):
+    def list_page(self, resource, namespace=None, query=None, target=None):
         self.calls.append(("list", None))
         answer = self.lists.pop(0)
         if isinstance(answer, Exception):
             raise answer  # pylint: disable=raising-bad-type
-        return answer
+        items, version = answer
+        return {"items": items, "metadata": {"resourceVersion": version}}
 
     def stream(self, path, target, query, timeout):
         query = dict(query)
