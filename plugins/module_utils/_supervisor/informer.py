@@ -136,7 +136,10 @@ class Informer(object):
         query = self.query + [("watch", "true"), ("allowWatchBookmarks", "true"), ("resourceVersion", self.version),
                               ("timeoutSeconds", str(int(math.ceil(seconds))))]
         target = self.target("watch")
-        stream = self.client.stream(self.resource.path(self.namespace), target, query, read_timeout)
+        try:
+            stream = self.client.stream(self.resource.path(self.namespace), target, query, read_timeout)
+        except errors.PacificError as err:
+            raise self._gone(err)
         with self._lock:
             self._stream = stream
         return self._events(stream, target)
@@ -157,9 +160,18 @@ class Informer(object):
                         yield change
                 if version:
                     self.version = version
+        except errors.PacificError as err:
+            raise self._gone(err)
         finally:
             with self._lock:
                 self._stream = None
+
+    def _gone(self, err):
+        """``Gone`` (the resourceVersion forgotten) for a 410 answer to the WATCH itself; else ``err``."""
+        if err.status != 410:
+            return err
+        self.version = None
+        return Gone(err.reason or err.msg)
 
     def _observe(self, kind, obj):
         key, seen = _key(obj), _seen(obj)
