@@ -19,7 +19,7 @@ PREFIX = "ansible_collections.pacific.supervisor.plugins.module_utils"
 # (layer, what it is, the files under plugins/module_utils/ that make it, as globs)
 LAYERS = (
     ("handlers", "run a task, a batch, an inventory or an event stream; modules call them",
-     ("_common/ansible.py", "_supervisor/batch.py", "_supervisor/events.py", "_supervisor/preflight.py",
+     ("_common/ansible.py", "_supervisor/batch.py", "_supervisor/events.py", "_supervisor/preflight.py", "_supervisor/selection.py",
       "_vcenter/events.py", "_vcenter/connection.py", "_inventory/supervisor.py")),
     ("engines", "converge one object and wait until the kind's verdict: Supervisor and vCenter",
      ("_supervisor/engine.py", "_supervisor/waiter.py", "_supervisor/guest_clusters.py", "_supervisor/reach.py",
