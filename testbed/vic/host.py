@@ -49,12 +49,13 @@ def capacity_mb(text: str) -> int:
 
 def matches(filters: dict, values: dict) -> bool:
     """Whether an object whose filterable values are ``values`` (filter -> list of strings, or a
-    callable) passes ``filters`` (filter -> accepted values): every filter, any of its values."""
+    callable) passes ``filters`` (filter -> accepted values): every filter, any of its values -
+    but every one of the ``label`` values, as the daemon ANDs labels."""
     for name, accepted in filters.items():
         test = values.get(name)
         if test is None:
             raise EngineError(400, f"invalid filter '{name}'")
-        if not any(test(value) for value in accepted):
+        if not (all if name == "label" else any)(test(value) for value in accepted):
             return False
     return True
 
