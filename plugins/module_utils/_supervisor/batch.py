@@ -176,7 +176,9 @@ def converge_absent(engine, items, check_mode):
 
 
 def prune(engine, items, label, check_mode):
-    """Delete what carries the batch's label, of its kinds and namespaces, but is no longer named."""
+    """Delete what carries the batch's label, of its kinds and namespaces, but is no longer named.
+    An object a controller made (a Deployment's pods carry its template's labels) is its owner's,
+    not the batch's: kubectl's prune leaves objects with owner references alone too."""
     selector = "{0}={1}".format(*label)
     named = set(item.group + (item.name,) for item in items)
     pruned = []
@@ -185,7 +187,9 @@ def prune(engine, items, label, check_mode):
         if engine.known_hidden(first.namespace):
             continue  # nothing of ours can be there (read_live warned)
         for name, obj in sorted(_listed(engine, first.resource, first.namespace, selector).items()):
-            if first.group + (name,) in named or (obj.get("metadata") or {}).get("deletionTimestamp"):
+            metadata = obj.get("metadata") or {}
+            if first.group + (name,) in named or metadata.get("deletionTimestamp") or any(
+                    owner.get("controller") for owner in metadata.get("ownerReferences") or []):
                 continue
             engine.delete(first.resource, name, first.namespace, dry_run=check_mode,
                           uid=obj["metadata"].get("uid"))
