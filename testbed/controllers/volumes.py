@@ -1,8 +1,9 @@
 """A CNS-like volume provisioner: a claim of a namespace's storage class gets a CNS block volume.
 
 As the vSphere CSI driver's provisioner does on a Supervisor: a PersistentVolumeClaim whose
-StorageClass has the provisioner ``csi.vsphere.vmware.com`` and is one the namespace may use (its
-ResourceQuota names the class, as WCP makes it for every storage policy of the namespace) gets a
+StorageClass has the provisioner ``csi.vsphere.vmware.com`` and is one the namespace may use (WCP
+makes a class for every storage policy of a namespace; where the namespace's ResourceQuota limits
+storage classes, the class must be among them) gets a
 PersistentVolume of the claim's size, pre-bound to the claim (``claimRef``), with a CSI source of
 that driver and a volume handle of its own; kube-controller-manager's binder then binds the two.
 A claim of a class the namespace has no access to stays Pending with a Warning Event. When a claim
@@ -92,7 +93,9 @@ class VolumeProvisioner:
         if storage_class is None or storage_class.provisioner != DRIVER:
             return
         quotas = self.core.list_namespaced_resource_quota(namespace).items
-        if not any(quota_key(class_name) in ((q.spec.hard if q.spec else None) or {}) for q in quotas):
+        named = set(key for q in quotas for key in ((q.spec.hard if q.spec else None) or {})
+                    if key.endswith(".storageclass.storage.k8s.io/requests.storage"))
+        if named and quota_key(class_name) not in named:
             record_event(self.core, claim, "ProvisioningFailed",
                          f"failed to provision volume with StorageClass \"{class_name}\": the storage policy of this "
                          f"class is not assigned to namespace {namespace}", warning=True, component=COMPONENT)
