@@ -193,7 +193,9 @@ options:
     type: bool
     default: true
 notes:
-  - C(depends_on) orders the objects; with O(wait) the batch waits for all of them to be ready.
+  - C(depends_on) orders the objects; with O(mode=apply) (not in check mode) the services a service depends on are
+    created and waited for until ready (a Pod running and ready, a Deployment available, within O(wait_timeout))
+    before it is written, whatever O(wait) says; O(wait) waits for the last of them too.
   - A service with no published or exposed port gets no C(Service), so other pods cannot reach it by name.
 seealso:
   - module: pacific.supervisor.apply
@@ -426,6 +428,34 @@ def _check_ownership(engine, items, project):
                                                                               ", ".join(taken)))
 
 
+DEPENDS_ON = "pacific.supervisor/depends-on"
+
+
+def waves(items):
+    """``items`` in waves of ``depends_on``: a service's objects go one wave after the latest of
+    the services it depends on; claims, ConfigMaps and Secrets (no service) go first."""
+    service_of = dict((id(item), ((item.desired.get("metadata") or {}).get("labels") or {}).get(convert.SERVICE_LABEL))
+                      for item in items)
+    needs = {}
+    for item in items:
+        annotation = ((item.desired.get("metadata") or {}).get("annotations") or {}).get(DEPENDS_ON)
+        if annotation and service_of[id(item)]:
+            needs[service_of[id(item)]] = [name for name in annotation.split(",") if name]
+    depth = {}
+
+    def depth_of(service, trail=()):
+        if service not in depth:
+            others = [depth_of(other, trail + (service,)) + 1 for other in needs.get(service, [])
+                      if other not in trail + (service,) and other in set(service_of.values())]
+            depth[service] = max(others or [0])
+        return depth[service]
+    grouped = {}
+    for item in items:
+        service = service_of[id(item)]
+        grouped.setdefault(depth_of(service) if service else 0, []).append(item)
+    return [grouped[number] for number in sorted(grouped)]
+
+
 def handle(params, run):
     if params["mode"] == "apply" and not params["namespace"]:
         raise errors.InvalidArgument("namespace is required with mode=apply")
@@ -447,8 +477,13 @@ def handle(params, run):
     loaded = [(m, "compose project {0}: {1} {2}".format(project, m["kind"], m["metadata"]["name"])) for m in made]
     items = batch.prepare(engine, loaded, default_namespace=params["namespace"], label=label)
     _check_ownership(engine, items, project)
-    changed, results, diffs = batch.converge(engine, items, state="present", check_mode=run.check_mode,
-                                             label=label, wait=params["wait"], wait_timeout=params["wait_timeout"])
+    ordered = waves(items)
+    if len(ordered) > 1:  # depends_on: what a service depends on is up before it is written
+        changed, results, diffs = batch.converge_waves(engine, ordered, check_mode=run.check_mode, label=label,
+                                                       wait=params["wait"], wait_timeout=params["wait_timeout"])
+    else:
+        changed, results, diffs = batch.converge(engine, items, state="present", check_mode=run.check_mode,
+                                                 label=label, wait=params["wait"], wait_timeout=params["wait_timeout"])
     summary = {}
     for result in results:
         summary[result["action"]] = summary.get(result["action"], 0) + 1

@@ -231,6 +231,9 @@ def wait_all(engine, items, state, timeout):
         raise (failures or outcome)[0]
 
 
+CHANGED_ACTIONS = ("created", "updated", "deleted", "pruned")
+
+
 def converge(engine, items, state="present", check_mode=False, label=None, wait=False,
              wait_timeout=waiter.DEFAULT_TIMEOUT):
     """Converge ``items`` (from ``prepare``); answers ``(changed, results, diffs)``."""
@@ -240,13 +243,35 @@ def converge(engine, items, state="present", check_mode=False, label=None, wait=
     else:
         converge_absent(engine, items, check_mode)
     pruned = prune(engine, items, label, check_mode) if label is not None and state == "present" else []
-    changed_actions = ("created", "updated", "deleted", "pruned")
     if wait and not check_mode:
         waited = [item for item in items if item.action not in ("absent",)]
         if waited:
-            with reporting_change(any(item.action in changed_actions for item in items + pruned)):
+            with reporting_change(any(item.action in CHANGED_ACTIONS for item in items + pruned)):
                 wait_all(engine, waited, state, wait_timeout)
-    every = items + pruned
+    return _outcome(items + pruned)
+
+
+def converge_waves(engine, waves, check_mode=False, label=None, wait=False, wait_timeout=waiter.DEFAULT_TIMEOUT):
+    """Converge ``waves`` (lists of items) present, one after another: each wave but the last is
+    waited for (ready) before the next is written - what depends on it starts after it is up;
+    the last is waited for only with ``wait``. In check mode nothing is waited for (nothing
+    runs). What carries ``label`` but no wave names is pruned once, after all waves."""
+    every = [item for wave in waves for item in wave]
+    deadline = time.monotonic() + wait_timeout
+    for number, wave in enumerate(waves):
+        read_live(engine, wave, "present")
+        converge_present(engine, wave, check_mode)
+        if check_mode or not (wait or number < len(waves) - 1):
+            continue
+        with reporting_change(any(item.action in CHANGED_ACTIONS for item in every)):
+            wait_all(engine, wave, "present", max(1, deadline - time.monotonic()))
+    pruned = prune(engine, every, label, check_mode) if label is not None else []
+    return _outcome(every + pruned)
+
+
+def _outcome(every):
+    """``(changed, results, diffs)`` of converged and pruned items."""
+    changed_actions = CHANGED_ACTIONS
     diffs = []
     for item in every:
         if item.action in changed_actions:
