@@ -72,7 +72,9 @@ options:
           Else C(DOCKER_HOST), else the local socket.
         type: str
       tls:
-        description: Talk TLS (implied by O(engine.ca_cert) or O(engine.client_cert)); VIC hosts listen on 2376 with TLS.
+        description:
+          - Talk TLS (implied by O(engine.ca_cert) or O(engine.client_cert)); VIC hosts listen on 2376 with TLS.
+          - With TLS, the trust is what the task says; C(REQUESTS_CA_BUNDLE) and proxy variables are not read.
         type: bool
         default: false
       ca_cert:

@@ -136,8 +136,8 @@ class Host:
                           "scope": lambda v, n=network: v == n["Scope"],
                           "type": lambda v, n=network: v == ("builtin" if n["Name"] in (DEFAULT_NETWORK, "host", "none")
                                                              else "custom")}
-                if matches(filters, values):
-                    found.append(self.network_view(network))
+                if matches(filters, values):  # a list names no endpoints; inspect does
+                    found.append(dict((k, v) for k, v in network.items() if k != "Containers"))
             return sorted(found, key=lambda n: n["Name"])
 
     def remove_network(self, ref: str) -> None:

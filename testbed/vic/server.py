@@ -31,10 +31,13 @@ def tls_context(cert: str, key: str, client_ca: str | None = None) -> ssl.SSLCon
 
 
 class Simulator:
-    """A VIC host listening on ``HOST:port``; ``start()`` returns once it answers."""
+    """A VIC host listening on ``HOST:port`` (with ``ssl_context``, TLS as VIC's 2376) or on a unix
+    socket; ``start()`` returns once it answers."""
 
-    def __init__(self, port: int | None = None, host: Host | None = None, ssl_context: ssl.SSLContext | None = None):
+    def __init__(self, port: int | None = None, host: Host | None = None, ssl_context: ssl.SSLContext | None = None,
+                 socket_path: str | None = None):
         self.port = port if port is not None else default_port()
+        self.socket_path = socket_path
         self.host = host or Host()
         self.ssl_context = ssl_context
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -43,13 +46,16 @@ class Simulator:
 
     @property
     def url(self) -> str:
-        """The ``docker_host`` of this host (``DOCKER_HOST``)."""
-        return f"tcp://{HOST}:{self.port}"
+        """The ``docker_host`` of this host (``DOCKER_HOST``): its unix socket, else its TCP port."""
+        return f"unix://{self.socket_path}" if self.socket_path else f"tcp://{HOST}:{self.port}"
 
     async def _serve(self) -> None:
         self._runner = web.AppRunner(make_app(self.host), access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, HOST, self.port, ssl_context=self.ssl_context).start()
+        if self.socket_path:
+            await web.UnixSite(self._runner, self.socket_path).start()
+        else:
+            await web.TCPSite(self._runner, HOST, self.port, ssl_context=self.ssl_context).start()
 
     def start(self) -> "Simulator":
         started = threading.Event()

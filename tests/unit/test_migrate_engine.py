@@ -243,3 +243,55 @@ def test_connection_names_no_credentials_and_pairs_cert_and_key():
         engine_source.Connection("vch:2376")
     assert engine_source.engine_filters({"labels": {"app": "shop", "tier": None}, "names": ["web"]}) == {
         "label": ["app=shop", "tier"], "name": ["^/web$"]}
+
+
+def _seeded(simulator):
+    client = docker.DockerClient(base_url=simulator.url.replace("tcp:", "https:") if getattr(simulator, "client_tls", None)
+                                 else simulator.url, tls=getattr(simulator, "client_tls", None), version="1.25")
+    client.api.trust_env = False  # REQUESTS_CA_BUNDLE would override the CA
+    client.containers.create("redis:7", name="cache")
+    client.close()
+
+
+def test_a_unix_socket_engine(tmp_path):
+    with Simulator(socket_path=str(tmp_path / "docker.sock")) as simulator:
+        _seeded(simulator)
+        read = _engine(simulator)
+        assert [m["metadata"]["name"] for m in read["manifests"]] == ["cache"]
+        assert {e["file"] for e in read["report"]} == {"unix://{0}".format(tmp_path / "docker.sock")}
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # validate_certs false, on purpose
+def test_tls_with_a_ca_and_a_client_certificate_as_vic_verifies_clients(tmp_path):
+    from testbed.pki import ensure_pki
+    from testbed.vic.server import tls_context
+
+    pki = ensure_pki(tmp_path / "pki")
+    context = tls_context(str(pki.serving_cert), str(pki.serving_key), client_ca=str(pki.ca_cert))
+    with Simulator(PORT, ssl_context=context) as simulator:
+        simulator.client_tls = docker.tls.TLSConfig(client_cert=(str(pki.serving_cert), str(pki.serving_key)),
+                                                    ca_cert=str(pki.ca_cert), verify=True)
+        _seeded(simulator)
+        trusted = {"docker_host": simulator.url, "ca_cert": str(pki.ca_cert), "client_cert": str(pki.serving_cert),
+                   "client_key": str(pki.serving_key)}
+        read = _engine(simulator, engine=trusted)
+        assert [m["metadata"]["name"] for m in read["manifests"]] == ["cache"]
+        assert {e["file"] for e in read["report"]} == {simulator.url}  # the address only, no file or key
+        unverified = dict(trusted, ca_cert=None, validate_certs=False)
+        assert _engine(simulator, engine=unverified)["manifests"]
+        with pytest.raises(errors.PacificError, match="Docker engine at tcp://127.0.0.1"):
+            _engine(simulator, engine=dict(trusted, client_cert=None, client_key=None))  # VIC --tlsverify
+        with pytest.raises(errors.PacificError, match="Docker engine at tcp://127.0.0.1"):
+            _engine(simulator, engine={"docker_host": simulator.url, "tls": True})  # the testbed's CA is not trusted
+
+
+def test_an_untrusted_engine_is_a_tls_error_and_a_closed_port_unreachable(tmp_path):
+    from testbed.pki import ensure_pki
+    from testbed.vic.server import tls_context
+
+    pki = ensure_pki(tmp_path / "pki")
+    with Simulator(PORT, ssl_context=tls_context(str(pki.serving_cert), str(pki.serving_key))) as simulator:
+        with pytest.raises(errors.TlsError):
+            _engine(simulator, engine={"docker_host": simulator.url, "tls": True})
+    with pytest.raises(errors.Unreachable):
+        _engine(simulator, engine={"docker_host": simulator.url, "timeout": 5})

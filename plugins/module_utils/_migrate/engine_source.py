@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import ssl
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._migrate import convert, run_options, table
@@ -24,13 +25,15 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._migrate import
 try:
     import docker
     from docker.errors import DockerException, NotFound
+    from requests.exceptions import RequestException, SSLError
     DOCKER_IMPORT_ERROR = None
 except ImportError as import_error:  # pragma: no cover - the module reports it
     docker = None
-    DockerException = NotFound = Exception
+    DockerException = NotFound = RequestException = SSLError = Exception
     DOCKER_IMPORT_ERROR = import_error
 
 DEFAULT_SHM = 64 * 1024 * 1024
+MINIMUM_API_VERSION = "1.24"  # the oldest the docker SDK speaks
 ANONYMOUS_LABEL = "com.docker.volume.anonymous"
 COMPOSE_LABEL_PREFIX = "com.docker.compose."
 HEX_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -120,9 +123,34 @@ class Connection(object):
         if self.tls and base_url.startswith("tcp://"):
             base_url = "https://" + base_url[len("tcp://"):]
         try:
-            return docker.DockerClient(base_url=base_url, tls=tls, version=self.api_version, timeout=self.timeout)
-        except DockerException as err:
-            raise errors.ConnectionFailure("cannot reach the Docker engine at {0}: {1}".format(self.address, err))
+            version = self.api_version
+            if self.tls and version == "auto":
+                # requests lets REQUESTS_CA_BUNDLE override a session's CA (and verify=False): ask
+                # the version on a session that reads no environment, then speak it
+                probe = docker.APIClient(base_url=base_url, tls=tls, version=MINIMUM_API_VERSION,
+                                         timeout=self.timeout)
+                probe.trust_env = False
+                try:
+                    version = probe.version(api_version=False)["ApiVersion"]
+                finally:
+                    probe.close()
+            client = docker.DockerClient(base_url=base_url, tls=tls, version=version, timeout=self.timeout)
+            if self.tls:
+                client.api.trust_env = False
+            return client
+        except (DockerException, RequestException, KeyError) as err:
+            raise _failure("cannot reach the Docker engine at {0}".format(self.address), err)
+
+
+def _failure(what, err):
+    """The error of a failed talk with the engine: an untrusted certificate, or no answer."""
+    cause, seen = err, 0
+    while cause is not None and seen < 10:  # the SDK wraps the SSL error of requests
+        if isinstance(cause, (ssl.SSLError, SSLError)):
+            return errors.TlsError("{0}: the TLS handshake failed (is engine.ca_cert its CA, and does it want "
+                                   "engine.client_cert?): {1}".format(what, err), target=what)
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    return errors.Unreachable("{0}: {1}".format(what, err), target=what)
 
 
 def engine_filters(containers):
@@ -162,8 +190,8 @@ def read(connection, containers=None, include_stopped=True):
                 except NotFound:
                     images[image] = {}
         return inspected, volumes, networks, images, info.get("Name") or "docker"
-    except DockerException as err:
-        raise errors.ConnectionFailure("reading the Docker engine at {0} failed: {1}".format(connection.address, err))
+    except (DockerException, RequestException) as err:
+        raise _failure("reading the Docker engine at {0} failed".format(connection.address), err)
     finally:
         client.close()
 
