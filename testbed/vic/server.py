@@ -56,6 +56,7 @@ class Simulator:
             await web.UnixSite(self._runner, self.socket_path).start()
         else:
             await web.TCPSite(self._runner, HOST, self.port, ssl_context=self.ssl_context).start()
+            self.port = self._runner.addresses[0][1]  # port 0: the one the system gave
 
     def start(self) -> "Simulator":
         started = threading.Event()

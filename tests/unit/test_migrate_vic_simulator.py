@@ -15,7 +15,7 @@ import yaml
 
 from testbed.vic.server import Simulator
 
-PORT = 29588
+PORT = 0  # a port the system gives
 TYPES = {"string": str, "integer": int, "boolean": bool, "object": dict, "array": list, "number": (int, float)}
 # NetworkSettings' flat fields (the default network's), deprecated in API 1.9 and dropped in 1.44+
 DROPPED_SINCE_1_25 = {"NetworkSettings": {"Bridge", "SandboxID", "HairpinMode", "LinkLocalIPv6Address",
