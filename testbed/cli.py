@@ -95,6 +95,13 @@ def _remediate_demo(testbed: Testbed, args) -> int:
     return 0
 
 
+def _vic(testbed: Testbed, args) -> int:
+    from testbed.vic.server import PORT_OFFSET, serve_forever
+
+    serve_forever(testbed.layout.ports.base + PORT_OFFSET)
+    return 0
+
+
 def _fault(testbed: Testbed, args) -> int:
     print(f"testbed: {inject.apply(testbed, args.fault, args.namespace, args.name, args.undo)}")
     return 0
@@ -109,6 +116,7 @@ COMMANDS = {
     "demo": (_demo, "make a namespace, a VM, a guest cluster and a pod through both faces; show the tree"),
     "remediate-demo": (_remediate_demo, "run pacific.supervisor.remediate under ansible-rulebook, power the demo's "
                                         "VM off in vCenter and show the rulebook power it on again"),
+    "vic": (_vic, "serve a simulated VIC container host's Docker Engine API on port base + 20, in the foreground"),
     "fault": (_fault, "inject a fault (or --undo it): " + ", ".join(inject.FAULTS)),
 }
 

@@ -12,7 +12,8 @@ module: migrate
 short_description: Move Docker compose workloads onto native vSphere pods, and report what cannot move
 version_added: 0.1.0
 description:
-  - Reads one compose project (one or more compose files) and turns each service into native-pod objects
+  - Reads one compose project (one or more compose files), or the containers of a Docker Engine or a vSphere
+    Integrated Containers (VIC) container host, and turns each service (each container) into native-pod objects
     of a vSphere Namespace - a C(Pod) or C(Deployment), a C(Service) (type C(LoadBalancer) for published
     ports, C(ClusterIP) for exposed ones), C(PersistentVolumeClaim)s for named volumes, C(ConfigMap)s and
     C(Secret)s for compose C(configs) and C(secrets), probes from health checks, resources from CPU and
@@ -25,6 +26,11 @@ description:
     and merge keys, C(!reset), env files, profiles, long and short syntax) by the Docker Compose CLI, the
     reference implementation of the Compose specification (C(docker compose config --format json)); it
     needs no Docker daemon.
+  - With O(source=engine), the containers O(containers) picks are read with the C(docker) Python SDK (with their
+    volumes and networks) and each becomes the service that C(docker run) with the same flags would be given to
+    M(pacific.supervisor.container), so both make the same manifests; the report names C(docker run) flags and
+    the engine's address as its file. Binds of the engine host's paths are refused; an inspected field the
+    converter does not know, at a value other than the engine's default, is refused as unknown.
   - With O(mode=report) nothing is written and no Supervisor connection is needed.
   - With O(mode=apply), the objects are converged through the batch engine of M(pacific.supervisor.apply)
     (server-side apply, check mode as a server-side dry run, pruning by the project's label, waiting).
@@ -41,22 +47,83 @@ attributes:
     support: full
     description: With O(mode=apply), one before/after pair per object that changes.
 requirements:
-  - Docker Compose v2 or later (C(docker-compose) or the C(docker compose) plugin) on the managed node
+  - With O(source=compose), Docker Compose v2 or later (C(docker-compose) or the C(docker compose) plugin) on the
+    managed node
+  - With O(source=engine), the C(docker) Python SDK (7 or later)
 options:
   source:
-    description: Where the workloads come from. Only C(compose) files for now.
+    description: Where the workloads come from - C(compose) files, or the containers of a Docker C(engine).
     type: str
-    choices: [compose]
+    choices: [compose, engine]
     default: compose
   files:
     description:
       - The compose files of one project, merged in order as C(docker compose -f a -f b) merges them.
-      - The report names the first file.
+      - The report names the first file. Required with O(source=compose).
     type: list
     elements: path
-    required: true
+  engine:
+    description: With O(source=engine), how to reach the Docker Engine or VIC container host.
+    type: dict
+    default: {}
+    suboptions:
+      docker_host:
+        description: The engine's address, C(tcp://host:2376), C(unix:///var/run/docker.sock) or C(ssh://user@host).
+          Else C(DOCKER_HOST), else the local socket.
+        type: str
+      tls:
+        description:
+          - Talk TLS (implied by O(engine.ca_cert) or O(engine.client_cert)); VIC hosts listen on 2376 with TLS.
+          - With TLS, the trust is what the task says; C(REQUESTS_CA_BUNDLE) and proxy variables are not read.
+        type: bool
+        default: false
+      ca_cert:
+        description: The CA that signed the engine's certificate.
+        type: path
+      client_cert:
+        description: The client certificate, for an engine that verifies its clients (C(--tlsverify)).
+        type: path
+      client_key:
+        description: The key of O(engine.client_cert).
+        type: path
+      validate_certs:
+        description: Verify the engine's certificate.
+        type: bool
+        default: true
+      api_version:
+        description: The Engine API version to speak; C(auto) asks the engine.
+        type: str
+        default: auto
+      timeout:
+        description: Seconds to wait for one answer of the engine.
+        type: int
+        default: 60
+  containers:
+    description:
+      - With O(source=engine), which containers to move; all of them (running or stopped) when nothing is given.
+        Every filter given must match (labels all, names and ids any).
+    type: dict
+    default: {}
+    suboptions:
+      labels:
+        description: Labels the containers carry (a value of C(null) or C('') matches any value).
+        type: dict
+      names:
+        description: Container names.
+        type: list
+        elements: str
+      ids:
+        description: Container ids, or their prefixes.
+        type: list
+        elements: str
+      include_stopped:
+        description: Also move containers that are not running.
+        type: bool
+        default: true
   project_name:
-    description: The project's name (labels and the names compose gives volumes); compose's default otherwise.
+    description:
+      - The project's name (labels and the names compose gives volumes); compose's default otherwise.
+      - With O(source=engine), the engine's name as C(docker info) gives it by default.
     type: str
   profiles:
     description: The compose profiles to enable; services of other profiles are left out by compose.
@@ -128,7 +195,9 @@ options:
     type: bool
     default: true
 notes:
-  - C(depends_on) orders the objects; with O(wait) the batch waits for all of them to be ready.
+  - C(depends_on) orders the objects; with O(mode=apply) (not in check mode) the services a service depends on are
+    created and waited for until ready (a Pod running and ready, a Deployment available, within O(wait_timeout))
+    before it is written, whatever O(wait) says; O(wait) waits for the last of them too.
   - A service with no published or exposed port gets no C(Service), so other pods cannot reach it by name.
 seealso:
   - module: pacific.supervisor.apply
@@ -145,6 +214,21 @@ EXAMPLES = r"""
 - name: Show the refusals
   ansible.builtin.debug:
     msg: "{{ plan.report | selectattr('outcome', 'equalto', 'refused') | list }}"
+
+- name: What the containers labelled app=shop on a VIC container host become (no Supervisor needed)
+  pacific.supervisor.migrate:
+    source: engine
+    engine:
+      docker_host: tcp://vch.example.com:2376
+      ca_cert: /etc/vch/ca.pem
+      client_cert: /etc/vch/cert.pem
+      client_key: /etc/vch/key.pem
+    containers:
+      labels: {app: shop}
+    project_name: shop
+    dialect: vic
+    storage_class: wcp-default
+  register: vch_plan
 
 - name: Move a project from a VIC container host onto native pods, waiting until they are ready
   pacific.supervisor.migrate:
@@ -175,13 +259,14 @@ report:
   elements: dict
   contains:
     file:
-      description: The compose file (the first of O(files)).
+      description: The compose file (the first of O(files)), or the engine's address with O(source=engine).
       type: str
     service:
-      description: The compose service.
+      description: The compose service, or the container's name with O(source=engine).
       type: str
     key:
-      description: The service key (C(deploy) keys as C(deploy.resources.limits.memory)).
+      description: The service key (C(deploy) keys as C(deploy.resources.limits.memory)); with O(source=engine), the
+        C(docker run) flag (C(--publish)), or the inspected field (C(HostConfig.Foo)) no flag names.
       type: str
     outcome:
       description: C(mapped), C(refused) or C(client_only).
@@ -225,10 +310,11 @@ diff:
 """
 
 import base64
+import os
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import run_module, supervisor_spec
-from ansible_collections.pacific.supervisor.plugins.module_utils._migrate import compose, convert
+from ansible_collections.pacific.supervisor.plugins.module_utils._migrate import compose, convert, engine_source
 from ansible_collections.pacific.supervisor.plugins.module_utils._migrate.table import OUTCOMES, REFUSED
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import batch, manifests as loading
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
@@ -236,8 +322,24 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.eng
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.waiter import WAIT_ARGUMENT_SPEC
 
 ARGUMENT_SPEC = dict(
-    source=dict(type="str", choices=["compose"], default="compose"),
-    files=dict(type="list", elements="path", required=True),
+    source=dict(type="str", choices=["compose", "engine"], default="compose"),
+    files=dict(type="list", elements="path"),
+    engine=dict(type="dict", default={}, options=dict(
+        docker_host=dict(type="str"),
+        tls=dict(type="bool", default=False),
+        ca_cert=dict(type="path"),
+        client_cert=dict(type="path"),
+        client_key=dict(type="path", no_log=False),
+        validate_certs=dict(type="bool", default=True),
+        api_version=dict(type="str", default="auto"),
+        timeout=dict(type="int", default=60),
+    )),
+    containers=dict(type="dict", default={}, options=dict(
+        labels=dict(type="dict"),
+        names=dict(type="list", elements="str"),
+        ids=dict(type="list", elements="str"),
+        include_stopped=dict(type="bool", default=True),
+    )),
     project_name=dict(type="str"),
     profiles=dict(type="list", elements="str", default=[]),
     environment=dict(type="dict", default={}),
@@ -268,8 +370,36 @@ def _decoded(value):
         return value
 
 
+def _options(params):
+    return convert.Options(dialect=params["dialect"], storage_class=params["storage_class"],
+                           volume_size=params["volume_size"], bind_files=params["bind_files"],
+                           flatten_networks=params["flatten_networks"], images=params["images"])
+
+
+def convert_engine(params):
+    """``(manifests, report, refused, project name)`` of the containers the task picks on its engine."""
+    if params.get("files"):
+        raise errors.InvalidArgument("files are read with source=compose; source=engine reads containers")
+    settings = dict(params.get("engine") or {})
+    if not settings.get("docker_host"):
+        settings["docker_host"] = os.environ.get("DOCKER_HOST")
+    connection = engine_source.Connection(**settings)
+    picked = params.get("containers") or {}
+    inspected, volumes, _networks, images, host_name = engine_source.read(
+        connection, picked, include_stopped=picked.get("include_stopped", True))
+    if not inspected:
+        raise errors.InvalidArgument("no container of the engine at {0} matches {1}".format(
+            connection.address, engine_source.engine_filters(picked) or "(all)"))
+    project = convert.k8s_name(params["project_name"] or host_name) or "docker"
+    made, report, refused = engine_source.convert_engine(inspected, volumes, images, connection.address,
+                                                         _options(params), project, namespace=params["namespace"])
+    return made, report, refused, project
+
+
 def convert_project(params, warn=None):
-    """``(manifests, report, refused, project name)`` of the task's compose files."""
+    """``(manifests, report, refused, project name)`` of the task's compose files (or engine)."""
+    if params.get("source") == "engine":
+        return convert_engine(params)
     if not params["files"]:
         raise errors.InvalidArgument("files needs at least one compose file")
     cli = compose.find_cli(params["compose_binary"])
@@ -278,10 +408,7 @@ def convert_project(params, warn=None):
     for line in warnings:
         if warn:
             warn("docker compose: {0}".format(line))
-    options = convert.Options(dialect=params["dialect"], storage_class=params["storage_class"],
-                              volume_size=params["volume_size"], bind_files=params["bind_files"],
-                              flatten_networks=params["flatten_networks"], images=params["images"])
-    made, report, refused = convert.convert(project, params["files"][0], options, namespace=params["namespace"])
+    made, report, refused = convert.convert(project, params["files"][0], _options(params), namespace=params["namespace"])
     return made, report, refused, convert.k8s_name(project.get("name") or "compose") or "compose"
 
 
@@ -301,6 +428,34 @@ def _check_ownership(engine, items, project):
         raise errors.InvalidArgument("nothing was written: namespace {0} already holds objects of these names that are "
                                      "not of compose project {1}: {2}".format(items[0].namespace, project,
                                                                               ", ".join(taken)))
+
+
+DEPENDS_ON = "pacific.supervisor/depends-on"
+
+
+def waves(items):
+    """``items`` in waves of ``depends_on``: a service's objects go one wave after the latest of
+    the services it depends on; claims, ConfigMaps and Secrets (no service) go first."""
+    service_of = dict((id(item), ((item.desired.get("metadata") or {}).get("labels") or {}).get(convert.SERVICE_LABEL))
+                      for item in items)
+    needs = {}
+    for item in items:
+        annotation = ((item.desired.get("metadata") or {}).get("annotations") or {}).get(DEPENDS_ON)
+        if annotation and service_of[id(item)]:
+            needs[service_of[id(item)]] = [name for name in annotation.split(",") if name]
+    depth = {}
+
+    def depth_of(service, trail=()):
+        if service not in depth:
+            others = [depth_of(other, trail + (service,)) + 1 for other in needs.get(service, [])
+                      if other not in trail + (service,) and other in set(service_of.values())]
+            depth[service] = max(others or [0])
+        return depth[service]
+    grouped = {}
+    for item in items:
+        service = service_of[id(item)]
+        grouped.setdefault(depth_of(service) if service else 0, []).append(item)
+    return [grouped[number] for number in sorted(grouped)]
 
 
 def handle(params, run):
@@ -324,8 +479,13 @@ def handle(params, run):
     loaded = [(m, "compose project {0}: {1} {2}".format(project, m["kind"], m["metadata"]["name"])) for m in made]
     items = batch.prepare(engine, loaded, default_namespace=params["namespace"], label=label)
     _check_ownership(engine, items, project)
-    changed, results, diffs = batch.converge(engine, items, state="present", check_mode=run.check_mode,
-                                             label=label, wait=params["wait"], wait_timeout=params["wait_timeout"])
+    ordered = waves(items)
+    if len(ordered) > 1:  # depends_on: what a service depends on is up before it is written
+        changed, results, diffs = batch.converge_waves(engine, ordered, check_mode=run.check_mode, label=label,
+                                                       wait=params["wait"], wait_timeout=params["wait_timeout"])
+    else:
+        changed, results, diffs = batch.converge(engine, items, state="present", check_mode=run.check_mode,
+                                                 label=label, wait=params["wait"], wait_timeout=params["wait_timeout"])
     summary = {}
     for result in results:
         summary[result["action"]] = summary.get(result["action"], 0) + 1

@@ -11,9 +11,11 @@ from kubernetes import config
 
 from testbed.controllers.guest_apiservers import GuestApiservers
 from testbed.controllers.guest_clusters import GuestClusters
+from testbed.controllers.load_balancers import LoadBalancers
 from testbed.controllers.spherelet import Spherelet
 from testbed.controllers.vm_operator import VmOperator
 from testbed.controllers.vm_services import VmServices
+from testbed.controllers.volumes import VolumeProvisioner
 from testbed.controllers.vsphere import Vsphere
 from testbed.faults import FaultBook
 from testbed.layout import HOST, Layout
@@ -56,6 +58,8 @@ def main() -> None:
     _retry(operator.seed_images, "the VM Operator CRDs")
     operator.start(stop)
     VmServices(api_client).start(stop)
+    VolumeProvisioner(api_client).start(stop)
+    LoadBalancers(api_client).start(stop)
     GuestClusters(api_client, GuestApiservers(Testbed(layout))).start(stop)
     network = layout.pod_network if layout.pod_network.exists() else None
     log.info("pod network: %s", network.subnet if network else "loopback (no network namespace)")

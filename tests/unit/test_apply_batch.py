@@ -138,3 +138,30 @@ def test_the_values_of_secrets_in_manifests_are_found_for_masking():
          "stringData": {"b": "secret-b"}},
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"c": "not-secret"}}])
     assert sorted(manifests.secret_values(loaded)) == sorted(["c2VjcmV0LWE=", "secret-b", "c2VjcmV0LWI="])
+
+
+def test_prune_leaves_what_a_controller_made_from_the_batch_alone():
+    """A Deployment's pods carry its template's labels, the batch's label among them: they are the
+    ReplicaSet's, and pruning them would make every re-apply a change."""
+
+    class Resource(object):
+        api_version, kind = "v1", "Pod"
+
+    class FakeEngine(object):
+        deleted = []
+
+        def known_hidden(self, namespace):
+            return False
+
+        def list(self, resource, namespace, label_selector=None):
+            owned = {"name": "web-7c6b-x2", "uid": "1", "labels": {"project": "shop"},
+                     "ownerReferences": [{"kind": "ReplicaSet", "name": "web-7c6b", "controller": True}]}
+            stray = {"name": "old", "uid": "2", "labels": {"project": "shop"}}
+            return [{"metadata": owned}, {"metadata": stray}], None
+
+        def delete(self, resource, name, namespace, dry_run=False, uid=None):
+            self.deleted.append(name)
+
+    item = batch.Item({"metadata": {"name": "cache", "namespace": "team-a"}}, "test", Resource())
+    pruned = batch.prune(FakeEngine(), [item], ("project", "shop"), check_mode=True)
+    assert [gone.before["metadata"]["name"] for gone in pruned] == ["old"] and FakeEngine.deleted == ["old"]

@@ -71,3 +71,53 @@ def test_secrets_are_concealed(binary, tmp_path):
     outcome = migrate.handle(_params(binary, files=[str(tmp_path / "compose.yaml")]), run)
     assert outcome["refused"] == []
     assert "s3cret-value" in run.concealed
+
+
+def _item(kind, name, service=None, depends_on=None):
+    from ansible_collections.pacific.supervisor.plugins.module_utils._migrate import convert
+    from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import batch
+
+    class Resource(object):
+        api_version = "v1"
+
+    Resource.kind = kind
+    metadata = {"name": name, "namespace": "team-a", "labels": {convert.SERVICE_LABEL: service} if service else {}}
+    if depends_on:
+        metadata["annotations"] = {migrate.DEPENDS_ON: ",".join(depends_on)}
+    return batch.Item({"kind": kind, "metadata": metadata}, "test", Resource())
+
+
+def test_depends_on_makes_waves_claims_first_then_each_service_after_what_it_needs():
+    items = [_item("PersistentVolumeClaim", "db-data"), _item("Pod", "db", "db"), _item("Service", "db", "db"),
+             _item("Deployment", "web", "web", ["db", "cache"]), _item("Pod", "cache", "cache"),
+             _item("Deployment", "proxy", "proxy", ["web"]), _item("Pod", "loop", "loop", ["loop"])]
+    named = [[(i.desired["kind"], i.name) for i in wave] for wave in migrate.waves(items)]
+    assert named == [[("PersistentVolumeClaim", "db-data"), ("Pod", "db"), ("Service", "db"), ("Pod", "cache"),
+                      ("Pod", "loop")],
+                     [("Deployment", "web")], [("Deployment", "proxy")]]
+
+
+def test_converge_waves_waits_for_each_wave_before_writing_the_next(monkeypatch):
+    from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import batch
+
+    calls = []
+    monkeypatch.setattr(batch, "read_live", lambda engine, items, state="present": None)
+
+    def write(engine, items, check_mode):
+        calls.append(("write", [i.name for i in items]))
+        for item in items:
+            item.action = "created"
+    monkeypatch.setattr(batch, "converge_present", write)
+    monkeypatch.setattr(batch, "wait_all", lambda engine, items, state, timeout: calls.append(
+        ("wait", [i.name for i in items])))
+    monkeypatch.setattr(batch, "prune", lambda engine, items, label, check_mode: calls.append(
+        ("prune", len(items))) or [])
+    monkeypatch.setattr(batch, "_diff_pair", lambda item, after: None)
+    monkeypatch.setattr(batch, "redact", lambda obj: obj)
+    waves = [[_item("Pod", "db", "db")], [_item("Deployment", "web", "web", ["db"])]]
+    changed, results, _diffs = batch.converge_waves(object(), waves, label=("p", "shop"), wait=False)
+    assert changed and [r["name"] for r in results] == ["db", "web"]
+    assert calls == [("write", ["db"]), ("wait", ["db"]), ("write", ["web"]), ("prune", 2)]
+    calls[:] = []
+    batch.converge_waves(object(), waves, check_mode=True, label=("p", "shop"), wait=True)
+    assert calls == [("write", ["db"]), ("write", ["web"]), ("prune", 2)]  # check mode: nothing runs, no wait

@@ -176,7 +176,9 @@ def converge_absent(engine, items, check_mode):
 
 
 def prune(engine, items, label, check_mode):
-    """Delete what carries the batch's label, of its kinds and namespaces, but is no longer named."""
+    """Delete what carries the batch's label, of its kinds and namespaces, but is no longer named.
+    An object a controller made (a Deployment's pods carry its template's labels) is its owner's,
+    not the batch's: kubectl's prune leaves objects with owner references alone too."""
     selector = "{0}={1}".format(*label)
     named = set(item.group + (item.name,) for item in items)
     pruned = []
@@ -185,7 +187,9 @@ def prune(engine, items, label, check_mode):
         if engine.known_hidden(first.namespace):
             continue  # nothing of ours can be there (read_live warned)
         for name, obj in sorted(_listed(engine, first.resource, first.namespace, selector).items()):
-            if first.group + (name,) in named or (obj.get("metadata") or {}).get("deletionTimestamp"):
+            metadata = obj.get("metadata") or {}
+            if first.group + (name,) in named or metadata.get("deletionTimestamp") or any(
+                    owner.get("controller") for owner in metadata.get("ownerReferences") or []):
                 continue
             engine.delete(first.resource, name, first.namespace, dry_run=check_mode,
                           uid=obj["metadata"].get("uid"))
@@ -227,6 +231,9 @@ def wait_all(engine, items, state, timeout):
         raise (failures or outcome)[0]
 
 
+CHANGED_ACTIONS = ("created", "updated", "deleted", "pruned")
+
+
 def converge(engine, items, state="present", check_mode=False, label=None, wait=False,
              wait_timeout=waiter.DEFAULT_TIMEOUT):
     """Converge ``items`` (from ``prepare``); answers ``(changed, results, diffs)``."""
@@ -236,13 +243,35 @@ def converge(engine, items, state="present", check_mode=False, label=None, wait=
     else:
         converge_absent(engine, items, check_mode)
     pruned = prune(engine, items, label, check_mode) if label is not None and state == "present" else []
-    changed_actions = ("created", "updated", "deleted", "pruned")
     if wait and not check_mode:
         waited = [item for item in items if item.action not in ("absent",)]
         if waited:
-            with reporting_change(any(item.action in changed_actions for item in items + pruned)):
+            with reporting_change(any(item.action in CHANGED_ACTIONS for item in items + pruned)):
                 wait_all(engine, waited, state, wait_timeout)
-    every = items + pruned
+    return _outcome(items + pruned)
+
+
+def converge_waves(engine, waves, check_mode=False, label=None, wait=False, wait_timeout=waiter.DEFAULT_TIMEOUT):
+    """Converge ``waves`` (lists of items) present, one after another: each wave but the last is
+    waited for (ready) before the next is written - what depends on it starts after it is up;
+    the last is waited for only with ``wait``. In check mode nothing is waited for (nothing
+    runs). What carries ``label`` but no wave names is pruned once, after all waves."""
+    every = [item for wave in waves for item in wave]
+    deadline = time.monotonic() + wait_timeout
+    for number, wave in enumerate(waves):
+        read_live(engine, wave, "present")
+        converge_present(engine, wave, check_mode)
+        if check_mode or not (wait or number < len(waves) - 1):
+            continue
+        with reporting_change(any(item.action in CHANGED_ACTIONS for item in every)):
+            wait_all(engine, wave, "present", max(1, deadline - time.monotonic()))
+    pruned = prune(engine, every, label, check_mode) if label is not None else []
+    return _outcome(every + pruned)
+
+
+def _outcome(every):
+    """``(changed, results, diffs)`` of converged and pruned items."""
+    changed_actions = CHANGED_ACTIONS
     diffs = []
     for item in every:
         if item.action in changed_actions:
