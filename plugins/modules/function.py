@@ -24,7 +24,8 @@ description:
     a later run leaves them as they are (and reports no change) unless O(min_scale) is above them,
     and then raises them through the scale subresource, as the activator does.
   - Changes are made with server-side apply under the field manager C(pacific.supervisor); every option
-    is checked before anything is written.
+    is checked before anything is written. An option left out keeps what the live function has (its
+    policy, its container's fields, the labels and annotations an earlier run set).
 author:
   - pacific.supervisor contributors (@pacific)
 extends_documentation_fragment:
@@ -82,61 +83,61 @@ options:
   port:
     description:
       - The port the function's container serves HTTP on (C(pacific.supervisor/port)), 1 to 65535.
-      - The module uses V(8080) when it is not set.
+      - Unset, a new function gets V(8080) and a live one keeps what it has.
     type: int
   readiness_path:
     description:
       - The path the activator (and the pod's readiness probe) asks until the pod answers (C(pacific.supervisor/readiness-path)).
-      - The module uses V(/) when it is not set.
+      - Unset, a new function gets V(/) and a live one keeps what it has.
     type: str
   min_scale:
     description:
       - The fewest pods the function runs (C(autoscaling.knative.dev/min-scale)); V(0) scales to zero when idle.
-      - The module uses V(0) when it is not set.
+      - Unset, a new function gets V(0) and a live one keeps what it has.
     type: int
   max_scale:
     description:
       - The most pods the activator scales to (C(autoscaling.knative.dev/max-scale)); V(0) is unbounded.
         Not below O(min_scale).
-      - The module uses V(0) when it is not set.
+      - Unset, a new function gets V(0) and a live one keeps what it has.
     type: int
   target:
     description:
       - Concurrent requests per pod the activator aims at (C(autoscaling.knative.dev/target)), at least 1.
-      - The module uses V(100) when it is not set.
+      - Unset, a new function gets V(100) and a live one keeps what it has.
     type: int
   target_utilization_percentage:
     description:
       - The share of O(target) the activator scales for (C(autoscaling.knative.dev/target-utilization-percentage)), 1 to 100.
-      - The module uses V(70) when it is not set.
+      - Unset, a new function gets V(70) and a live one keeps what it has.
     type: int
   window:
     description:
       - The stable window over which concurrency is averaged (C(autoscaling.knative.dev/window)), a duration
         such as C(60s) or C(1m30s), or a number of seconds; between 6 s and 1 h, as Knative's.
-      - The module uses V(60s) when it is not set.
+      - Unset, a new function gets V(60s) and a live one keeps what it has.
     type: raw
   scale_to_zero_pod_retention_period:
     description:
       - How long the last pod is kept after the function went idle (C(autoscaling.knative.dev/scale-to-zero-pod-retention-period)).
-      - The module uses V(0s) when it is not set.
+      - Unset, a new function gets V(0s) and a live one keeps what it has.
     type: raw
   idle_window:
     description:
       - How long a function has no request in flight before the activator scales it to zero (C(pacific.supervisor/idle-window)).
-      - The module uses V(30s) when it is not set.
+      - Unset, a new function gets V(30s) and a live one keeps what it has.
     type: raw
   container_concurrency:
     description:
       - The most requests the activator sends one pod at a time (C(pacific.supervisor/container-concurrency)),
         0 to 1000; V(0) is unbounded.
-      - The module uses V(0) when it is not set.
+      - Unset, a new function gets V(0) and a live one keeps what it has.
     type: int
   cold_start_timeout:
     description:
       - How long a request held for a function at zero waits for a ready pod before the activator answers 504
         (C(pacific.supervisor/cold-start-timeout)).
-      - The module uses V(300s) when it is not set.
+      - Unset, a new function gets V(300s) and a live one keeps what it has.
     type: raw
   service:
     description:
@@ -145,7 +146,7 @@ options:
       - V(false) deletes that Service if the function has one. Unset leaves it as it is.
     type: bool
   service_port:
-    description: The Service's port, with O(service=true). The module uses V(80) when it is not set.
+    description: The Service's port, with O(service=true). Unset, a new function gets V(80) and a live one keeps what it has.
     type: int
   labels:
     description: Labels of the Deployment and its pods, besides C(pacific.supervisor/function). Labels set by others are kept.
@@ -336,10 +337,15 @@ def handle(params, run):
     engine = Engine(connect(params), force_conflicts=params["force_conflicts"], run=run)
     if params["state"] == "absent":
         return absent(engine, deployment, service, params, run)
-    min_scale = fm.policy(params)["min_scale"]
     before = _function_deployment(engine, name, namespace)
     if before is None:
         namespace_exists(engine, namespace)
+    else:
+        # options left out keep what the live function has (checked again: min_scale against its max_scale)
+        live_service = engine.get(fm.SERVICE, name, namespace) if params.get("service") else None
+        params = fm.carry_over(params, before, engine.field_manager, live_service)
+        deployment, service = fm.build(params)
+    min_scale = fm.policy(params)["min_scale"]
     # a live function's replicas are the activator's: the apply leaves them out
     manifest = deployment if before is None else fm.without_replicas(deployment)
     outcome = engine.ensure(manifest, check_mode=run.check_mode, before=before)

@@ -188,3 +188,28 @@ def test_summary():
     assert summary["image"] == "pacific/echo:1.0"
     assert fm.summarize(None) is None
     assert fm.is_function(deployment)
+
+
+def test_options_left_out_keep_what_the_live_function_has():
+    first, _ = fm.build(params(max_scale=4, window="1m", env={"A": "1"}, labels={"tier": "api"},
+                               annotations={"owner": "me"}, resources={"requests": {"cpu": "250m"}}))
+    live = json.loads(json.dumps(first))
+    live["metadata"]["labels"]["someone-else"] = "x"
+    live["metadata"]["managedFields"] = [{"manager": "pacific.supervisor", "operation": "Apply", "fieldsV1": {
+        "f:metadata": {"f:labels": {"f:tier": {}, "f:pacific.supervisor/function": {}},
+                       "f:annotations": {"f:owner": {}}}}}]
+    filled = fm.carry_over(params(target=20), live, "pacific.supervisor")
+    again, _ = fm.build(filled)
+    annotations = again["metadata"]["annotations"]
+    assert annotations["autoscaling.knative.dev/max-scale"] == "4"
+    assert annotations["autoscaling.knative.dev/window"] == "60s"
+    assert annotations["autoscaling.knative.dev/target"] == "20"
+    assert annotations["owner"] == "me"
+    assert again["metadata"]["labels"] == {"tier": "api", "pacific.supervisor/function": "hello"}
+    container = again["spec"]["template"]["spec"]["containers"][0]
+    assert container["env"] == [{"name": "A", "value": "1"}]
+    assert container["resources"] == {"requests": {"cpu": "250m"}}
+    # checked against what it keeps: a min-scale above the live max-scale fails
+    with pytest.raises(errors.InvalidArgument, match="must not be above max_scale"):
+        fm.build(fm.carry_over(params(min_scale=5), live, "pacific.supervisor"))
+    assert fm.carry_over(params(), None, "pacific.supervisor") == params()

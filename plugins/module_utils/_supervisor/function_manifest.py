@@ -17,10 +17,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import re
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import drift, kinds
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.names import check_name
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.pod_manifest import check_quantity
 
@@ -282,6 +283,49 @@ def replicas_to_raise(live, min_scale):
         return None
     current = (live.get("spec") or {}).get("replicas", 1)
     return min_scale if current < min_scale else None
+
+
+def _owned_keys(live, where, manager):
+    """The keys of the map at ``where`` (``("metadata", "labels")``) that ``manager`` applied in ``live``."""
+    for entry in (live.get("metadata") or {}).get("managedFields") or []:
+        if entry.get("manager") == manager and entry.get("operation") == "Apply" and not entry.get("subresource"):
+            fields = entry.get("fieldsV1")
+            fields = json.loads(fields) if isinstance(fields, str) else (fields or {})
+            return set(path[len(where)] for path in drift.owned_paths(fields)
+                       if path[:len(where)] == where and len(path) > len(where))
+    return set()
+
+
+def carry_over(params, live, manager, live_service=None):
+    """``params`` with the options left out filled from the live function ``live`` (None: new), so
+    that an option left out keeps what an earlier run set, as everywhere in the collection: the
+    policy from its annotations, the container's fields from its pod template, and the labels and
+    annotations our ``manager`` applied. A new function takes the defaults instead."""
+    if live is None:
+        return params
+    filled = dict(params)
+    annotations = (live.get("metadata") or {}).get("annotations") or {}
+    for option, value in policy_of(live).items():
+        annotation = dict((o, a) for o, a, _, _ in POLICY)[option]
+        if filled.get(option) is None and annotation in annotations:
+            filled[option] = value
+    containers = ((((live.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers")) or []
+    container = next((c for c in containers if c.get("name") == CONTAINER_NAME), {})
+    for option, field in (("command", "command"), ("args", "args"), ("image_pull_policy", "imagePullPolicy"),
+                          ("resources", "resources")):
+        if filled.get(option) is None and container.get(field):
+            filled[option] = container[field]
+    if filled.get("env") is None and container.get("env"):
+        filled["env"] = dict((e.get("name"), e.get("value", "")) for e in container["env"] if "valueFrom" not in e)
+    metadata = live.get("metadata") or {}
+    if filled.get("labels") is None:
+        keys = _owned_keys(live, ("metadata", "labels"), manager) - set([FUNCTION_LABEL])
+        filled["labels"] = dict((key, value) for key, value in (metadata.get("labels") or {}).items() if key in keys)
+    if filled.get("annotations") is None:
+        keys = _owned_keys(live, ("metadata", "annotations"), manager) - set(POLICY_ANNOTATIONS)
+        filled["annotations"] = dict((key, value) for key, value in (metadata.get("annotations") or {}).items()
+                                     if key in keys)
+    return filled
 
 
 # --- reading back -----------------------------------------------------------------------------
