@@ -400,8 +400,8 @@ def _function_deployment(engine, name, namespace):
     live = engine.get(fm.DEPLOYMENT, name, namespace)
     if live is not None and not fm.is_function(live):
         raise errors.AlreadyExists("{0} exists and is not a function (it has no label {1}={2}); "
-                                     "choose another name".format(fm.DEPLOYMENT.describe(name, namespace),
-                                                                  fm.FUNCTION_LABEL, name))
+                                   "choose another name".format(fm.DEPLOYMENT.describe(name, namespace),
+                                                                fm.FUNCTION_LABEL, name))
     return live
 
 

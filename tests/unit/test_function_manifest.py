@@ -128,7 +128,7 @@ def test_url_at_the_activator():
 
 def _live(replicas, owner_fields):
     """A live Deployment whose spec.replicas our apply owns (owner_fields has it) or not."""
-    deployment, _ = fm.build(params())
+    deployment = fm.build(params())[0]
     live = json.loads(json.dumps(deployment))
     live["spec"]["replicas"] = replicas
     live["metadata"]["managedFields"] = [
@@ -140,7 +140,7 @@ def _live(replicas, owner_fields):
 
 
 def test_a_live_function_keeps_the_activators_replicas():
-    desired, _ = fm.build(params())
+    desired = fm.build(params())[0]
     # the activator scaled it to 3 through the scale subresource: the field is its own now
     live = _live(3, {"f:metadata": {"f:labels": {"f:pacific.supervisor/function": {}}}})
     manifest = fm.without_replicas(desired)
@@ -154,7 +154,7 @@ def test_a_live_function_keeps_the_activators_replicas():
 
 
 def test_replicas_we_still_own_are_carried_at_their_live_value():
-    desired, _ = fm.build(params())
+    desired = fm.build(params())[0]
     live = _live(0, {"f:spec": {"f:replicas": {}}})
     carried = drift.carry_over(live, fm.without_replicas(desired), "pacific.supervisor")
     assert carried["spec"]["replicas"] == 0  # not dropped (which would reset them to 1)
@@ -191,15 +191,15 @@ def test_summary():
 
 
 def test_options_left_out_keep_what_the_live_function_has():
-    first, _ = fm.build(params(max_scale=4, window="1m", env={"A": "1"}, labels={"tier": "api"},
-                               annotations={"owner": "me"}, resources={"requests": {"cpu": "250m"}}))
+    first = fm.build(params(max_scale=4, window="1m", env={"A": "1"}, labels={"tier": "api"},
+                            annotations={"owner": "me"}, resources={"requests": {"cpu": "250m"}}))[0]
     live = json.loads(json.dumps(first))
     live["metadata"]["labels"]["someone-else"] = "x"
     live["metadata"]["managedFields"] = [{"manager": "pacific.supervisor", "operation": "Apply", "fieldsV1": {
         "f:metadata": {"f:labels": {"f:tier": {}, "f:pacific.supervisor/function": {}},
                        "f:annotations": {"f:owner": {}}}}}]
     filled = fm.carry_over(params(target=20), live, "pacific.supervisor")
-    again, _ = fm.build(filled)
+    again = fm.build(filled)[0]
     annotations = again["metadata"]["annotations"]
     assert annotations["autoscaling.knative.dev/max-scale"] == "4"
     assert annotations["autoscaling.knative.dev/window"] == "60s"

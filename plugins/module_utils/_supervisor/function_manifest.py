@@ -46,8 +46,9 @@ POLICY = (
     ("port", OURS + "port", "int", 8080),
     ("idle_window", OURS + "idle-window", "duration", "30s"),
 )
-POLICY_OPTIONS = tuple(option for option, _, _, _ in POLICY)
-POLICY_ANNOTATIONS = tuple(annotation for _, annotation, _, _ in POLICY)
+POLICY_OPTIONS = tuple(entry[0] for entry in POLICY)
+POLICY_ANNOTATIONS = tuple(entry[1] for entry in POLICY)
+ANNOTATION_OF = dict((entry[0], entry[1]) for entry in POLICY)
 
 # Knative's own bounds for its stable window; the others only need to be positive (or not negative)
 WINDOW_BOUNDS = (6.0, 3600.0)
@@ -111,7 +112,7 @@ def policy(params):
     if checked["max_scale"] and checked["min_scale"] > checked["max_scale"]:
         raise errors.InvalidArgument("min_scale ({0}) must not be above max_scale ({1}; 0 means unbounded)".format(
             checked["min_scale"], checked["max_scale"]))
-    for option, _, kind, default in POLICY:
+    for option, kind, default in ((entry[0], entry[2], entry[3]) for entry in POLICY):
         if kind != "duration":
             continue
         given = params.get(option)
@@ -134,7 +135,7 @@ def policy(params):
 def annotations_of(checked):
     """The policy annotations (all strings) of a checked policy."""
     built = {}
-    for option, annotation, kind, _ in POLICY:
+    for option, annotation, kind in (entry[:3] for entry in POLICY):
         value = checked[option]
         built[annotation] = format_duration(value) if kind == "duration" else str(value)
     return built
@@ -306,8 +307,7 @@ def carry_over(params, live, manager, live_service=None):
     filled = dict(params)
     annotations = (live.get("metadata") or {}).get("annotations") or {}
     for option, value in policy_of(live).items():
-        annotation = dict((o, a) for o, a, _, _ in POLICY)[option]
-        if filled.get(option) is None and annotation in annotations:
+        if filled.get(option) is None and ANNOTATION_OF[option] in annotations:
             filled[option] = value
     containers = ((((live.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers")) or []
     container = next((c for c in containers if c.get("name") == CONTAINER_NAME), {})
