@@ -292,7 +292,7 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor imp
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import waiter
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, reporting_change
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, redact, reporting_change
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import namespace_exists
 
 ARGUMENT_SPEC = dict(
@@ -340,10 +340,10 @@ def handle(params, run):
     before = _function_deployment(engine, name, namespace)
     if before is None:
         namespace_exists(engine, namespace)
-    else:
+    service_before = _function_service(engine, name, namespace, params.get("service"))
+    if before is not None:
         # options left out keep what the live function has (checked again: min_scale against its max_scale)
-        live_service = engine.get(fm.SERVICE, name, namespace) if params.get("service") else None
-        params = fm.carry_over(params, before, engine.field_manager, live_service)
+        params = fm.carry_over(params, before, engine.field_manager, service_before)
         deployment, service = fm.build(params)
     min_scale = fm.policy(params)["min_scale"]
     # a live function's replicas are the activator's: the apply leaves them out
@@ -363,7 +363,7 @@ def handle(params, run):
         live = copy.deepcopy(live)
         live.setdefault("spec", {})["replicas"] = raised
     diffs = [_headed(deployment_diff, fm.DEPLOYMENT, name, namespace)]
-    live_service, service_diff = _service(engine, service, params, run)
+    live_service, service_diff = _service(engine, service, service_before, params, run)
     if service_diff is not None:
         changed = changed or service_diff.pop("changed")
         diffs.append(_headed(service_diff, fm.SERVICE, name, namespace))
@@ -373,25 +373,43 @@ def handle(params, run):
                                      readiness=fm.readiness_for(min_scale))
     summary = fm.summarize(live, live_service, params.get("activator_url"))
     result = {"changed": changed, "function": dict((k, v) for k, v in summary.items() if k != "deployment"),
-              "url": summary["url"], "scale": summary["scale"], "deployment": live, "service": live_service,
+              "url": summary["url"], "scale": summary["scale"], "deployment": redact(live),
+              "service": redact(live_service),
               "raised_replicas": raised}
     if run.diff:
         result["diff"] = diffs
     return result
 
 
-def _service(engine, service, params, run):
-    """The Service after the run and its diff (with ``changed``), or (live, None) when it is left alone."""
+def _service(engine, service, live, params, run):
+    """The Service after the run and its diff (with ``changed``), or (live, None) when it is left alone.
+    ``live``: the function's Service as read before any write (with O(service) set)."""
     name, namespace = params["name"], params["namespace"]
     if service is not None:
-        outcome = engine.ensure(service, check_mode=run.check_mode)
+        outcome = engine.ensure(service, check_mode=run.check_mode, before=live)
         return outcome["object"], dict(outcome["diff"], changed=outcome["changed"])
-    live = engine.get(fm.SERVICE, name, namespace)
-    if params.get("service") is False and live is not None and _is_ours(live, name):
+    if params.get("service") is False:
+        if live is None:
+            return None, None
         outcome = engine.ensure({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace}},
                                 state="absent", check_mode=run.check_mode, before=live)
         return None, dict(outcome["diff"], changed=outcome["changed"])
+    live = engine.get(fm.SERVICE, name, namespace)
     return (live if live is not None and _is_ours(live, name) else None), None
+
+
+def _function_service(engine, name, namespace, wanted):
+    """The function's live Service, or None (also when O(service) is unset: nothing asked). A Service
+    of that name that is not the function's is refused with O(service=true), left alone with false."""
+    if wanted is None:
+        return None
+    live = engine.get(fm.SERVICE, name, namespace)
+    if live is not None and not _is_ours(live, name):
+        if not wanted:
+            return None
+        raise errors.AlreadyExists("{0} exists and is not the function's (it has no label {1}={2})".format(
+            fm.SERVICE.describe(name, namespace), fm.FUNCTION_LABEL, name))
+    return live
 
 
 def _function_deployment(engine, name, namespace):
