@@ -12,6 +12,7 @@ import pytest
 import requests
 from kubernetes import client
 
+from testbed.controllers.spherelet import _http_probe
 from testbed.faults import FaultBook
 from testbed.workloads import runnable
 from testbed.workloads.slow_echo import DEFAULT_MS, start_delay_ms
@@ -32,6 +33,20 @@ PORT = 18493  # loopback pod IPs are shared by every testbed on a machine withou
 def test_slow_echo_takes_its_delay_from_the_tag(image, override, delay):
     assert start_delay_ms(image, override) == delay
     assert runnable(image) == "testbed.workloads.slow_echo"
+
+
+def test_the_spherelet_reads_http_readiness_probes_by_port_number_or_name():
+    def container(port, path="/healthz"):
+        return client.V1Container(name="c", image="pacific/echo", ports=[client.V1ContainerPort(container_port=8080, name="http")],
+                                  readiness_probe=client.V1Probe(http_get=client.V1HTTPGetAction(path=path, port=port)))
+    assert _http_probe(container(9000)) == (9000, "/healthz")
+    assert _http_probe(container("http")) == (8080, "/healthz")
+    assert _http_probe(container("8081", path=None)) == (8081, "/")
+    assert _http_probe(container("nope")) is None
+    assert _http_probe(client.V1Container(name="c", image="pacific/echo")) is None
+    exec_probe = client.V1Container(name="c", image="x", readiness_probe=client.V1Probe(
+        _exec=client.V1ExecAction(command=["true"])))
+    assert _http_probe(exec_probe) is None
 
 
 @pytest.fixture(scope="module")
