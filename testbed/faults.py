@@ -1,7 +1,8 @@
 """Injected faults: a small JSON book in the state directory that the simulators consult.
 
-Standing faults (``vm-stuck-creating``, ``vm-create-failure``) hold until undone and are scoped
-to a namespace and optionally one object name. Revocations (``vcenter-session-expiry``,
+Standing faults (``vm-stuck-creating``, ``vm-create-failure``, ``pod-crashloop``,
+``function-unready``: a function's new pods run but never become ready) hold until undone and are
+scoped to a namespace and optionally one object name (a function's, for ``function-unready``). Revocations (``vcenter-session-expiry``,
 ``wcp-token-expiry``) record a time: credentials issued before it stop working, new ones work.
 One-shot actions (``power-off``, ``guest-cluster-unhealthy``, ``quota-exhausted``,
 ``apiserver-restart``) act at once; their undo restores what they changed.
@@ -13,7 +14,7 @@ import os
 import time
 from pathlib import Path
 
-STANDING = ("vm-stuck-creating", "vm-create-failure", "pod-crashloop")
+STANDING = ("vm-stuck-creating", "vm-create-failure", "pod-crashloop", "function-unready")
 REVOCATIONS = ("vcenter-session-expiry", "wcp-token-expiry")
 
 

@@ -6,6 +6,9 @@
 - A bound pod gets a pod VM in its namespace's folder and an IP: a /32 in the testbed's pod
   network (``testbed.podnet``), or on loopback (127.1.x.y) where that cannot be made; then it runs: images of the testbed catalogue (``testbed.workloads``) as real local processes bound to
   that IP, every other image as a simulated container.
+- A container with an HTTP readiness probe (a catalogue image) is Running but not Ready until its
+  probe answers; under the fault ``function-unready`` a function's pods never start their process,
+  so they stay unready.
 - Deleting a pod stops its process and removes its pod VM before the pod object goes.
 - A pod is known by its UID, as the kubelet knows it: a pod made again under the same name is
   another pod. What the old one held (processes, IP, pod VM) goes before the new one runs, and
@@ -19,6 +22,9 @@ import logging
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
+import urllib.request
 
 from kubernetes import client
 from kubernetes.client.rest import ApiException
@@ -36,6 +42,9 @@ log = logging.getLogger("testbed.controllers.spherelet")
 POD_VM = "vSphere Pod "  # how a pod VM says so in vCenter
 KUBELET_VERSION = "v1.35.4-sph-testbed"
 LEASE_SECONDS = 40
+FUNCTION_LABEL = "pacific.supervisor/function"  # the fault function-unready finds a function's pods by it
+PROBE_INTERVAL = 0.05
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 CPU_UNITS = {"m": 0.001}
 MEMORY_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "K": 1e3, "M": 1e6, "G": 1e9}
 
@@ -266,32 +275,74 @@ class Spherelet:
                                         max(512, want_memory // 2**20), "crxPod1Guest",
                                         f"{POD_VM}{namespace}/{name} ({pod.metadata.uid})")
             self.vsphere.set_power(vm, "PoweredOn")
-        statuses = []
+        statuses, probes = [], {}
         started = now()
+        # a function's pods under the fault never come up: their processes are not started
+        unready = self._unready_fault(pod)
         for container in pod.spec.containers:
             record_event(self.core, ref, "Pulled", f'Container image "{container.image}" already present',
                          component="spherelet")
-            self._start_container(key, pod, container, ip)
+            if not unready:
+                self._start_container(key, pod, container, ip)
             record_event(self.core, ref, "Started", f"Started container {container.name}", component="spherelet")
+            probe = _http_probe(container)
+            if probe is not None and workloads.runnable(container.image) is not None and not unready:
+                probes[container.name] = probe
             statuses.append({"name": container.name, "image": container.image, "imageID": container.image,
                              "containerID": f"crx://{pod.metadata.uid}-{container.name}",
-                             "ready": True, "started": True, "restartCount": 0,
-                             "state": {"running": {"startedAt": started}}})
+                             "ready": not unready and container.name not in probes, "started": True,
+                             "restartCount": 0, "state": {"running": {"startedAt": started}}})
+        ready = all(status["ready"] for status in statuses)
         node = self.nodes[pod.spec.node_name]
         self._patch_status(pod, {
             "phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}], "hostIP": node["address"],
             "hostIPs": [{"ip": node["address"]}], "startTime": started,
             "conditions": [{"type": kind, "status": "True", "lastTransitionTime": started}
-                           for kind in ("PodScheduled", "Initialized", "ContainersReady", "Ready")],
+                           for kind in ("PodScheduled", "Initialized")] + _readiness_conditions(ready, started),
             "containerStatuses": statuses,
         })
+        if unready:
+            record_event(self.core, ref, "Unhealthy", "Readiness probe failed: connection refused (injected fault "
+                         "function-unready)", warning=True, component="spherelet")
+        elif probes:
+            threading.Thread(target=self._await_ready, args=(pod, ip, probes, statuses), daemon=True,
+                             name=f"probe-{namespace}-{name}").start()
+
+    def _unready_fault(self, pod: client.V1Pod) -> bool:
+        function = (pod.metadata.labels or {}).get(FUNCTION_LABEL)
+        return function is not None and self.faults.active("function-unready", pod.metadata.namespace, function)
+
+    def _await_ready(self, pod: client.V1Pod, ip: str, probes: dict[str, tuple[int, str]],
+                     statuses: list[dict]) -> None:
+        """Ask each container's HTTP readiness probe until it answers, then mark the pod Ready. The
+        kubelet asks every periodSeconds (at least 1 s); this asks every PROBE_INTERVAL, so a
+        pod is Ready as soon as it answers (what a cold start measures). Stops when the pod goes."""
+        key = (pod.metadata.namespace, pod.metadata.name)
+        waiting = dict(probes)
+        while waiting:
+            if self.uids.get(key) != pod.metadata.uid:
+                return  # deleted, or made again: not this pod any more
+            for container, (port, path) in list(waiting.items()):
+                if _answers(f"http://{ip}:{port}{path}"):
+                    del waiting[container]
+            if waiting:
+                time.sleep(PROBE_INTERVAL)
+        ready_at = now()
+        try:
+            self._patch_status(pod, {
+                "conditions": _readiness_conditions(True, ready_at),
+                "containerStatuses": [dict(status, ready=True) for status in statuses]})
+        except ApiException as err:
+            if err.status not in (404, 409, 422):  # gone or made again meanwhile
+                raise
 
     def _start_container(self, key: kube.Key, pod: client.V1Pod, container, ip: str) -> None:
         module = workloads.runnable(container.image)
         if module is None:
             return  # simulated: it "runs" as long as the pod does
         port = next((p.container_port for p in container.ports or []), 8080)
-        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), "HOSTNAME": pod.metadata.name}
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), "HOSTNAME": pod.metadata.name,
+               "TESTBED_IMAGE": container.image}
         env.update({e.name: e.value or "" for e in container.env or []})
         argv = [sys.executable, "-m", module, "--listen", f"{ip}:{port}", *(container.args or [])]
         if self.network is not None:
@@ -389,6 +440,35 @@ class Spherelet:
             "containerStatuses": statuses,
             "conditions": [{"type": kind, "status": "True", "lastTransitionTime": started}
                            for kind in ("ContainersReady", "Ready")]})
+
+
+def _http_probe(container) -> tuple[int, str] | None:
+    """(port, path) of a container's HTTP readiness probe, or None (no probe, or not over HTTP)."""
+    http = container.readiness_probe.http_get if container.readiness_probe else None
+    if http is None:
+        return None
+    port = http.port
+    if isinstance(port, str) and not port.isdigit():
+        port = next((p.container_port for p in container.ports or [] if p.name == port), None)
+        if port is None:
+            return None
+    return int(port), http.path or "/"
+
+
+def _answers(url: str) -> bool:
+    """Whether ``url`` answers below 400, as a kubelet's HTTP probe counts success."""
+    try:
+        with _NO_PROXY.open(url, timeout=1) as answer:
+            return answer.status < 400
+    except urllib.error.HTTPError as err:
+        return err.code < 400
+    except (OSError, ValueError):
+        return False
+
+
+def _readiness_conditions(ready: bool, stamp: str) -> list[dict]:
+    status = {"status": "True"} if ready else {"status": "False", "reason": "ContainersNotReady"}
+    return [{"type": kind, "lastTransitionTime": stamp, **status} for kind in ("ContainersReady", "Ready")]
 
 
 def _ref(pod: client.V1Pod) -> dict:

@@ -7,6 +7,8 @@ The catalogue (image name without tag or registry -> module to run):
 | ``pacific/echo``              | HTTP echo server: answers ``ECHO_TEXT`` (or the request)    |
 | ``hashicorp/http-echo``       | the same, taking ``-text=...`` and ``-listen=:PORT`` args   |
 | ``ealen/echo-server``         | the same                                                    |
+| ``pacific/slow-echo:<ms>``    | the same, listening only ``<ms>`` after it starts (the tag; |
+|                               | ``SLOW_START_MS`` in its env overrides it)                  |
 
 Every other image is simulated: the container reports Running and does nothing.
 """
@@ -16,6 +18,7 @@ CATALOGUE = {
     "pacific/echo": "testbed.workloads.echo",
     "hashicorp/http-echo": "testbed.workloads.echo",
     "ealen/echo-server": "testbed.workloads.echo",
+    "pacific/slow-echo": "testbed.workloads.slow_echo",
 }
 
 

@@ -20,7 +20,7 @@ NAMESPACE, OTHER, VM_CLASS = "pacific-estate", "pacific-estate-other", "pacific-
 STORAGE_POLICY = "aa6d5a82-1c88-45da-85d3-3d74b91a5bad"  # vcsim's vSAN Default Storage Policy
 # what a task may leave behind: kinds read back in both namespaces
 NAMESPACED = [("", "v1", "pods"), ("", "v1", "services"), ("", "v1", "configmaps"), ("", "v1", "secrets"),
-              ("", "v1", "persistentvolumeclaims"),
+              ("", "v1", "persistentvolumeclaims"), ("apps", "v1", "deployments"),
               ("vmoperator.vmware.com", "v1alpha3", "virtualmachines"),
               ("vmoperator.vmware.com", "v1alpha3", "virtualmachineservices"),
               ("vmoperator.vmware.com", "v1alpha3", "virtualmachinesetresourcepolicies"),
@@ -42,6 +42,8 @@ DEVELOPER_FACE = [
     ("guest_cluster_kubeconfig", {"name": "tls-guest", "namespace": "{ns}"}),
     ("apply", {"namespace": "{ns}", "definition": {"apiVersion": "v1", "kind": "ConfigMap",
                                                    "metadata": {"name": "tls-config"}}}),
+    ("function_info", {"namespace": "{ns}"}),
+    ("function", {"name": "tls-function", "namespace": "{ns}", "image": "pacific/echo:1.0"}),
 ]
 VCENTER_FACE = [
     ("namespace_info", {}),

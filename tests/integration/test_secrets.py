@@ -58,6 +58,9 @@ def _module_tasks(estate, places, dest):
         ("pod", {"name": "secrets-pod", "namespace": "{ns}", "containers": [
             {"name": "app", "image": "echo", "env": {"GREETING": "hello"}}]}),
         ("apply", {"namespace": "{ns}", "definition": [secret]}),
+        ("function", {"name": "secrets-function", "namespace": "{ns}", "image": "pacific/echo:1.0",
+                      "env": {"GREETING": "hello"}, "activator_url": "http://127.0.0.1:18490"}),
+        ("function_info", {"namespace": "{ns}"}),
         ("login", {"dest": dest}),
         ("namespace_info", {}),
         ("vm_class_info", {}),

@@ -324,6 +324,18 @@ class Engine(object):
             return False
         return True
 
+    def scale(self, resource, name, namespace, replicas, dry_run=False):
+        """Set ``spec.replicas`` through the scale subresource (a merge patch, not an apply: it
+        takes the field from whoever held it without a conflict, as ``kubectl scale`` does); the
+        Scale object as the server has it (or would)."""
+        query = [("fieldManager", self.field_manager)]
+        if dry_run:
+            query.append(("dryRun", "All"))
+        return self.client.request("PATCH", resource.path(namespace, name) + "/scale",
+                                   Target("scale", resource, name, namespace),
+                                   body={"spec": {"replicas": replicas}}, query=query,
+                                   content_type="application/merge-patch+json")
+
     # --- converging ----------------------------------------------------------------------
     def ensure(self, desired, state="present", check_mode=False, wait=False, wait_timeout=waiter.DEFAULT_TIMEOUT,
                before=_MISSING, readiness=None):
