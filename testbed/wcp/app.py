@@ -182,6 +182,15 @@ async def login(request: web.Request) -> web.Response:
                   "guest_cluster_ca": base64.b64encode(wcp.ca_pem.encode()).decode()})
 
 
+async def login_banner(request: web.Request) -> web.Response:
+    """``GET /wcp/loginbanner``: the banner ``kubectl vsphere login`` shows before it asks for a password,
+    unauthenticated: the Supervisor's ``login_banner`` (Clusters.UpdateSpec), empty when none is set."""
+    wcp = wcp_of(request)
+    banners = [stored.get("spec", {}).get("login_banner") or "" for _, stored in sorted(wcp.store.list("clusters").items())
+               if _config_status(stored) != "DISABLED"]
+    return web.Response(text=next((banner for banner in banners if banner), ""), content_type="text/plain")
+
+
 async def workloads(request: web.Request) -> web.Response:
     """``GET /wcp/workloads``: the namespaces a login may use, as ``kubectl vsphere login`` reads
     them (HTTP Basic) to make one context per namespace."""
@@ -521,6 +530,13 @@ def _service_cidr() -> dict:
     return {"address": address, "prefix": int(prefix)}
 
 
+def _default_policy(wcp: Wcp) -> str:
+    """The storage policy ID a Supervisor enabled without one given uses (the one the testbed enables
+    at start): vSAN's default policy where vcsim's PBM has it, as vCenter's enable wizard proposes."""
+    by_name = {name: policy for policy, name in wcp.storage_policies.items()}
+    return by_name.get("vSAN Default Storage Policy") or next(iter(sorted(wcp.storage_policies)), "")
+
+
 def _enabled(wcp: Wcp, cluster: str) -> dict:
     stored = wcp.store.get("clusters", cluster)
     if stored is None or _config_status(stored) == "DISABLED":
@@ -553,7 +569,9 @@ async def get_cluster(request: web.Request) -> web.Response:
             "tls_endpoint_certificate": wcp.ca_pem,
             "size_hint": spec.get("size_hint", "SMALL"),
             "network_provider": spec.get("network_provider", "VSPHERE_NETWORK"),
-            "master_storage_policy": spec.get("master_storage_policy", ""),
+            "master_storage_policy": spec.get("master_storage_policy") or _default_policy(wcp),
+            "ephemeral_storage_policy": _default_policy(wcp),
+            "image_storage": {"storage_policy": _default_policy(wcp)},
             "kubernetes_status_messages": kubernetes_messages,
             "stat_summary": summary.pop("stats"),
             "service_cidr": _service_cidr(),
@@ -711,12 +729,9 @@ async def supervisor_topology(request: web.Request) -> web.Response:
     return _json([{"zone": f"zone-{cluster}", "clusters": [cluster]}])
 
 
-async def list_cluster_networks(request: web.Request) -> web.Response:
-    """``GET .../clusters/{cluster}/networks``: the Supervisor's workload networks (Networks.Info): the
-    primary workload network, and the namespaces that use it (all of them: none has a network of its own)."""
-    wcp = wcp_of(request)
-    wcp.session_user(request)
-    cluster = request.match_info["cluster"]
+async def _cluster_networks(wcp: Wcp, cluster: str) -> list[dict]:
+    """The Supervisor's workload networks (Networks.Info): the primary workload network, and the
+    namespaces that use it (all of them: none has a network of its own)."""
     stored = _enabled(wcp, cluster)
     provider = stored.get("spec", {}).get("network_provider", "VSPHERE_NETWORK")
     namespaces = sorted(name for name, ns in wcp.store.list("namespaces").items() if ns["cluster"] == cluster)
@@ -726,7 +741,25 @@ async def list_cluster_networks(request: web.Request) -> web.Response:
         network["vsphere_network"] = {"portgroup": portgroups[0] if portgroups else "", "ip_assignment_mode":
                                       "STATICRANGE", "address_ranges": [{"address": "10.244.0.2", "count": 62498}],
                                       "gateway": "10.244.0.1", "subnet_mask": "255.255.0.0"}
-    return _json([network])
+    return [network]
+
+
+async def list_cluster_networks(request: web.Request) -> web.Response:
+    """``GET .../clusters/{cluster}/networks``."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    return _json(await _cluster_networks(wcp, request.match_info["cluster"]))
+
+
+async def get_cluster_network(request: web.Request) -> web.Response:
+    """``GET .../clusters/{cluster}/networks/{network}``: one Networks.Info, 404 for a network it has not."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    wanted = request.match_info["network"]
+    for network in await _cluster_networks(wcp, request.match_info["cluster"]):
+        if network["network"] == wanted:
+            return _json(network)
+    raise ApiError("NOT_FOUND", f"the Supervisor has no workload network {wanted!r}")
 
 
 async def distributed_switch_compatibility(request: web.Request) -> web.Response:
@@ -795,6 +828,7 @@ def routes(app: web.Application) -> None:
     add = app.router.add_route
     add("GET", "/wcp/healthz", healthz)
     add("POST", "/wcp/login", login)
+    add("GET", "/wcp/loginbanner", login_banner)
     add("GET", "/wcp/workloads", workloads)
     add("POST", "/wcp/tokenreview", token_review)
     add("POST", "/wcp/tokenreview/guest/{namespace}/{cluster}", token_review)
@@ -831,6 +865,7 @@ def routes(app: web.Application) -> None:
     add("GET", "/api/vcenter/namespace-management/supervisors/{supervisor}/summary", supervisor_summary)
     add("GET", "/api/vcenter/namespace-management/supervisors/{supervisor}/topology", supervisor_topology)
     add("GET", "/api/vcenter/namespace-management/clusters/{cluster}/networks", list_cluster_networks)
+    add("GET", "/api/vcenter/namespace-management/clusters/{cluster}/networks/{network}", get_cluster_network)
     add("GET", "/api/vcenter/namespace-management/distributed-switch-compatibility", distributed_switch_compatibility)
     add("GET", "/api/vcenter/cluster", list_vcenter_clusters)
     add("GET", "/api/vcenter/vm", list_vcenter_vms)
