@@ -66,6 +66,12 @@ OPERATIONS = {
     "com.vmware.vcenter.namespace_management.networks": {
         "list": ("GET", "/api/vcenter/namespace-management/clusters/{cluster}/networks",
                  [(NAMESPACE_MANAGEMENT, "Networks.Info")]),
+        "get": ("GET", "/api/vcenter/namespace-management/clusters/{cluster}/networks/{network}",
+                (NAMESPACE_MANAGEMENT, "Networks.Info")),
+    },
+    "com.vmware.vcenter.namespace_management.edge_cluster_compatibility": {
+        "list": ("GET", "/api/vcenter/namespace-management/edge-cluster-compatibility?cluster={cluster}"
+                 "&distributed_switch={distributed_switch}", [(NAMESPACE_MANAGEMENT, "EdgeClusterCompatibility.Summary")]),
     },
     "com.vmware.vcenter.namespace_management.distributed_switch_compatibility": {
         "list": ("GET", "/api/vcenter/namespace-management/distributed-switch-compatibility?cluster={cluster}",

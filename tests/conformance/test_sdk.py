@@ -37,7 +37,9 @@ def estate(testbed):
                                                  "vm_service_spec": {"vm_classes": [VM_CLASS]}}).ok
     supervisor = vcenter.call("GET", "/api/vcenter/namespace-management/supervisors/summaries").json()["items"][0][
         "supervisor"]
-    yield {"cluster": cluster, "supervisor": supervisor}
+    switch = vcenter.call("GET", "/api/vcenter/namespace-management/distributed-switch-compatibility",
+                          params={"cluster": cluster}).json()[0]["distributed_switch"]
+    yield {"cluster": cluster, "supervisor": supervisor, "switch": switch}
     vcenter.call("DELETE", f"{instances}/{NAMESPACE}")
     vcenter.call("DELETE", f"{classes}/{VM_CLASS}")
 
@@ -156,6 +158,13 @@ CALLS = [
      nonempty_list("network", "network_provider")),
     ("sdk vcenter.namespace_management.distributed_switch_compatibility list",
      _management("DistributedSwitchCompatibility", "list", "{cluster}"), nonempty_list("distributed_switch", "compatible")),
+    ("sdk vcenter.namespace_management.networks get", _management("Networks", "get", "{cluster}", "primary"),
+     fields(network="primary", network_provider=...)),
+    ("sdk vcenter.namespace_management.edge_cluster_compatibility list",
+     _management("EdgeClusterCompatibility", "list", "{cluster}", "{switch}"),
+     nonempty_list("edge_cluster", "display_name", "compatible")),
+    ("sdk vcenter.namespace_management.clusters get (NSX network info)", _management("Clusters", "get", "{cluster}"),
+     fields(network_provider="NSXT_CONTAINER_PLUGIN", ncp_cluster_network_info=...)),
     ("sdk vcenter.namespaces.instances get", _namespace_get,
      fields(config_status=..., cluster="{cluster}", vm_service_spec=...)),
     ("sdk vcenter.namespace_management.virtual_machine_classes get",
