@@ -183,6 +183,52 @@ def version(out: str) -> str | None:
     return None
 
 
+# what earlier calls told later ones: the VM's address in its status, its inventory path in vCenter
+SEEN: dict[str, str] = {}
+
+
+def vm_status(out: str) -> str | None:
+    status = json.loads(out).get("status", {})
+    SEEN["ip"] = (status.get("network") or {}).get("primaryIP4") or ""
+    missing = [key for key in ("uniqueID", "biosUUID", "instanceUUID", "zone", "hardwareVersion")
+               if not status.get(key)]
+    interfaces = (status.get("network") or {}).get("interfaces") or []
+    if missing:
+        return f"no {', '.join(missing)} in status"
+    if not SEEN["ip"] or not any(SEEN["ip"] in [a.get("address", "").split("/")[0] for a in
+                                                (i.get("ip") or {}).get("addresses", [])] for i in interfaces):
+        return f"primaryIP4 {SEEN['ip']!r} is on none of the interfaces {interfaces}"
+    return None
+
+
+def in_namespace_folder(out: str) -> str | None:
+    paths = [line for line in out.splitlines() if line.endswith(f"/vm/Namespaces/{NAMESPACE}/{VM}")]
+    if len(paths) != 1:
+        return f"{out.strip()!r}: vCenter keeps a namespace's VMs in the folder Namespaces/{NAMESPACE}"
+    SEEN["path"], SEEN["folder"] = paths[0], paths[0].rsplit("/", 1)[0]
+    return None
+
+
+def same_ip(out: str) -> str | None:
+    return None if out.strip() == SEEN.get("ip") else \
+        f"vCenter's guest IP is {out.strip()!r}, the VM's status.network.primaryIP4 {SEEN.get('ip')!r}"
+
+
+def vcenter_vm(out: str) -> str | None:
+    answer = json.loads(out)
+    vms = answer.get("virtualMachines") or answer.get("VirtualMachines") or []
+    if len(vms) != 1:
+        return f"{len(vms)} VMs in the answer"
+    config, guest = vms[0].get("config") or {}, vms[0].get("guest") or {}
+    managed = config.get("managedBy") or {}
+    if (managed.get("extensionKey"), managed.get("type")) != ("com.vmware.vcenter.wcp", "VirtualMachine"):
+        return f"managedBy is {managed!r}; VM Service VMs are managed by com.vmware.vcenter.wcp, type VirtualMachine"
+    if guest.get("toolsRunningStatus") != "guestToolsRunning" or guest.get("ipAddress") != SEEN.get("ip"):
+        return f"guest tools {guest.get('toolsRunningStatus')!r}, IP {guest.get('ipAddress')!r}"
+    nics = [device for device in (config.get("hardware") or {}).get("device", []) if device.get("macAddress")]
+    return None if nics else "no network adapter"
+
+
 VM_MANIFEST = {"apiVersion": f"{VMOP}/v1alpha3", "kind": "VirtualMachine", "metadata": {"name": VM},
                "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04",
                         "storageClass": "vsan-default-storage-policy", "powerState": "PoweredOn"}}
@@ -190,7 +236,7 @@ VM_MANIFEST = {"apiVersion": f"{VMOP}/v1alpha3", "kind": "VirtualMachine", "meta
 
 @dataclass(frozen=True)
 class Call:
-    who: str  # "admin" or "developer" (through the kubectl vsphere login kubeconfig)
+    who: str  # "admin", "developer" (through the kubectl vsphere login kubeconfig) or "govc" (vCenter's admin)
     args: tuple[str, ...]
     check: Callable[[str], str | None] = lambda out: None
     name: str = ""
@@ -235,18 +281,37 @@ CALLS = [
          name="kubectl (developer) get vm -o wide"),
     Call("developer", ("get", "vm", VM, "-o", "jsonpath={.status.network.primaryIP4}"),
          lambda out: None if out.count(".") == 3 else f"no primaryIP4: {out!r}"),
+    Call("developer", ("get", "vm", VM, "-o", "json"), vm_status, name="kubectl (developer) get vm: status as VM Operator fills it"),
+    # the same VM in vCenter, as an admin finds it with govc
+    Call("govc", ("find", "/", "-type", "m", "-name", VM), in_namespace_folder,
+         name="govc find -type m (a VM made through the Supervisor)"),
+    Call("govc", ("ls", "{folder}"), lines_with(VM), name="govc ls (its vSphere Namespace's folder)"),
+    Call("govc", ("vm.ip", "-wait=30s", "{path}"), same_ip, name="govc vm.ip (a VM made through the Supervisor)"),
+    Call("govc", ("vm.info", "-json", "{path}"), vcenter_vm, name="govc vm.info -json (a VM made through the Supervisor)"),
+    Call("govc", ("vm.info", "-e", "{path}"), lines_with("vmservice.namespacedName", f"{NAMESPACE}/{VM}"),
+         name="govc vm.info -e (a VM made through the Supervisor)"),
     Call("developer", ("delete", f"virtualmachines.{VMOP}", VM, "--wait=true", "--timeout=60s"), lines_with("deleted")),
 ]
 
 
 @pytest.fixture(scope="module")
 def kubectl(testbed, developer_login, tmp_path_factory):
-    binary = build.binary_paths(testbed.layout)["kubectl"]
+    binaries = build.binary_paths(testbed.layout)
     home = tmp_path_factory.mktemp("kubectl-home")
     kubeconfigs = {"admin": str(testbed.layout.admin_kubeconfig), "developer": str(developer_login[1] or "")}
+    creds = testbed.credentials
+    govc_env = {"GOVC_URL": testbed.layout.vcenter_url, "GOVC_USERNAME": creds.vcenter_user,
+                "GOVC_PASSWORD": creds.vcenter_password, "GOVC_TLS_CA_CERTS": str(testbed.pki.ca_cert),
+                "GOVMOMI_HOME": str(home)}
 
     def run(who: str, args: tuple[str, ...], stdin: str | None) -> subprocess.CompletedProcess:
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "KUBECONFIG": kubeconfigs[who]}
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home)}
+        if who == "govc":
+            args = tuple(arg.format(**SEEN) for arg in args)
+            return subprocess.run([str(binaries["govc"]), *args], env={**env, **govc_env}, capture_output=True,
+                                  text=True, timeout=120)
+        binary = binaries["kubectl"]
+        env["KUBECONFIG"] = kubeconfigs[who]
         context = ["-n", NAMESPACE] if who == "developer" and "-n" not in args and args[0] in (
             "apply", "wait", "get", "delete") else []
         return subprocess.run([str(binary), *args, *context], env=env, input=stdin, capture_output=True, text=True,
@@ -259,7 +324,11 @@ def test_kubectl(kubectl, developer_login, call):
     if call.who == "developer" and developer_login[1] is None:
         judge(call.id, "no kubeconfig: the kubectl vsphere login flow failed")
         return
-    done = kubectl(call.who, call.args, call.stdin)
+    try:
+        done = kubectl(call.who, call.args, call.stdin)
+    except KeyError as err:
+        judge(call.id, f"no {err} from the calls before")
+        return
     if done.returncode not in call.ok_exit:
         judge(call.id, f"exit {done.returncode}: {(done.stderr or done.stdout).strip()[-400:]}")
         return
