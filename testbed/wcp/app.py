@@ -170,12 +170,21 @@ async def login(request: web.Request) -> web.Response:
     cluster, namespace = body.get("guest_cluster_name"), body.get("guest_cluster_namespace")
     if not cluster:
         return _json({"session_id": tokens.issue(wcp.jwt_key, user)})
+    ports = json.loads(wcp.guest_ports_file.read_text()) if wcp.guest_ports_file.exists() else {}
     if not namespace:
-        raise validation.invalid("guest_cluster_namespace is required with guest_cluster_name")
+        # as kubectl vsphere login --tanzu-kubernetes-cluster-name alone: the one cluster of that name
+        # among the namespaces the user may edit
+        candidates = sorted(key.split("/", 1)[0] for key in ports
+                            if key.split("/", 1)[1] == cluster and wcp.may_edit(user, key.split("/", 1)[0]))
+        if len(candidates) > 1:
+            raise validation.invalid(f"guest cluster {cluster} exists in the vSphere Namespaces "
+                                     f"{', '.join(candidates)}; name one as guest_cluster_namespace")
+        if not candidates:
+            raise ApiError("NOT_FOUND", f"no guest cluster {cluster} in a vSphere Namespace {user} may edit")
+        namespace = candidates[0]
     key = f"{namespace}/{cluster}"
     if not wcp.may_edit(user, namespace):
         raise ApiError("UNAUTHORIZED", f"{user} has no edit access to vSphere Namespace {namespace}")
-    ports = json.loads(wcp.guest_ports_file.read_text()) if wcp.guest_ports_file.exists() else {}
     if key not in ports:
         raise ApiError("NOT_FOUND", f"guest cluster {key} does not exist or is not ready")
     return _json({"session_id": tokens.issue(wcp.jwt_key, user, guest=key),

@@ -229,9 +229,36 @@ def vcenter_vm(out: str) -> str | None:
     return None if nics else "no network adapter"
 
 
+def guest_login(out: str) -> str | None:
+    """The answer of POST /wcp/login for a guest cluster: the token, server and CA kubectl vsphere login
+    writes into a context named by the cluster."""
+    answer = json.loads(out)
+    missing = [key for key in ("session_id", "guest_cluster_server", "guest_cluster_ca") if not answer.get(key)]
+    if missing:
+        return f"no {', '.join(missing)} in {out[:200]}"
+    config = Path(SEEN["home"]) / "guest-kubeconfig"
+    config.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": GUEST,
+        "clusters": [{"name": GUEST, "cluster": {"server": f"https://{answer['guest_cluster_server']}",
+                                                  "certificate-authority-data": answer["guest_cluster_ca"]}}],
+        "users": [{"name": f"wcp:{GUEST}", "user": {"token": answer["session_id"]}}],
+        "contexts": [{"name": GUEST, "context": {"cluster": GUEST, "user": f"wcp:{GUEST}"}}]}))
+    SEEN["guest_kubeconfig"] = str(config)
+    return None
+
+
 VM_MANIFEST = {"apiVersion": f"{VMOP}/v1alpha3", "kind": "VirtualMachine", "metadata": {"name": VM},
                "spec": {"className": VM_CLASS, "imageName": "ubuntu-22.04",
                         "storageClass": "vsan-default-storage-policy", "powerState": "PoweredOn"}}
+
+
+GUEST = "conformance-tkc"
+TKC_MANIFEST = {"apiVersion": "run.tanzu.vmware.com/v1alpha3", "kind": "TanzuKubernetesCluster", "metadata": {"name": GUEST},
+                "spec": {"topology": {"controlPlane": {"replicas": 1, "vmClass": VM_CLASS,
+                                                       "storageClass": "vsan-default-storage-policy",
+                                                       "tkr": {"reference": {"name": "v1.35.4---vmware.1-fips-vkr.1"}}},
+                                      "nodePools": [{"name": "workers", "replicas": 0, "vmClass": VM_CLASS,
+                                                     "storageClass": "vsan-default-storage-policy"}]}}}
 
 
 @dataclass(frozen=True)
@@ -291,6 +318,20 @@ CALLS = [
     Call("govc", ("vm.info", "-e", "{path}"), lines_with("vmservice.namespacedName", f"{NAMESPACE}/{VM}"),
          name="govc vm.info -e (a VM made through the Supervisor)"),
     Call("developer", ("delete", f"virtualmachines.{VMOP}", VM, "--wait=true", "--timeout=60s"), lines_with("deleted")),
+    # a guest cluster: made by the developer, logged in to by name as kubectl vsphere login does
+    Call("developer", ("apply", "-f", "-"), lines_with(GUEST), stdin=json.dumps(TKC_MANIFEST),
+         name="kubectl (developer) apply -f tkc.yaml"),
+    Call("developer", ("wait", f"tanzukubernetesclusters.run.tanzu.vmware.com/{GUEST}", "--for=condition=Ready",
+                       "--timeout=120s"), lines_with("condition met")),
+    Call("developer", ("get", "clusters.cluster.x-k8s.io", "-o", "name"), lines_with(f"cluster/{GUEST}"),
+         name="kubectl (developer) get clusters.cluster.x-k8s.io (the TKC as a Cluster API Cluster)"),
+    Call("login", (json.dumps({"guest_cluster_name": GUEST}),), guest_login,
+         name="kubectl vsphere login --tanzu-kubernetes-cluster-name (no namespace)"),
+    Call("guest", ("get", "namespaces", "-o", "name"), lines_with("namespace/kube-system", "namespace/default"),
+         name="kubectl (guest cluster admin) get namespaces"),
+    Call("guest", ("auth", "can-i", "*", "*"), answer_is("yes"), name="kubectl (guest cluster admin) auth can-i '*' '*'"),
+    Call("developer", ("delete", f"tanzukubernetesclusters.run.tanzu.vmware.com", GUEST, "--wait=true",
+                       "--timeout=120s"), lines_with("deleted")),
 ]
 
 
@@ -304,14 +345,21 @@ def kubectl(testbed, developer_login, tmp_path_factory):
                 "GOVC_PASSWORD": creds.vcenter_password, "GOVC_TLS_CA_CERTS": str(testbed.pki.ca_cert),
                 "GOVMOMI_HOME": str(home)}
 
+    SEEN["home"] = str(home)
+    http = _http(testbed)
+
     def run(who: str, args: tuple[str, ...], stdin: str | None) -> subprocess.CompletedProcess:
         env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home)}
+        if who == "login":  # the plugin's POST /wcp/login, at the address the testbed serves it
+            answer = http.post(f"{testbed.layout.vcenter_url}/wcp/login", json=json.loads(args[0]),
+                               auth=(creds.developer_user, creds.developer_password))
+            return subprocess.CompletedProcess(args, 0 if answer.status_code == 200 else 1, answer.text, answer.text)
         if who == "govc":
             args = tuple(arg.format(**SEEN) for arg in args)
             return subprocess.run([str(binaries["govc"]), *args], env={**env, **govc_env}, capture_output=True,
                                   text=True, timeout=120)
         binary = binaries["kubectl"]
-        env["KUBECONFIG"] = kubeconfigs[who]
+        env["KUBECONFIG"] = SEEN["guest_kubeconfig"] if who == "guest" else kubeconfigs[who]
         context = ["-n", NAMESPACE] if who == "developer" and "-n" not in args and args[0] in (
             "apply", "wait", "get", "delete") else []
         return subprocess.run([str(binary), *args, *context], env=env, input=stdin, capture_output=True, text=True,
