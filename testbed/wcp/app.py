@@ -16,7 +16,7 @@ from aiohttp import web
 
 from testbed.credentials import Credentials
 from testbed.faults import FaultBook
-from testbed.wcp import tokens, validation
+from testbed.wcp import services, tokens, validation
 from testbed.wcp.errors import ApiError
 from testbed.wcp.store import Store
 
@@ -865,12 +865,6 @@ async def list_vcenter_vms(request: web.Request) -> web.Response:
     return _json((await asyncio.to_thread(wcp.compute))["vms"])
 
 
-async def list_supervisor_services(request: web.Request) -> web.Response:
-    """``GET .../supervisor-services``: SupervisorServices.Summary list; the testbed registers none."""
-    wcp_of(request).session_user(request)
-    return _json([])
-
-
 # --- JSON-RPC POST /api -----------------------------------------------------------------------
 async def json_rpc(request: web.Request) -> web.StreamResponse:
     """The vAPI JSON-RPC endpoint: operations of the testbed's own API answered here, the rest by vcsim."""
@@ -934,7 +928,6 @@ def routes(app: web.Application) -> None:
     add("GET", "/api/vcenter/namespace-management/software/clusters", list_software_clusters)
     add("GET", "/api/vcenter/namespace-management/software/clusters/{cluster}", get_software_cluster)
     add("GET", "/api/vcenter/namespace-management/supervisors/summaries", supervisor_summaries)
-    add("GET", "/api/vcenter/namespace-management/supervisor-services", list_supervisor_services)
     add("GET", "/api/vcenter/namespace-management/supervisors/{supervisor}/summary", supervisor_summary)
     add("GET", "/api/vcenter/namespace-management/supervisors/{supervisor}/topology", supervisor_topology)
     add("GET", "/api/vcenter/namespace-management/clusters/{cluster}/networks", list_cluster_networks)
@@ -943,4 +936,5 @@ def routes(app: web.Application) -> None:
     add("GET", "/api/vcenter/namespace-management/edge-cluster-compatibility", edge_cluster_compatibility)
     add("GET", "/api/vcenter/cluster", list_vcenter_clusters)
     add("GET", "/api/vcenter/vm", list_vcenter_vms)
+    services.routes(app, wcp_of)
     add("*", "/{tail:.*}", proxy)
