@@ -1,10 +1,12 @@
 """Supervisor Services as vCenter registers them (``/api/vcenter/namespace-management/supervisor-services``).
 
-A service is registered from a version's definition: a Carvel ``Package`` (with its
-``PackageMetadata``) or a vSphere service definition, sent base64-encoded. vCenter reads the
-service's ID, name and version from it: for Carvel the Package's ``spec.refName`` and
-``spec.version`` and the metadata's ``displayName``; for the vSphere format the definition's
-``id``, ``displayName`` and ``version``. A registered service and each of its versions are ACTIVATED
+A service is registered from a version's definition, sent base64-encoded: a Carvel ``Package``
+(with its ``PackageMetadata``), a definition in the vSphere application service format, or plain
+Kubernetes YAML (``custom_spec``, which names the service and version itself). vCenter reads the
+service's ID, name and version from the definition: for Carvel the Package's ``spec.refName`` and
+``spec.version`` and the metadata's ``displayName``; for the vSphere format (whose schema VMware
+does not publish) the testbed reads ``id``, ``displayName``, ``version``, ``description`` and
+``eula``. A registered service and each of its versions are ACTIVATED
 until deactivated; a service is removed once deactivated. Installing a service on a Supervisor is
 not modelled: no Supervisor runs a registered service.
 """
@@ -27,10 +29,20 @@ def _definition(spec) -> tuple[dict, str]:
     """(what a version's definition says, its content type) from a CreateSpec or a version CreateSpec."""
     if not isinstance(spec, dict):
         raise validation.invalid("a Supervisor Service spec is a JSON object")
-    kinds = [kind for kind in ("carvel_spec", "vsphere_spec") if spec.get(kind)]
+    kinds = [kind for kind in ("carvel_spec", "vsphere_spec", "custom_spec") if spec.get(kind)]
     if len(kinds) != 1:
-        raise validation.invalid("a Supervisor Service spec needs exactly one of carvel_spec and vsphere_spec")
+        raise validation.invalid("a Supervisor Service spec needs exactly one of carvel_spec, vsphere_spec and "
+                                 "custom_spec")
     version_spec = spec[kinds[0]].get("version_spec", spec[kinds[0]])
+    if kinds[0] == "custom_spec":  # plain Kubernetes YAML: the spec itself names the service and version
+        custom = spec[kinds[0]]
+        service = custom.get("supervisor_service") or custom.get("service")
+        if not version_spec.get("version") or not version_spec.get("content"):
+            raise validation.invalid("a custom_spec version needs a version and content")
+        return {"id": service or "", "version": str(version_spec["version"]),
+                "display_name": version_spec.get("display_name") or custom.get("display_name") or service or "",
+                "description": version_spec.get("description") or custom.get("description") or "", "eula": "",
+                "content": version_spec["content"]}, "CUSTOM_YAML"
     try:
         text = base64.b64decode(version_spec.get("content") or "", validate=True).decode()
         documents = [doc for doc in yaml.safe_load_all(text) if isinstance(doc, dict)]
@@ -45,14 +57,16 @@ def _definition(spec) -> tuple[dict, str]:
         return {"id": package["spec"]["refName"], "version": str(package["spec"]["version"]),
                 "display_name": meta_spec.get("displayName") or package["spec"]["refName"],
                 "description": meta_spec.get("shortDescription") or meta_spec.get("longDescription") or "",
-                "eula": (package["spec"].get("licenses") or [""])[0], "content": version_spec["content"]}, "CARVEL"
+                "eula": (package["spec"].get("licenses") or [""])[0], "content": version_spec["content"]}, "CARVEL_APPS_YAML"
     definition = documents[0] if documents else {}
     if not definition.get("id") or not definition.get("version"):
         raise validation.invalid("the vSphere service definition needs an id and a version")
+    if definition.get("eula") and not (version_spec.get("accept_EULA") or version_spec.get("accept_eula")):
+        raise validation.invalid("the service version has a EULA: accept_EULA must be true")
     return {"id": str(definition["id"]), "version": str(definition["version"]),
             "display_name": definition.get("displayName") or str(definition["id"]),
             "description": definition.get("description") or "", "eula": definition.get("eula") or "",
-            "content": version_spec["content"]}, "VSPHERE"
+            "content": version_spec["content"]}, "VSPHERE_APPS_YAML"
 
 
 def _version_record(definition: dict, content_type: str, trusted: bool) -> dict:

@@ -27,12 +27,12 @@ LIBRARY = "conformance-govc"
 SERVICE = "echo.conformance.example.com"  # a Supervisor Service, registered from a Carvel package
 
 
-def carvel_package(version: str) -> str:
+def carvel_package(version: str, service: str = SERVICE) -> str:
     """A Supervisor Service version as VMware's docs show one: a Carvel Package and its PackageMetadata."""
     return f"""apiVersion: data.packaging.carvel.dev/v1alpha1
 kind: PackageMetadata
 metadata:
-  name: {SERVICE}
+  name: {service}
 spec:
   displayName: Conformance echo
   shortDescription: An echo service registered by the conformance suite
@@ -40,9 +40,9 @@ spec:
 apiVersion: data.packaging.carvel.dev/v1alpha1
 kind: Package
 metadata:
-  name: {SERVICE}.{version}
+  name: {service}.{version}
 spec:
-  refName: {SERVICE}
+  refName: {service}
   version: {version}
   releasedAt: "2026-01-01T00:00:00Z"
   template:
@@ -175,7 +175,7 @@ CALLS = [
     Call(("namespace.service.version.create", SERVICE, "{manifest_v2}"), json=False,
          name="govc namespace.service.version.create (Carvel)"),
     Call(("namespace.service.version.ls", SERVICE), has("version", "display_name", "state")),
-    Call(("namespace.service.version.info", SERVICE, "2.0.0"), values(content_type="CARVEL", state="ACTIVATED")),
+    Call(("namespace.service.version.info", SERVICE, "2.0.0"), values(content_type="CARVEL_APPS_YAML", state="ACTIVATED")),
     Call(("namespace.service.version.deactivate", SERVICE, "2.0.0"), json=False),
     Call(("namespace.service.version.rm", SERVICE, "2.0.0"), json=False),
     Call(("namespace.service.deactivate", SERVICE), json=False),

@@ -8,6 +8,7 @@ Namespaces come before the ones that read, change and delete them.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -19,13 +20,18 @@ import pytest
 
 from testbed import build
 from tests.conformance.conftest import judge
-from tests.conformance.test_govc import anything, both, has, nonempty, values
+from tests.conformance.test_govc import anything, both, carvel_package, has, nonempty, values
 
 pytestmark = pytest.mark.testbed
 
 VM_CLASS = "conformance-govmomi"
 NAMESPACE = "conformance-govmomi"
 NAMESPACE_V2 = "conformance-govmomi-v2"
+SERVICE = "echo.govmomi.conformance.example.com"
+
+
+def carvel(version: str) -> str:
+    return base64.b64encode(carvel_package(version, SERVICE).encode()).decode()
 
 
 def items_of(check: Callable[[object], str | None]) -> Callable[[object], str | None]:
@@ -100,6 +106,23 @@ CALLS = [
          check=both(nonempty, has("distributed_switch", "compatible"))),
     Call("ListCompatibleEdgeClusters", ("{cluster}", "{switch}"), check=has("edge_cluster", "compatible")),
     Call("ListSupervisorServices", check=anything),
+    Call("CreateSupervisorService", (spec(carvel_spec={"version_spec": {"content": carvel("1.0.0")}}),)),
+    Call("ListSupervisorServices", check=both(holds("supervisor_service", SERVICE), has("display_name", "state")),
+         name="ListSupervisorServices (one registered)"),
+    Call("GetSupervisorService", (SERVICE,), check=values(display_name="Conformance echo", state="ACTIVATED")),
+    Call("CreateSupervisorServiceVersion", (SERVICE, spec(carvel_spec={"content": carvel("2.0.0")}))),
+    Call("ListSupervisorServiceVersions", (SERVICE,), check=both(holds("version", "2.0.0"), holds("version", "1.0.0"))),
+    Call("GetSupervisorServiceVersion", (SERVICE, "2.0.0"), check=values(content_type="CARVEL_APPS_YAML")),
+    Call("DeactivateSupervisorServiceVersion", (SERVICE, "2.0.0")),
+    Call("GetSupervisorServiceVersion", (SERVICE, "2.0.0"), check=values(state="DEACTIVATED"),
+         name="GetSupervisorServiceVersion (deactivated)"),
+    Call("ActivateSupervisorServiceVersion", (SERVICE, "2.0.0")),
+    Call("DeactivateSupervisorServiceVersion", (SERVICE, "2.0.0"), name="DeactivateSupervisorServiceVersion (again)"),
+    Call("RemoveSupervisorServiceVersion", (SERVICE, "2.0.0")),
+    Call("DeactivateSupervisorServices", (SERVICE,)),
+    Call("ActivateSupervisorServices", (SERVICE,)),
+    Call("DeactivateSupervisorServices", (SERVICE,), name="DeactivateSupervisorServices (again)"),
+    Call("RemoveSupervisorService", (SERVICE,)),
     Call("CreateVmClass", (spec(id=VM_CLASS, cpu_count=2, memory_MB=2048, devices={}),)),
     Call("ListVmClasses", check=both(holds("id", VM_CLASS), has("id", "cpu_count", "memory_mb", "config_status"))),
     Call("GetVmClass", (VM_CLASS,), check=values(id=VM_CLASS, cpu_count=2, memory_mb=2048)),
@@ -137,7 +160,8 @@ def probe(testbed, tmp_path_factory):
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([str(binary), *args], env=env, capture_output=True, text=True, timeout=60)
-    for leftover in (("DeleteNamespace", NAMESPACE_V2), ("DeleteNamespace", NAMESPACE), ("DeleteVmClass", VM_CLASS)):
+    for leftover in (("DeleteNamespace", NAMESPACE_V2), ("DeleteNamespace", NAMESPACE), ("DeleteVmClass", VM_CLASS),
+                     ("DeactivateSupervisorServices", SERVICE), ("RemoveSupervisorService", SERVICE)):
         run(*leftover)  # what an aborted run left
     return run
 

@@ -73,6 +73,47 @@ var methods = map[string]struct {
 	"ListSupervisorServices": {0, func(ctx context.Context, _ *rest.Client, m *namespace.Manager, _ []string) (any, error) {
 		return m.ListSupervisorServices(ctx)
 	}},
+	"CreateSupervisorService": {1, func(ctx context.Context, _ *rest.Client, m *namespace.Manager, a []string) (any, error) {
+		spec, err := decode[namespace.SupervisorService](a[0])
+		if err != nil {
+			return nil, err
+		}
+		return none(m.CreateSupervisorService(ctx, &spec))
+	}},
+	"GetSupervisorService": {1, func(ctx context.Context, _ *rest.Client, m *namespace.Manager, a []string) (any, error) {
+		return m.GetSupervisorService(ctx, a[0])
+	}},
+	"ActivateSupervisorServices": {1, func(ctx context.Context, _ *rest.Client, m *namespace.Manager, a []string) (any, error) {
+		return none(m.ActivateSupervisorServices(ctx, a[0]))
+	}},
+	"DeactivateSupervisorServices": {1, func(ctx context.Context, _ *rest.Client, m *namespace.Manager, a []string) (any, error) {
+		return none(m.DeactivateSupervisorServices(ctx, a[0]))
+	}},
+	"RemoveSupervisorService": {1, func(ctx context.Context, _ *rest.Client, m *namespace.Manager, a []string) (any, error) {
+		return none(m.RemoveSupervisorService(ctx, a[0]))
+	}},
+	"ListSupervisorServiceVersions": {1, func(ctx context.Context, _ *rest.Client, m *namespace.Manager, a []string) (any, error) {
+		return m.ListSupervisorServiceVersions(ctx, a[0])
+	}},
+	"CreateSupervisorServiceVersion": {2, func(ctx context.Context, _ *rest.Client, m *namespace.Manager, a []string) (any, error) {
+		spec, err := decode[namespace.SupervisorServiceVersion](a[1])
+		if err != nil {
+			return nil, err
+		}
+		return none(m.CreateSupervisorServiceVersion(ctx, a[0], &spec))
+	}},
+	"GetSupervisorServiceVersion": {2, func(ctx context.Context, _ *rest.Client, m *namespace.Manager, a []string) (any, error) {
+		return m.GetSupervisorServiceVersion(ctx, a[0], a[1])
+	}},
+	"ActivateSupervisorServiceVersion": {2, func(ctx context.Context, _ *rest.Client, m *namespace.Manager, a []string) (any, error) {
+		return none(m.ActivateSupervisorServiceVersion(ctx, a[0], a[1]))
+	}},
+	"DeactivateSupervisorServiceVersion": {2, func(ctx context.Context, _ *rest.Client, m *namespace.Manager, a []string) (any, error) {
+		return none(m.DeactivateSupervisorServiceVersion(ctx, a[0], a[1]))
+	}},
+	"RemoveSupervisorServiceVersion": {2, func(ctx context.Context, _ *rest.Client, m *namespace.Manager, a []string) (any, error) {
+		return none(m.RemoveSupervisorServiceVersion(ctx, a[0], a[1]))
+	}},
 	"ListVmClasses": {0, func(ctx context.Context, _ *rest.Client, m *namespace.Manager, _ []string) (any, error) {
 		return m.ListVmClasses(ctx)
 	}},
