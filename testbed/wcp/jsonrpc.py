@@ -25,6 +25,7 @@ USER_PASS_SCHEME = "com.vmware.vapi.std.security.user_pass"
 # or a list of one such for a list of it); the path's {name} is taken from the operation's input
 NAMESPACE_MANAGEMENT = "com.vmware.vcenter.namespace_management_client"
 SUPERVISORS = "com.vmware.vcenter.namespace_management.supervisors_client"
+SUPERVISOR_SERVICES = "com.vmware.vcenter.namespace_management.supervisor_services_client"
 OPERATIONS = {
     "com.vmware.cis.session": {
         "get": ("POST", "/rest/com/vmware/cis/session?~action=get", ("com.vmware.cis_client", "Session.Info")),
@@ -80,6 +81,14 @@ OPERATIONS = {
     "com.vmware.vcenter.namespace_management.supervisor_services": {
         "list": ("GET", "/api/vcenter/namespace-management/supervisor-services",
                  [(NAMESPACE_MANAGEMENT, "SupervisorServices.Summary")]),
+        "get": ("GET", "/api/vcenter/namespace-management/supervisor-services/{supervisor_service}",
+                (NAMESPACE_MANAGEMENT, "SupervisorServices.Info")),
+    },
+    "com.vmware.vcenter.namespace_management.supervisor_services.versions": {
+        "list": ("GET", "/api/vcenter/namespace-management/supervisor-services/{supervisor_service}/versions",
+                 [(SUPERVISOR_SERVICES, "Versions.Summary")]),
+        "get": ("GET", "/api/vcenter/namespace-management/supervisor-services/{supervisor_service}/versions/{version}",
+                (SUPERVISOR_SERVICES, "Versions.Info")),
     },
 }
 # REST error_type -> the vAPI standard error it is

@@ -150,7 +150,8 @@ def routes(app: web.Application, wcp_of) -> None:
         wcp = wcp_of(request)
         wcp.session_user(request)
         stored = _service(wcp, request.match_info["service"])
-        return web.json_response([{"version": version, "display_name": record["display_name"], "state": record["state"]}
+        return web.json_response([{"version": version, "display_name": record["display_name"],
+                                   "description": record["description"], "state": record["state"]}
                                   for version, record in sorted(stored["versions"].items())])
 
     async def create_version(request: web.Request) -> web.Response:
