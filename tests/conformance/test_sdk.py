@@ -23,6 +23,7 @@ vsphere = pytest.importorskip("vmware.vapi.vsphere.client")
 NAMESPACE = "conformance-sdk"
 VM_CLASS = "conformance-sdk-small"
 SERVICE = "echo.sdk.conformance.example.com"  # a Supervisor Service registered for the SDK to read
+SDK_CLASS, SDK_NAMESPACE = "conformance-sdk-made", "conformance-sdk-made"  # what the SDK makes itself
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,8 @@ def estate(testbed):
     services = "/api/vcenter/namespace-management/supervisor-services"
     vcenter.call("DELETE", f"{instances}/{NAMESPACE}")  # an aborted run's
     vcenter.call("DELETE", f"{classes}/{VM_CLASS}")
+    vcenter.call("DELETE", f"{instances}/{SDK_NAMESPACE}")
+    vcenter.call("DELETE", f"{classes}/{SDK_CLASS}")
     vcenter.call("PATCH", f"{services}/{SERVICE}", params={"action": "deactivate"})
     vcenter.call("DELETE", f"{services}/{SERVICE}")
     content = base64.b64encode(carvel_package("1.0.0", SERVICE).encode()).decode()
@@ -128,6 +131,40 @@ def _services(operation: str, *args):
     return call
 
 
+def done(answer, estate) -> str | None:
+    return None  # the operation returned without an error, as vCenter's do
+
+
+def _class_write(operation: str):
+    def call(client, stub_config, estate):
+        from com.vmware.vcenter.namespace_management_client import VirtualMachineClasses
+        service = VirtualMachineClasses(stub_config)
+        if operation == "create":
+            return service.create(VirtualMachineClasses.CreateSpec(id=SDK_CLASS, cpu_count=1, memory_mb=1024))
+        if operation == "update":
+            return service.update(SDK_CLASS, VirtualMachineClasses.UpdateSpec(cpu_count=2, memory_mb=2048))
+        return service.delete(SDK_CLASS)
+    return call
+
+
+def _namespace_write(operation: str):
+    def call(client, stub_config, estate):
+        from com.vmware.vcenter.namespaces_client import Instances
+        service = Instances(stub_config)
+        if operation == "create":
+            return service.create(Instances.CreateSpec(cluster=estate["cluster"], namespace=SDK_NAMESPACE,
+                                                       description="made by the vSphere Automation SDK"))
+        return service.delete(SDK_NAMESPACE)
+    return call
+
+
+def _namespace_get_of(name: str):
+    def call(client, stub_config, estate):
+        from com.vmware.vcenter.namespaces_client import Instances
+        return Instances(stub_config).get(name)
+    return call
+
+
 def _namespace_get(client, stub_config, estate):
     from com.vmware.vcenter.namespaces_client import Instances
     return Instances(stub_config).get(NAMESPACE)
@@ -188,6 +225,17 @@ CALLS = [
      lambda answer, estate: None if [v.version for v in answer] == ["1.0.0"] else f"versions {answer}"),
     ("sdk vcenter.namespace_management.supervisor_services.versions get", _services("get", SERVICE, "1.0.0"),
      fields(content_type="CARVEL_APPS_YAML", state="ACTIVATED", trust_verified=...)),
+    ("sdk vcenter.namespace_management.virtual_machine_classes create", _class_write("create"), done),
+    ("sdk vcenter.namespace_management.virtual_machine_classes get (made by the SDK)",
+     _management("VirtualMachineClasses", "get", SDK_CLASS), fields(cpu_count=1, memory_mb=1024)),
+    ("sdk vcenter.namespace_management.virtual_machine_classes update", _class_write("update"), done),
+    ("sdk vcenter.namespace_management.virtual_machine_classes get (updated by the SDK)",
+     _management("VirtualMachineClasses", "get", SDK_CLASS), fields(cpu_count=2, memory_mb=2048)),
+    ("sdk vcenter.namespaces.instances create", _namespace_write("create"), done),
+    ("sdk vcenter.namespaces.instances get (made by the SDK)", _namespace_get_of(SDK_NAMESPACE),
+     fields(cluster="{cluster}", vm_service_spec=...)),
+    ("sdk vcenter.namespaces.instances delete", _namespace_write("delete"), done),
+    ("sdk vcenter.namespace_management.virtual_machine_classes delete", _class_write("delete"), done),
     ("sdk vcenter.namespaces.instances get", _namespace_get,
      fields(config_status=..., cluster="{cluster}", vm_service_spec=...)),
     ("sdk vcenter.namespace_management.virtual_machine_classes get",
