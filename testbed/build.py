@@ -6,6 +6,7 @@ rebuilds only vcsim, and an unchanged checkout reuses the binaries of any earlie
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -27,11 +28,14 @@ BINARIES = {
     "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
     "vcsim": "./vcsim",
     "govc": "./govc",
+    "vapi-probe": "./vapi-probe",
+    "kubectl": "k8s.io/kubernetes/cmd/kubectl",
 }
-# Commands built in a Go module of their own under the tools module: govc (for tests/conformance)
-# needs packages the main tools module does not, and a module of its own keeps their go.sum lines
-# out of the keys of the binaries above, so adding it rebuilt none of them.
-OWN_MODULES = {"govc"}
+# Commands built in a Go module of their own under the tools module (name -> its directory): the
+# clients of tests/conformance need packages the main tools module does not (govc's command
+# packages, kubectl's k8s.io/cli-runtime), and a module of their own keeps those go.sum lines out
+# of the keys of the Supervisor's binaries above, so adding them rebuilt none of those.
+OWN_MODULES = {"govc": "govc", "vapi-probe": "vapi-probe", "kubectl": "kubectl"}
 # Guest clusters run kube-apiserver too, answering /version with their release's minor. The
 # testbed has one Kubernetes source; an older minor is the same code stamped with that release,
 # marked "+testbed" so nobody mistakes it for the real thing.
@@ -56,20 +60,30 @@ def kubernetes_version() -> str:
     raise TestbedError("testbed/tools/go.mod does not require k8s.io/kubernetes")
 
 
+@functools.lru_cache(maxsize=None)
+def kubernetes_source_date() -> str:
+    """When the pinned k8s.io/kubernetes release was made (its module's time, e.g. 2026-04-15T18:01:22Z),
+    which a release build stamps as its buildDate; the Go module cache or proxy tells it."""
+    answer = json.loads(_run_go(["list", "-m", "-json", f"k8s.io/kubernetes@{kubernetes_version()}"], TOOLS_DIR))
+    return answer.get("Time", "")
+
+
 def _ldflags(name: str) -> str:
     flags = ["-s", "-w"]
     if BINARIES[name].startswith("k8s.io/kubernetes/"):
-        # what the Kubernetes release build stamps in, so /version tells the truth
+        # what the Kubernetes release build stamps in, so /version tells the truth (the tag's commit is
+        # not known from the module, so gitCommit stays unstamped)
         version = STAMPED_RELEASES.get(name) or kubernetes_version()
         major, minor = version.lstrip("v").split(".")[:2]
         for stamp in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
             flags += [f"-X {stamp}.gitVersion={version}", f"-X {stamp}.gitMajor={major}",
-                      f"-X {stamp}.gitMinor={minor}", f"-X {stamp}.gitTreeState=clean"]
+                      f"-X {stamp}.gitMinor={minor}", f"-X {stamp}.gitTreeState=clean",
+                      f"-X {stamp}.buildDate={kubernetes_source_date()}"]
     return " ".join(flags)
 
 
 def _module_dir(name: str) -> Path:
-    return TOOLS_DIR / BINARIES[name] if name in OWN_MODULES else TOOLS_DIR
+    return TOOLS_DIR / OWN_MODULES[name] if name in OWN_MODULES else TOOLS_DIR
 
 
 def _key(name: str, own_sources: list[Path]) -> str:
@@ -128,7 +142,7 @@ def ensure_built(layout: Layout, log=print) -> dict[str, Path]:
         started = time.monotonic()
         log(f"building {name} ({BINARIES[name]}) ...")
         partial = path.with_name(f".{path.name}.partial")
-        package = "." if name in OWN_MODULES else BINARIES[name]
+        package = "." if BINARIES[name].startswith("./") else BINARIES[name]
         _run_go(["build", "-trimpath", f"-ldflags={_ldflags(name)}", "-o", str(partial), package],
                 _module_dir(name))
         partial.rename(path)

@@ -22,6 +22,7 @@ import threading
 
 from kubernetes import client
 from kubernetes.client.rest import ApiException
+from pyVmomi import vim
 
 from testbed.controllers import kube
 from testbed.controllers.conditions import record_event, set_condition
@@ -35,6 +36,7 @@ GROUP, VERSION = "vmoperator.vmware.com", "v1alpha3"
 FINALIZER = "vmoperator.vmware.com/virtualmachine"
 ANNOTATION = "VirtualMachine "  # how a VM made by the VM Operator says so in vCenter
 CLUSTER_LABEL = "vSphereClusterID"
+MANAGED_BY = ("com.vmware.vcenter.wcp", "VirtualMachine")  # the solution that owns VM Service VMs in vCenter
 # images every testbed offers, as if published by a subscribed content library
 SEEDED_IMAGES = {
     "vmi-0a1b2c3d4e5f60001": ("ubuntu-22.04", "ubuntu64Guest"),
@@ -70,6 +72,16 @@ def _desired(vm: dict) -> str:
     meta = vm["metadata"]
     return json.dumps([vm.get("spec"), meta.get("labels"), meta.get("annotations"), meta.get("generation")],
                       sort_keys=True)
+
+
+def _interfaces(placed, guest_ip: str | None) -> list[dict] | None:
+    """status.network.interfaces: the VM's NICs as the guest reports them (none while it does not run)."""
+    if not guest_ip:
+        return None
+    cards = [device for device in placed.config.hardware.device if isinstance(device, vim.vm.device.VirtualEthernetCard)]
+    return [{"name": f"eth{index}", "deviceKey": card.key, "macAddr": card.macAddress,
+             **({"ip": {"addresses": [{"address": f"{guest_ip}/16"}]}} if index == 0 else {})}
+            for index, card in enumerate(cards)] or None
 
 
 def primary_ip(moref: str) -> str:
@@ -247,9 +259,12 @@ class VmOperator:
                 hardware = vm_class["spec"].get("hardware", {})
                 guest_id = image["metadata"].get("labels", {}).get("testbed.pacific.supervisor/guest-id",
                                                                     "otherLinux64Guest")
+                # as the real VM Operator makes it: owned by WCP, its namespaced name in extraConfig, a NIC
                 placed = self.vsphere.create_vm(folder, pool, name, int(hardware.get("cpus", 1)),
                                                 memory_mib(hardware.get("memory", "1Gi")), guest_id,
-                                                f"{ANNOTATION}{namespace}/{name} ({meta['uid']})")
+                                                f"{ANNOTATION}{namespace}/{name} ({meta['uid']})",
+                                                extra_config={"vmservice.namespacedName": f"{namespace}/{name}"},
+                                                managed_by=MANAGED_BY, nic=True)
                 record_event(self.core, vm, "CreateSuccess", f"created VM {placed._moId} in {namespace}")
 
         wanted = spec.get("powerState", "PoweredOff")
@@ -272,9 +287,18 @@ class VmOperator:
                       "name": spec.get("className")},
             "conditions": conditions,
         })
+        # the guest's address as VMware Tools reports it to vCenter, where the real VM Operator reads it
+        wanted_ip = primary_ip(placed._moId) if power == "PoweredOn" else None
+        if (placed.guest.ipAddress or None) != wanted_ip:
+            self.vsphere.set_guest(placed, wanted_ip, name)
+        guest_ip = placed.guest.ipAddress or None
+        # (v1alpha3's status.host is v1alpha5's nodeName: without VM Operator's conversion webhook the
+        # stored version's schema prunes it, so the testbed reports neither)
+        status.update({"zone": f"zone-{placed.runtime.host.parent._moId}",
+                       "hardwareVersion": int(placed.config.version.removeprefix("vmx-") or 0) or None})
         # None deletes the address in the merge patch: a VM that is not running reports none
-        status["network"] = {**status.get("network", {}),
-                             "primaryIP4": primary_ip(placed._moId) if power == "PoweredOn" else None}
+        status["network"] = {**status.get("network", {}), "primaryIP4": guest_ip,
+                             "interfaces": _interfaces(placed, guest_ip)}
         self.known_power[placed._moId] = power
         self._write_status(vm, status)
 

@@ -91,14 +91,44 @@ class Vsphere:
             return None
         return vm
 
-    def create_vm(self, folder, pool, name: str, cpus: int, memory_mib: int, guest_id: str, annotation: str):
+    def workload_network(self):
+        """The distributed port group workload VMs are connected to: vcsim's first that is not an uplink
+        (the primary workload network the WCP simulator reports)."""
+        return next((group for group in self._view(vim.dvs.DistributedVirtualPortgroup) if not group.config.uplink),
+                    None)
+
+    def create_vm(self, folder, pool, name: str, cpus: int, memory_mib: int, guest_id: str, annotation: str,
+                  *, extra_config: dict[str, str] | None = None, managed_by: tuple[str, str] | None = None,
+                  nic: bool = False):
+        """Create a VM; ``managed_by`` is (extension key, type) of the solution that owns it, ``nic`` gives it
+        a vmxnet3 card on the workload network."""
         datastore = self._view(vim.Datastore)[0]
+        devices = []
+        group = self.workload_network() if nic else None
+        if group is not None:
+            backing = vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo(port=vim.dvs.PortConnection(
+                switchUuid=group.config.distributedVirtualSwitch.uuid, portgroupKey=group.key))
+            card = vim.vm.device.VirtualVmxnet3(key=-1, backing=backing, addressType="generated",
+                                                connectable=vim.vm.device.VirtualDevice.ConnectInfo(
+                                                    startConnected=True, connected=True, allowGuestControl=True))
+            devices.append(vim.vm.device.VirtualDeviceSpec(operation="add", device=card))
         spec = vim.vm.ConfigSpec(
             name=name, numCPUs=cpus, memoryMB=memory_mib, guestId=guest_id, annotation=annotation,
-            files=vim.vm.FileInfo(vmPathName=f"[{datastore.name}]"),
+            files=vim.vm.FileInfo(vmPathName=f"[{datastore.name}]"), deviceChange=devices,
+            extraConfig=[vim.option.OptionValue(key=key, value=value) for key, value in (extra_config or {}).items()],
         )
+        if managed_by:
+            spec.managedBy = vim.ext.ManagedByInfo(extensionKey=managed_by[0], type=managed_by[1])
         wait_for_task(folder.CreateVM_Task(config=spec, pool=pool))
         return self.find_vm(folder, name, annotation)
+
+    def set_guest(self, vm, ip: str | None, host_name: str) -> None:
+        """What VMware Tools in the guest reports to vCenter: running with an address and host name, or not
+        running (vcsim takes guest properties as ``SET.guest.*`` extraConfig)."""
+        values = {"SET.guest.ipAddress": ip or "", "SET.guest.hostName": host_name if ip else "",
+                  "SET.guest.toolsRunningStatus": "guestToolsRunning" if ip else "guestToolsNotRunning"}
+        wait_for_task(vm.ReconfigVM_Task(spec=vim.vm.ConfigSpec(
+            extraConfig=[vim.option.OptionValue(key=key, value=value) for key, value in values.items()])))
 
     def set_power(self, vm, wanted: str) -> None:
         current = POWER_FROM_VSPHERE[vm.runtime.powerState]

@@ -155,6 +155,7 @@ async def serve(layout: Layout) -> None:
         vcsim_url=f"https://{HOST}:{layout.ports.vcsim}",
         upstream_tls=upstream_tls,
         apiserver_url=layout.apiserver_url,
+        pod_cidr=layout.pod_network.subnet,
         ca_pem=pki.ca_cert.read_text(),
         faults=FaultBook(layout.faults_file),
         guest_ports_file=layout.state / "guest-apiservers.json",

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from testbed.credentials import Credentials
 from testbed.faults import FaultBook
-from testbed.wcp import tokens, validation
+from testbed.wcp import services, tokens, validation
 from testbed.wcp.errors import ApiError
 from testbed.wcp.store import Store
 
@@ -41,6 +41,7 @@ class Wcp:
     kubernetes_version: str = "v0.0.0"  # what the Supervisor's kube-apiserver answers on /version
     mirror: object = None  # testbed.wcp.mirror.Mirror, once Kubernetes answers
     storage_policies: dict[str, str] = field(default_factory=dict)  # id -> name, read from vcsim at start
+    pod_cidr: str = "10.244.0.0/16"  # where vSphere Pods get their addresses (testbed.podnet)
     # one vAPI session store for /api, /rest, JSON-RPC (and so SOAP's vAPI twin), as on vCenter 8: the
     # admin's sessions are vcsim's own (made there, valid there and here); a session vcsim made is
     # taken here at its first use; the SSO users vcsim does not know have sessions of this store only
@@ -169,17 +170,35 @@ async def login(request: web.Request) -> web.Response:
     cluster, namespace = body.get("guest_cluster_name"), body.get("guest_cluster_namespace")
     if not cluster:
         return _json({"session_id": tokens.issue(wcp.jwt_key, user)})
+    ports = json.loads(wcp.guest_ports_file.read_text()) if wcp.guest_ports_file.exists() else {}
     if not namespace:
-        raise validation.invalid("guest_cluster_namespace is required with guest_cluster_name")
+        # as kubectl vsphere login --tanzu-kubernetes-cluster-name alone: the one cluster of that name
+        # among the namespaces the user may edit
+        candidates = sorted(key.split("/", 1)[0] for key in ports
+                            if key.split("/", 1)[1] == cluster and wcp.may_edit(user, key.split("/", 1)[0]))
+        if len(candidates) > 1:
+            raise validation.invalid(f"guest cluster {cluster} exists in the vSphere Namespaces "
+                                     f"{', '.join(candidates)}; name one as guest_cluster_namespace")
+        if not candidates:
+            raise ApiError("NOT_FOUND", f"no guest cluster {cluster} in a vSphere Namespace {user} may edit")
+        namespace = candidates[0]
     key = f"{namespace}/{cluster}"
     if not wcp.may_edit(user, namespace):
         raise ApiError("UNAUTHORIZED", f"{user} has no edit access to vSphere Namespace {namespace}")
-    ports = json.loads(wcp.guest_ports_file.read_text()) if wcp.guest_ports_file.exists() else {}
     if key not in ports:
         raise ApiError("NOT_FOUND", f"guest cluster {key} does not exist or is not ready")
     return _json({"session_id": tokens.issue(wcp.jwt_key, user, guest=key),
                   "guest_cluster_server": f"127.0.0.1:{ports[key]}",
                   "guest_cluster_ca": base64.b64encode(wcp.ca_pem.encode()).decode()})
+
+
+async def login_banner(request: web.Request) -> web.Response:
+    """``GET /wcp/loginbanner``: the banner ``kubectl vsphere login`` shows before it asks for a password,
+    unauthenticated: the Supervisor's ``login_banner`` (Clusters.UpdateSpec), empty when none is set."""
+    wcp = wcp_of(request)
+    banners = [stored.get("spec", {}).get("login_banner") or "" for _, stored in sorted(wcp.store.list("clusters").items())
+               if _config_status(stored) != "DISABLED"]
+    return web.Response(text=next((banner for banner in banners if banner), ""), content_type="text/plain")
 
 
 async def workloads(request: web.Request) -> web.Response:
@@ -493,6 +512,30 @@ async def delete_vm_class(request: web.Request) -> web.Response:
 ENABLE_SECONDS = 2.0  # how long CONFIGURING lasts after an enable, so that waiters have work
 SIZE_HINTS = {"TINY", "SMALL", "MEDIUM", "LARGE"}
 NETWORK_PROVIDERS = {"NSXT_CONTAINER_PLUGIN", "VSPHERE_NETWORK", "NSX_VPC"}
+# The Supervisor the testbed enables at start uses NSX, so that vSphere Pods may run on it (they need
+# NSX networking); a cluster enabled through the API uses what its enable spec names.
+DEFAULT_NETWORK_PROVIDER = "NSXT_CONTAINER_PLUGIN"
+# The NSX Manager the testbed models registered with vCenter: one edge cluster, compatible with every
+# distributed switch, and its tier-0 gateway.
+NSX_EDGE_CLUSTER = {"edge_cluster": "9e8b2c8a-6a3f-4f51-9d3e-0c5a7f1e2b11", "display_name": "edge-cluster-1"}
+NSX_TIER0_GATEWAY = "tier0-gateway-1"
+# what vCenter's enable wizard proposes for NSX: the namespace network, ingress and egress CIDRs
+NSX_INGRESS_CIDR = {"address": "10.245.0.0", "prefix": 16}  # VirtualMachineService load balancers (vm_operator)
+NSX_EGRESS_CIDR = {"address": "10.246.0.0", "prefix": 16}
+
+
+def network_provider(stored: dict) -> str:
+    return stored.get("spec", {}).get("network_provider") or DEFAULT_NETWORK_PROVIDER
+
+
+def _cidr(text: str) -> dict:
+    address, prefix = text.split("/")
+    return {"address": address, "prefix": int(prefix)}
+
+
+def _namespace_network_cidrs(wcp: "Wcp") -> list[dict]:
+    """A namespace's segments are cut from these: VM Operator's VMs (10.244/16) and the pods'."""
+    return [{"address": "10.244.0.0", "prefix": 16}, *([_cidr(wcp.pod_cidr)] if wcp.pod_cidr != "10.244.0.0/16" else [])]
 
 
 def _config_status(stored: dict) -> str:
@@ -519,6 +562,13 @@ def _service_cidr() -> dict:
 
     address, prefix = SERVICE_CIDR.split("/")
     return {"address": address, "prefix": int(prefix)}
+
+
+def _default_policy(wcp: Wcp) -> str:
+    """The storage policy ID a Supervisor enabled without one given uses (the one the testbed enables
+    at start): vSAN's default policy where vcsim's PBM has it, as vCenter's enable wizard proposes."""
+    by_name = {name: policy for policy, name in wcp.storage_policies.items()}
+    return by_name.get("vSAN Default Storage Policy") or next(iter(sorted(wcp.storage_policies)), "")
 
 
 def _enabled(wcp: Wcp, cluster: str) -> dict:
@@ -552,14 +602,31 @@ async def get_cluster(request: web.Request) -> web.Response:
             "api_servers": [host_port],
             "tls_endpoint_certificate": wcp.ca_pem,
             "size_hint": spec.get("size_hint", "SMALL"),
-            "network_provider": spec.get("network_provider", "VSPHERE_NETWORK"),
-            "master_storage_policy": spec.get("master_storage_policy", ""),
+            "network_provider": network_provider(stored),
+            "master_storage_policy": spec.get("master_storage_policy") or _default_policy(wcp),
+            "ephemeral_storage_policy": _default_policy(wcp),
+            "image_storage": {"storage_policy": _default_policy(wcp)},
             "kubernetes_status_messages": kubernetes_messages,
             "stat_summary": summary.pop("stats"),
             "service_cidr": _service_cidr(),
             "messages": []}
     info.update({key: spec[key] for key in REPORTED_SPEC_FIELDS if key in spec})
+    if info["network_provider"] == "NSXT_CONTAINER_PLUGIN":
+        info["ncp_cluster_network_info"] = await _ncp_network_info(wcp, spec)
     return _json(info)
+
+
+async def _ncp_network_info(wcp: Wcp, spec: dict) -> dict:
+    """Clusters.NCPClusterNetworkInfo: what an NSX Supervisor was enabled with, or the testbed's defaults."""
+    given = spec.get("ncp_cluster_network_spec") or {}
+    switches = (await asyncio.to_thread(wcp.compute))["switches"]
+    return {"cluster_distributed_switch": given.get("cluster_distributed_switch") or (switches[0] if switches else ""),
+            "nsx_edge_cluster": given.get("nsx_edge_cluster") or NSX_EDGE_CLUSTER["edge_cluster"],
+            "pod_cidrs": given.get("pod_cidrs") or _namespace_network_cidrs(wcp),
+            "ingress_cidrs": given.get("ingress_cidrs") or [NSX_INGRESS_CIDR],
+            "egress_cidrs": given.get("egress_cidrs") or [NSX_EGRESS_CIDR],
+            "default_ingress_tls_certificate": "", "nsx_tier0_gateway": NSX_TIER0_GATEWAY,
+            "namespace_subnet_prefix": 28, "routed_mode": True}
 
 
 # the Clusters.UpdateSpec fields the testbed keeps; a running Supervisor's network provider is fixed
@@ -607,9 +674,9 @@ async def update_cluster(request: web.Request) -> web.Response:
                                  "they cannot change while workload management is enabled")
     spec = stored.get("spec", {})
     provider = update.get("network_provider")
-    if provider is not None and provider != spec.get("network_provider", "VSPHERE_NETWORK"):
+    if provider is not None and provider != network_provider(stored):
         raise validation.invalid(f"the network provider of a running Supervisor cannot change "
-                                 f"({spec.get('network_provider')} to {provider})")
+                                 f"({network_provider(stored)} to {provider})")
     if update.get("size_hint") not in SIZE_HINTS | {None}:
         raise validation.invalid(f"size_hint must be one of {', '.join(sorted(SIZE_HINTS))}")
     _check_registry(update)
@@ -711,14 +778,11 @@ async def supervisor_topology(request: web.Request) -> web.Response:
     return _json([{"zone": f"zone-{cluster}", "clusters": [cluster]}])
 
 
-async def list_cluster_networks(request: web.Request) -> web.Response:
-    """``GET .../clusters/{cluster}/networks``: the Supervisor's workload networks (Networks.Info): the
-    primary workload network, and the namespaces that use it (all of them: none has a network of its own)."""
-    wcp = wcp_of(request)
-    wcp.session_user(request)
-    cluster = request.match_info["cluster"]
+async def _cluster_networks(wcp: Wcp, cluster: str) -> list[dict]:
+    """The Supervisor's workload networks (Networks.Info): the primary workload network, and the
+    namespaces that use it (all of them: none has a network of its own)."""
     stored = _enabled(wcp, cluster)
-    provider = stored.get("spec", {}).get("network_provider", "VSPHERE_NETWORK")
+    provider = network_provider(stored)
     namespaces = sorted(name for name, ns in wcp.store.list("namespaces").items() if ns["cluster"] == cluster)
     network = {"network": "primary", "network_provider": provider, "namespaces": namespaces}
     if provider == "VSPHERE_NETWORK":  # VM Operator gives VMs addresses of 10.244/16 (controllers/vm_operator.py)
@@ -726,7 +790,31 @@ async def list_cluster_networks(request: web.Request) -> web.Response:
         network["vsphere_network"] = {"portgroup": portgroups[0] if portgroups else "", "ip_assignment_mode":
                                       "STATICRANGE", "address_ranges": [{"address": "10.244.0.2", "count": 62498}],
                                       "gateway": "10.244.0.1", "subnet_mask": "255.255.0.0"}
-    return _json([network])
+    elif provider == "NSXT_CONTAINER_PLUGIN":
+        ncp = await _ncp_network_info(wcp, stored.get("spec", {}))
+        network["nsx_network"] = {"namespace_network_cidrs": ncp["pod_cidrs"], "ingress_cidrs": ncp["ingress_cidrs"],
+                                  "egress_cidrs": ncp["egress_cidrs"], "nsx_tier0_gateway": ncp["nsx_tier0_gateway"],
+                                  "subnet_prefix_length": ncp["namespace_subnet_prefix"], "routed_mode": True,
+                                  "load_balancer_size": "SMALL"}
+    return [network]
+
+
+async def list_cluster_networks(request: web.Request) -> web.Response:
+    """``GET .../clusters/{cluster}/networks``."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    return _json(await _cluster_networks(wcp, request.match_info["cluster"]))
+
+
+async def get_cluster_network(request: web.Request) -> web.Response:
+    """``GET .../clusters/{cluster}/networks/{network}``: one Networks.Info, 404 for a network it has not."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    wanted = request.match_info["network"]
+    for network in await _cluster_networks(wcp, request.match_info["cluster"]):
+        if network["network"] == wanted:
+            return _json(network)
+    raise ApiError("NOT_FOUND", f"the Supervisor has no workload network {wanted!r}")
 
 
 async def distributed_switch_compatibility(request: web.Request) -> web.Response:
@@ -745,6 +833,24 @@ async def distributed_switch_compatibility(request: web.Request) -> web.Response
     return _json(switches)
 
 
+async def edge_cluster_compatibility(request: web.Request) -> web.Response:
+    """``GET .../edge-cluster-compatibility?cluster=&distributed_switch=``: the NSX edge clusters the NSX
+    Manager offers for a cluster on a switch (EdgeClusterCompatibility.Summary); the testbed models one,
+    compatible with each of vcsim's distributed switches."""
+    wcp = wcp_of(request)
+    wcp.session_user(request)
+    cluster, switch = request.query.get("cluster", ""), request.query.get("distributed_switch", "")
+    if wcp.store.get("clusters", cluster) is None:
+        raise ApiError("NOT_FOUND", f"cluster {cluster!r} does not exist")
+    if switch not in (await asyncio.to_thread(wcp.compute))["switches"]:
+        raise ApiError("NOT_FOUND", f"distributed switch {switch!r} does not exist")
+    edges = [{**NSX_EDGE_CLUSTER, "compatible": True, "incompatibility_reasons": []}]
+    wanted = request.query.get("compatible")
+    if wanted is not None:
+        edges = [item for item in edges if str(item["compatible"]).lower() == wanted.lower()]
+    return _json(edges)
+
+
 async def list_vcenter_clusters(request: web.Request) -> web.Response:
     """``GET /api/vcenter/cluster``: Cluster.Summary of vcsim's clusters."""
     wcp = wcp_of(request)
@@ -757,12 +863,6 @@ async def list_vcenter_vms(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
     wcp.session_user(request)
     return _json((await asyncio.to_thread(wcp.compute))["vms"])
-
-
-async def list_supervisor_services(request: web.Request) -> web.Response:
-    """``GET .../supervisor-services``: SupervisorServices.Summary list; the testbed registers none."""
-    wcp_of(request).session_user(request)
-    return _json([])
 
 
 # --- JSON-RPC POST /api -----------------------------------------------------------------------
@@ -795,6 +895,7 @@ def routes(app: web.Application) -> None:
     add = app.router.add_route
     add("GET", "/wcp/healthz", healthz)
     add("POST", "/wcp/login", login)
+    add("GET", "/wcp/loginbanner", login_banner)
     add("GET", "/wcp/workloads", workloads)
     add("POST", "/wcp/tokenreview", token_review)
     add("POST", "/wcp/tokenreview/guest/{namespace}/{cluster}", token_review)
@@ -827,11 +928,13 @@ def routes(app: web.Application) -> None:
     add("GET", "/api/vcenter/namespace-management/software/clusters", list_software_clusters)
     add("GET", "/api/vcenter/namespace-management/software/clusters/{cluster}", get_software_cluster)
     add("GET", "/api/vcenter/namespace-management/supervisors/summaries", supervisor_summaries)
-    add("GET", "/api/vcenter/namespace-management/supervisor-services", list_supervisor_services)
     add("GET", "/api/vcenter/namespace-management/supervisors/{supervisor}/summary", supervisor_summary)
     add("GET", "/api/vcenter/namespace-management/supervisors/{supervisor}/topology", supervisor_topology)
     add("GET", "/api/vcenter/namespace-management/clusters/{cluster}/networks", list_cluster_networks)
+    add("GET", "/api/vcenter/namespace-management/clusters/{cluster}/networks/{network}", get_cluster_network)
     add("GET", "/api/vcenter/namespace-management/distributed-switch-compatibility", distributed_switch_compatibility)
+    add("GET", "/api/vcenter/namespace-management/edge-cluster-compatibility", edge_cluster_compatibility)
     add("GET", "/api/vcenter/cluster", list_vcenter_clusters)
     add("GET", "/api/vcenter/vm", list_vcenter_vms)
+    services.routes(app, wcp_of)
     add("*", "/{tail:.*}", proxy)

@@ -22,9 +22,11 @@ SESSION_SCHEME = "com.vmware.vapi.std.security.session_id"
 USER_PASS_SCHEME = "com.vmware.vapi.std.security.user_pass"
 
 # serviceId -> operationId -> (HTTP method, REST path, IDL output type as (bindings module, type name)
-# or a list of one such for a list of it); the path's {name} is taken from the operation's input
+# or a list of one such for a list of it, None for none[, the input field sent as the REST body]);
+# the path's {name} is taken from the operation's input
 NAMESPACE_MANAGEMENT = "com.vmware.vcenter.namespace_management_client"
 SUPERVISORS = "com.vmware.vcenter.namespace_management.supervisors_client"
+SUPERVISOR_SERVICES = "com.vmware.vcenter.namespace_management.supervisor_services_client"
 OPERATIONS = {
     "com.vmware.cis.session": {
         "get": ("POST", "/rest/com/vmware/cis/session?~action=get", ("com.vmware.cis_client", "Session.Info")),
@@ -39,6 +41,9 @@ OPERATIONS = {
         "list": ("GET", "/rest/com/vmware/cis/tagging/tag", ["ids"]),
     },
     "com.vmware.vcenter.namespaces.instances": {
+        "create": ("POST", "/api/vcenter/namespaces/instances", None, "spec"),
+        "update": ("PATCH", "/api/vcenter/namespaces/instances/{namespace}", None, "spec"),
+        "delete": ("DELETE", "/api/vcenter/namespaces/instances/{namespace}", None),
         "list": ("GET", "/api/vcenter/namespaces/instances", [("com.vmware.vcenter.namespaces_client",
                                                                "Instances.Summary")]),
         "get": ("GET", "/api/vcenter/namespaces/instances/{namespace}",
@@ -49,6 +54,9 @@ OPERATIONS = {
         "get": ("GET", "/api/vcenter/namespace-management/clusters/{cluster}", (NAMESPACE_MANAGEMENT, "Clusters.Info")),
     },
     "com.vmware.vcenter.namespace_management.virtual_machine_classes": {
+        "create": ("POST", "/api/vcenter/namespace-management/virtual-machine-classes", None, "spec"),
+        "update": ("PATCH", "/api/vcenter/namespace-management/virtual-machine-classes/{vm_class}", None, "spec"),
+        "delete": ("DELETE", "/api/vcenter/namespace-management/virtual-machine-classes/{vm_class}", None),
         "list": ("GET", "/api/vcenter/namespace-management/virtual-machine-classes",
                  [(NAMESPACE_MANAGEMENT, "VirtualMachineClasses.Info")]),
         "get": ("GET", "/api/vcenter/namespace-management/virtual-machine-classes/{vm_class}",
@@ -66,6 +74,12 @@ OPERATIONS = {
     "com.vmware.vcenter.namespace_management.networks": {
         "list": ("GET", "/api/vcenter/namespace-management/clusters/{cluster}/networks",
                  [(NAMESPACE_MANAGEMENT, "Networks.Info")]),
+        "get": ("GET", "/api/vcenter/namespace-management/clusters/{cluster}/networks/{network}",
+                (NAMESPACE_MANAGEMENT, "Networks.Info")),
+    },
+    "com.vmware.vcenter.namespace_management.edge_cluster_compatibility": {
+        "list": ("GET", "/api/vcenter/namespace-management/edge-cluster-compatibility?cluster={cluster}"
+                 "&distributed_switch={distributed_switch}", [(NAMESPACE_MANAGEMENT, "EdgeClusterCompatibility.Summary")]),
     },
     "com.vmware.vcenter.namespace_management.distributed_switch_compatibility": {
         "list": ("GET", "/api/vcenter/namespace-management/distributed-switch-compatibility?cluster={cluster}",
@@ -74,6 +88,14 @@ OPERATIONS = {
     "com.vmware.vcenter.namespace_management.supervisor_services": {
         "list": ("GET", "/api/vcenter/namespace-management/supervisor-services",
                  [(NAMESPACE_MANAGEMENT, "SupervisorServices.Summary")]),
+        "get": ("GET", "/api/vcenter/namespace-management/supervisor-services/{supervisor_service}",
+                (NAMESPACE_MANAGEMENT, "SupervisorServices.Info")),
+    },
+    "com.vmware.vcenter.namespace_management.supervisor_services.versions": {
+        "list": ("GET", "/api/vcenter/namespace-management/supervisor-services/{supervisor_service}/versions",
+                 [(SUPERVISOR_SERVICES, "Versions.Summary")]),
+        "get": ("GET", "/api/vcenter/namespace-management/supervisor-services/{supervisor_service}/versions/{version}",
+                (SUPERVISOR_SERVICES, "Versions.Info")),
     },
 }
 # REST error_type -> the vAPI standard error it is
@@ -174,6 +196,25 @@ def _input_fields(params: dict) -> dict:
     return {name: plain(value) for name, value in fields.items()}
 
 
+def decode(value):
+    """A value in vAPI's JSON-RPC data encoding as REST JSON: structures, optionals and secrets unwrapped."""
+    if isinstance(value, list):
+        if value and all(isinstance(item, dict) and "map-entry" in (item.get("STRUCTURE") or {}) for item in value):
+            return {decode(item["STRUCTURE"]["map-entry"]["key"]): decode(item["STRUCTURE"]["map-entry"]["value"])
+                    for item in value}
+        return [decode(item) for item in value]
+    if isinstance(value, dict):
+        if len(value) == 1:
+            kind, inner = next(iter(value.items()))
+            if kind in ("OPTIONAL", "SECRET"):
+                return decode(inner)
+            if kind == "STRUCTURE" and isinstance(inner, dict) and len(inner) == 1:
+                fields = next(iter(inner.values()))
+                return {name: decode(item) for name, item in fields.items() if decode(item) is not None}
+        return {name: decode(item) for name, item in value.items()}
+    return value
+
+
 def _session_id(request: web.Request, params: dict) -> str:
     security = (params.get("ctx") or {}).get("securityCtx") or {}
     if security.get("schemeId") == SESSION_SCHEME:
@@ -219,13 +260,18 @@ async def invoke(request: web.Request, rpc: dict, wcp) -> web.Response | None:
     if rpc.get("method") != "invoke" or declared is None:
         return None
     try:
-        output_type = _output_type(declared[2])
+        output_type = _output_type(declared[2]) if declared[2] is not None else None
     except ImportError:  # the bindings are not installed: vcsim answers, as before
         return None
     method, path = declared[0], declared[1].format(**_input_fields(params))
+    body_field = declared[3] if len(declared) > 3 else None
+    payload = None
+    if body_field:
+        structure = (params.get("input") or {}).get("STRUCTURE") or {}
+        payload = decode((next(iter(structure.values()), {}) if structure else {}).get(body_field))
     session: aiohttp.ClientSession = request.app["upstream"]
     origin = f"{request.scheme}://{request.host}"
-    async with session.request(method, origin + path, ssl=wcp.upstream_tls,
+    async with session.request(method, origin + path, ssl=wcp.upstream_tls, json=payload,
                                headers={"vmware-api-session-id": _session_id(request, params),
                                         "Accept": "application/json"}) as answer:
         text = await answer.text()
@@ -234,6 +280,8 @@ async def invoke(request: web.Request, rpc: dict, wcp) -> web.Response | None:
         body = body if isinstance(body, dict) else {}
         messages = body.get("messages") or [{}]
         return _error(rpc, body.get("error_type", "ERROR"), messages[0].get("default_message", text[:200]))
+    if output_type is None:  # an operation without output
+        return _result(rpc, {"output": None})
     if path.startswith("/rest/") and isinstance(body, dict):
         body = body.get("value")
         if body is None and isinstance(declared[2], list):  # vcsim answers an empty list as null

@@ -10,7 +10,7 @@ import os
 import threading
 from pathlib import Path
 
-EMPTY = {"clusters": {}, "namespaces": {}, "vm_classes": {}}
+EMPTY = {"clusters": {}, "namespaces": {}, "vm_classes": {}, "supervisor_services": {}}
 
 
 class Store:

@@ -24,6 +24,38 @@ VM_CLASS = "conformance-small"
 NAMESPACE = "conformance-govc"
 LIBRARY_NAMESPACE = "conformance-govc-lib"
 LIBRARY = "conformance-govc"
+SERVICE = "echo.conformance.example.com"  # a Supervisor Service, registered from a Carvel package
+
+
+def carvel_package(version: str, service: str = SERVICE) -> str:
+    """A Supervisor Service version as VMware's docs show one: a Carvel Package and its PackageMetadata."""
+    return f"""apiVersion: data.packaging.carvel.dev/v1alpha1
+kind: PackageMetadata
+metadata:
+  name: {service}
+spec:
+  displayName: Conformance echo
+  shortDescription: An echo service registered by the conformance suite
+---
+apiVersion: data.packaging.carvel.dev/v1alpha1
+kind: Package
+metadata:
+  name: {service}.{version}
+spec:
+  refName: {service}
+  version: {version}
+  releasedAt: "2026-01-01T00:00:00Z"
+  template:
+    spec:
+      fetch:
+      - imgpkgBundle:
+          image: registry.example.com/echo-bundle:{version}
+      template:
+      - ytt:
+          paths: [config/]
+      deploy:
+      - kapp: {{}}
+"""
 # the field names of govmomi's namespace types, as VMware's API reference spells them
 CLUSTER_SUMMARY = ("cluster", "cluster_name", "config_status", "kubernetes_status")
 NAMESPACE_SUMMARY = ("namespace", "cluster", "config_status", "description", "stats")
@@ -79,6 +111,13 @@ def both(*checks) -> Callable[[object], str | None]:
     return check
 
 
+def listing(service: str) -> Callable[[object], str | None]:
+    def check(answer) -> str | None:
+        found = [item.get("supervisor_service") for item in answer or [] if isinstance(item, dict)]
+        return None if service in found else f"{service} not among {found}"
+    return check
+
+
 def nonempty(answer) -> str | None:
     return None if answer else "an empty answer"
 
@@ -129,11 +168,27 @@ CALLS = [
     Call(("library.rm", LIBRARY), json=False, name="govc library.rm"),
     Call(("namespace.vmclass.rm", VM_CLASS), json=False),
     Call(("namespace.service.ls",), anything),
+    Call(("namespace.service.create", "{manifest_v1}"), json=False, name="govc namespace.service.create (Carvel)"),
+    Call(("namespace.service.ls",), both(has("supervisor_service", "display_name", "state"), listing(SERVICE)),
+         name="govc namespace.service.ls (one registered)"),
+    Call(("namespace.service.info", SERVICE), has("display_name", "state", "description")),
+    Call(("namespace.service.version.create", SERVICE, "{manifest_v2}"), json=False,
+         name="govc namespace.service.version.create (Carvel)"),
+    Call(("namespace.service.version.ls", SERVICE), has("version", "display_name", "state")),
+    Call(("namespace.service.version.info", SERVICE, "2.0.0"), values(content_type="CARVEL_APPS_YAML", state="ACTIVATED")),
+    Call(("namespace.service.version.deactivate", SERVICE, "2.0.0"), json=False),
+    Call(("namespace.service.version.rm", SERVICE, "2.0.0"), json=False),
+    Call(("namespace.service.deactivate", SERVICE), json=False),
+    Call(("namespace.service.rm", SERVICE), json=False),
     Call(("namespace.cluster.enable", "-cluster={spare_cluster}", "-control-plane-storage-policy={policy}",
           "-ephemeral-storage-policy={policy}", "-image-storage-policy={policy}", "-size=TINY",
-          "-service-cidr=10.96.0.0/23", "-mgmt-network.network=DC0_DVPG0", "-mgmt-network.starting-address=10.0.0.10",
+          "-service-cidr=10.96.0.0/23", "-pod-cidrs=10.247.0.0/20", "-workload-network.edge-cluster=edge-cluster-1",
+          "-workload-network.egress-cidrs=10.0.0.128/26", "-workload-network.ingress-cidrs=10.0.0.64/26",
+          "-mgmt-network.network=DC0_DVPG0", "-mgmt-network.starting-address=10.0.0.10",
           "-mgmt-network.subnet-mask=255.255.255.0", "-mgmt-network.gateway=10.0.0.1"), json=False,
          name="govc namespace.cluster.enable (NSX-T, a second cluster)"),
+    Call(("namespace.cluster.disable", "-cluster={spare_cluster}"), json=False,
+         name="govc namespace.cluster.disable (the second cluster)"),
     Call(("session.login", "-r"), json=False),
     Call(("session.ls", "-r"), nonempty, json=False),
     Call(("session.logout", "-r"), json=False),
@@ -154,13 +209,14 @@ def govc(testbed, tmp_path_factory):
         argv = [str(binary), command, *(["-json"] if as_json else []), *rest]
         return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
     for leftover in (("namespace.rm", NAMESPACE), ("namespace.rm", LIBRARY_NAMESPACE),
-                     ("namespace.vmclass.rm", VM_CLASS), ("library.rm", LIBRARY)):  # what an aborted run left
+                     ("namespace.vmclass.rm", VM_CLASS), ("library.rm", LIBRARY),
+                     ("namespace.service.deactivate", SERVICE), ("namespace.service.rm", SERVICE)):  # an aborted run's
         run(*leftover, as_json=False)
     return run
 
 
 @pytest.fixture(scope="module")
-def estate(testbed):
+def estate(testbed, tmp_path_factory):
     """The names the calls need: the Supervisor cluster's name and a storage policy's ID."""
     from tests.testbed.conftest import Vcenter
     vcenter = Vcenter(testbed, testbed.credentials.vcenter_user, testbed.credentials.vcenter_password)
@@ -168,8 +224,12 @@ def estate(testbed):
     info = vcenter.call("GET", f"/api/vcenter/namespace-management/clusters/{summary['cluster']}").json()
     spare = [c["name"] for c in vcenter.call("GET", "/api/vcenter/cluster").json() if c["cluster"] != summary["cluster"]]
     # a storage policy of vcsim's PBM, by name as an admin types it
-    yield {"cluster": summary["cluster_name"], "policy": info["master_storage_policy"] or "vSAN Default Storage Policy",
-           "datastore": "LocalDS_0", "spare_cluster": spare[0]}
+    manifests = tmp_path_factory.mktemp("supervisor-services")
+    for version in ("1.0.0", "2.0.0"):
+        (manifests / f"{version}.yaml").write_text(carvel_package(version))
+    yield {"cluster": summary["cluster_name"], "policy": "vSAN Default Storage Policy",
+           "datastore": "LocalDS_0", "spare_cluster": spare[0], "manifest_v1": str(manifests / "1.0.0.yaml"),
+           "manifest_v2": str(manifests / "2.0.0.yaml")}
     for cluster in vcenter.call("GET", "/api/vcenter/cluster").json():  # what an enable call enabled
         if cluster["cluster"] != summary["cluster"]:
             vcenter.call("POST", f"/api/vcenter/namespace-management/clusters/{cluster['cluster']}?action=disable")

@@ -7,11 +7,13 @@ types: the call must return what the operation's IDL declares, with the fields v
 """
 from __future__ import annotations
 
+import base64
 from typing import Callable
 
 import pytest
 
 from tests.conformance.conftest import judge
+from tests.conformance.test_govc import carvel_package
 
 # the 9.1 bindings mark some 8.0 operations deprecated (Clusters.list): vCenter 8 is what is checked
 pytestmark = [pytest.mark.testbed, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
@@ -20,6 +22,8 @@ vsphere = pytest.importorskip("vmware.vapi.vsphere.client")
 
 NAMESPACE = "conformance-sdk"
 VM_CLASS = "conformance-sdk-small"
+SERVICE = "echo.sdk.conformance.example.com"  # a Supervisor Service registered for the SDK to read
+SDK_CLASS, SDK_NAMESPACE = "conformance-sdk-made", "conformance-sdk-made"  # what the SDK makes itself
 
 
 @pytest.fixture(scope="module")
@@ -29,17 +33,28 @@ def estate(testbed):
     vcenter = Vcenter(testbed, testbed.credentials.vcenter_user, testbed.credentials.vcenter_password)
     classes, instances = ("/api/vcenter/namespace-management/virtual-machine-classes",
                           "/api/vcenter/namespaces/instances")
+    services = "/api/vcenter/namespace-management/supervisor-services"
     vcenter.call("DELETE", f"{instances}/{NAMESPACE}")  # an aborted run's
     vcenter.call("DELETE", f"{classes}/{VM_CLASS}")
+    vcenter.call("DELETE", f"{instances}/{SDK_NAMESPACE}")
+    vcenter.call("DELETE", f"{classes}/{SDK_CLASS}")
+    vcenter.call("PATCH", f"{services}/{SERVICE}", params={"action": "deactivate"})
+    vcenter.call("DELETE", f"{services}/{SERVICE}")
+    content = base64.b64encode(carvel_package("1.0.0", SERVICE).encode()).decode()
+    assert vcenter.call("POST", services, json={"carvel_spec": {"version_spec": {"content": content}}}).ok
     cluster = vcenter.call("GET", "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
     assert vcenter.call("POST", classes, json={"id": VM_CLASS, "cpu_count": 2, "memory_MB": 2048}).ok
     assert vcenter.call("POST", instances, json={"cluster": cluster, "namespace": NAMESPACE,
                                                  "vm_service_spec": {"vm_classes": [VM_CLASS]}}).ok
     supervisor = vcenter.call("GET", "/api/vcenter/namespace-management/supervisors/summaries").json()["items"][0][
         "supervisor"]
-    yield {"cluster": cluster, "supervisor": supervisor}
+    switch = vcenter.call("GET", "/api/vcenter/namespace-management/distributed-switch-compatibility",
+                          params={"cluster": cluster}).json()[0]["distributed_switch"]
+    yield {"cluster": cluster, "supervisor": supervisor, "switch": switch}
     vcenter.call("DELETE", f"{instances}/{NAMESPACE}")
     vcenter.call("DELETE", f"{classes}/{VM_CLASS}")
+    vcenter.call("PATCH", f"{services}/{SERVICE}", params={"action": "deactivate"})
+    vcenter.call("DELETE", f"{services}/{SERVICE}")
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +124,47 @@ def _supervisors(interface: str, operation: str, *args):
     return call
 
 
+def _services(operation: str, *args):
+    def call(client, stub_config, estate):
+        from com.vmware.vcenter.namespace_management.supervisor_services_client import Versions
+        return getattr(Versions(stub_config), operation)(*args)
+    return call
+
+
+def done(answer, estate) -> str | None:
+    return None  # the operation returned without an error, as vCenter's do
+
+
+def _class_write(operation: str):
+    def call(client, stub_config, estate):
+        from com.vmware.vcenter.namespace_management_client import VirtualMachineClasses
+        service = VirtualMachineClasses(stub_config)
+        if operation == "create":
+            return service.create(VirtualMachineClasses.CreateSpec(id=SDK_CLASS, cpu_count=1, memory_mb=1024))
+        if operation == "update":
+            return service.update(SDK_CLASS, VirtualMachineClasses.UpdateSpec(cpu_count=2, memory_mb=2048))
+        return service.delete(SDK_CLASS)
+    return call
+
+
+def _namespace_write(operation: str):
+    def call(client, stub_config, estate):
+        from com.vmware.vcenter.namespaces_client import Instances
+        service = Instances(stub_config)
+        if operation == "create":
+            return service.create(Instances.CreateSpec(cluster=estate["cluster"], namespace=SDK_NAMESPACE,
+                                                       description="made by the vSphere Automation SDK"))
+        return service.delete(SDK_NAMESPACE)
+    return call
+
+
+def _namespace_get_of(name: str):
+    def call(client, stub_config, estate):
+        from com.vmware.vcenter.namespaces_client import Instances
+        return Instances(stub_config).get(name)
+    return call
+
+
 def _namespace_get(client, stub_config, estate):
     from com.vmware.vcenter.namespaces_client import Instances
     return Instances(stub_config).get(NAMESPACE)
@@ -156,6 +212,30 @@ CALLS = [
      nonempty_list("network", "network_provider")),
     ("sdk vcenter.namespace_management.distributed_switch_compatibility list",
      _management("DistributedSwitchCompatibility", "list", "{cluster}"), nonempty_list("distributed_switch", "compatible")),
+    ("sdk vcenter.namespace_management.networks get", _management("Networks", "get", "{cluster}", "primary"),
+     fields(network="primary", network_provider=...)),
+    ("sdk vcenter.namespace_management.edge_cluster_compatibility list",
+     _management("EdgeClusterCompatibility", "list", "{cluster}", "{switch}"),
+     nonempty_list("edge_cluster", "display_name", "compatible")),
+    ("sdk vcenter.namespace_management.clusters get (NSX network info)", _management("Clusters", "get", "{cluster}"),
+     fields(network_provider="NSXT_CONTAINER_PLUGIN", ncp_cluster_network_info=...)),
+    ("sdk vcenter.namespace_management.supervisor_services get",
+     _management("SupervisorServices", "get", SERVICE), fields(display_name="Conformance echo", state="ACTIVATED")),
+    ("sdk vcenter.namespace_management.supervisor_services.versions list", _services("list", SERVICE),
+     lambda answer, estate: None if [v.version for v in answer] == ["1.0.0"] else f"versions {answer}"),
+    ("sdk vcenter.namespace_management.supervisor_services.versions get", _services("get", SERVICE, "1.0.0"),
+     fields(content_type="CARVEL_APPS_YAML", state="ACTIVATED", trust_verified=...)),
+    ("sdk vcenter.namespace_management.virtual_machine_classes create", _class_write("create"), done),
+    ("sdk vcenter.namespace_management.virtual_machine_classes get (made by the SDK)",
+     _management("VirtualMachineClasses", "get", SDK_CLASS), fields(cpu_count=1, memory_mb=1024)),
+    ("sdk vcenter.namespace_management.virtual_machine_classes update", _class_write("update"), done),
+    ("sdk vcenter.namespace_management.virtual_machine_classes get (updated by the SDK)",
+     _management("VirtualMachineClasses", "get", SDK_CLASS), fields(cpu_count=2, memory_mb=2048)),
+    ("sdk vcenter.namespaces.instances create", _namespace_write("create"), done),
+    ("sdk vcenter.namespaces.instances get (made by the SDK)", _namespace_get_of(SDK_NAMESPACE),
+     fields(cluster="{cluster}", vm_service_spec=...)),
+    ("sdk vcenter.namespaces.instances delete", _namespace_write("delete"), done),
+    ("sdk vcenter.namespace_management.virtual_machine_classes delete", _class_write("delete"), done),
     ("sdk vcenter.namespaces.instances get", _namespace_get,
      fields(config_status=..., cluster="{cluster}", vm_service_spec=...)),
     ("sdk vcenter.namespace_management.virtual_machine_classes get",
