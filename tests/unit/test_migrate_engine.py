@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._migrate import convert, engine_source
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import client as supervisor_client
 from ansible_collections.pacific.supervisor.plugins.modules import container, migrate
 from testbed.vic.server import Simulator
 from tests.unit.test_migrate_module import FakeRun
@@ -116,7 +117,7 @@ def test_what_a_pod_cannot_do_is_refused_and_nothing_of_that_container_is_made(v
 def test_apply_with_a_refused_container_fails_before_connecting_to_the_supervisor(vic, monkeypatch):
     simulator, client = vic
     client.containers.create("nginx:1.27", name="edge", privileged=True)
-    monkeypatch.setattr(migrate, "connect", lambda params: pytest.fail("a refused engine source connected"))
+    monkeypatch.setattr(supervisor_client, "connect", lambda params: pytest.fail("a refused engine source connected"))
     with pytest.raises(errors.InvalidArgument) as raised:
         _engine(simulator, mode="apply")
     assert "nothing was written" in raised.value.msg and "service edge, key --privileged" in raised.value.msg

@@ -5,6 +5,7 @@ import pytest
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._migrate import compose
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import client as supervisor_client
 from ansible_collections.pacific.supervisor.plugins.modules import migrate
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "compose" / "awesome-compose"
@@ -42,7 +43,7 @@ def _params(binary, **given):
 def test_report_mode_returns_manifests_and_report_without_connecting(binary, monkeypatch):
     if not CORPUS.is_dir():
         pytest.skip("no corpus")
-    monkeypatch.setattr(migrate, "connect", lambda params: pytest.fail("report mode connected"))
+    monkeypatch.setattr(supervisor_client, "connect", lambda params: pytest.fail("report mode connected"))
     outcome = migrate.handle(_params(binary, files=[str(CORPUS / "wordpress-mysql" / "compose.yaml")],
                                      dialect="vic", storage_class="wcp-default"), FakeRun())
     assert outcome["changed"] is False and outcome["refused"] == []
@@ -54,7 +55,7 @@ def test_report_mode_returns_manifests_and_report_without_connecting(binary, mon
 def test_apply_with_a_refusal_fails_before_connecting(binary, monkeypatch):
     if not CORPUS.is_dir():
         pytest.skip("no corpus")
-    monkeypatch.setattr(migrate, "connect", lambda params: pytest.fail("a refused project connected"))
+    monkeypatch.setattr(supervisor_client, "connect", lambda params: pytest.fail("a refused project connected"))
     with pytest.raises(errors.InvalidArgument) as raised:
         migrate.handle(_params(binary, files=[str(CORPUS / "portainer" / "compose.yaml")], mode="apply",
                                namespace="team-a"), FakeRun())
@@ -121,3 +122,16 @@ def test_converge_waves_waits_for_each_wave_before_writing_the_next(monkeypatch)
     calls[:] = []
     batch.converge_waves(object(), waves, check_mode=True, label=("p", "shop"), wait=True)
     assert calls == [("write", ["db"]), ("write", ["web"]), ("prune", 2)]  # check mode: nothing runs, no wait
+
+
+def test_a_report_task_imports_no_client_library():
+    # a fresh interpreter: report mode from compose files must not need the Kubernetes client or the docker SDK
+    import subprocess
+    import sys
+
+    from tests.collection_path import collection_tree
+    code = ("import sys; import ansible_collections.pacific.supervisor.plugins.modules.migrate; "
+            "print(sorted(m for m in ('kubernetes', 'docker', 'urllib3') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={"PYTHONPATH": str(collection_tree())})
+    assert done.stdout.strip() == "[]", done.stdout

@@ -130,19 +130,20 @@ def run_module(argument_spec, handler, requirements=(), methods=None, needs_conn
     """Parse arguments, check third-party imports, call ``handler`` and exit.
 
     ``requirements``: pairs of (library name, ImportError or None) from the module's guarded
-    imports. ``methods``: the ways to authenticate the module uses (``settings.Face.methods``),
+    imports, or a function that answers them (called only for a task that connects, so that a
+    module may import its client libraries only for such tasks). ``methods``: the ways to authenticate the module uses (``settings.Face.methods``),
     all by default. ``needs_connection``: ``params -> bool``, for a module that connects only
     for some tasks (migrate's report mode reads files alone); without it every task connects.
     """
     module_kwargs.setdefault("supports_check_mode", True)
     module = AnsibleModule(argument_spec=argument_spec, **module_kwargs)
-    for library, import_error in requirements:
+    connects = needs_connection is None or needs_connection(module.params)
+    for library, import_error in (requirements() if callable(requirements) else requirements) if connects else ():
         if import_error is not None:
             module.fail_json(msg=missing_required_lib(library), exception=import_error)
     run = Run(module)
     try:
         check_shared_options(module.params)
-        connects = needs_connection is None or needs_connection(module.params)
         result = handler(connection_params(module, methods) if connects else dict(module.params), run)
     except PacificError as err:
         fields = dict(err.details)

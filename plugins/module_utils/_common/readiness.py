@@ -16,6 +16,13 @@ READY = "ready"
 PENDING = "pending"
 FAILED = "failed"
 
+DEFAULT_TIMEOUT = 600  # seconds a wait lasts unless told; the default of the wait_timeout option too
+# the wait and wait_timeout options of the modules that wait (documented in doc_fragments/wait.py)
+WAIT_ARGUMENT_SPEC = dict(
+    wait=dict(type="bool", default=False),
+    wait_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
+)
+
 
 class Verdict(object):
     """What a readiness predicate says of one observation of an object."""

@@ -25,9 +25,10 @@ __metaclass__ = type
 import time
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.readiness import (  # noqa: F401 - modules take them from here
+    DEFAULT_TIMEOUT, WAIT_ARGUMENT_SPEC)
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import informer, kinds
 
-DEFAULT_TIMEOUT = 600  # seconds; the default of the wait_timeout option too
 REJOIN_GRACE = 60  # seconds a resumed watch accepts 403s from an apiserver still filling its caches
 
 
@@ -147,7 +148,3 @@ def wait_absent(client, resource, name, namespace=None, timeout=DEFAULT_TIMEOUT,
 
 
 # The options of doc fragment pacific.supervisor.wait, for modules' argument specs.
-WAIT_ARGUMENT_SPEC = dict(
-    wait=dict(type="bool", default=False),
-    wait_timeout=dict(type="int", default=DEFAULT_TIMEOUT),
-)
