@@ -158,7 +158,7 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import batch, manifests
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.waiter import WAIT_ARGUMENT_SPEC
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.readiness import WAIT_ARGUMENT_SPEC
 
 try:
     import yaml  # noqa: F401  pylint: disable=unused-import

@@ -236,7 +236,7 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._migrate.table 
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import batch
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, check_name
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.waiter import WAIT_ARGUMENT_SPEC
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.readiness import WAIT_ARGUMENT_SPEC
 
 ARGUMENT_SPEC = dict(
     dialect=dict(type="str", choices=list(convert.DIALECTS), default="docker"),

@@ -288,8 +288,8 @@ import copy
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
     NAMESPACED_NAME_SPEC, STATE_SPEC, run_module, supervisor_spec)
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.readiness import WAIT_ARGUMENT_SPEC
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import function_manifest as fm
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import waiter
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, redact, reporting_change
@@ -323,7 +323,7 @@ ARGUMENT_SPEC = dict(
     activator_url=dict(type="str"),
     force_conflicts=dict(type="bool", default=False),
 )
-ARGUMENT_SPEC.update(waiter.WAIT_ARGUMENT_SPEC)
+ARGUMENT_SPEC.update(WAIT_ARGUMENT_SPEC)
 
 
 def _headed(diff, resource, name, namespace):

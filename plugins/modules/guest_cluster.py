@@ -267,7 +267,7 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor imp
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import guest_cluster_manifest as gcm
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.waiter import WAIT_ARGUMENT_SPEC
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.readiness import WAIT_ARGUMENT_SPEC
 
 ARGUMENT_SPEC = dict(
     api=dict(type="str", choices=[gcm.TKC, gcm.CAPI], default=gcm.TKC),

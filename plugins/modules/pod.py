@@ -303,7 +303,8 @@ diff:
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
     NAMESPACED_NAME_SPEC, STATE_SPEC, run_module, supervisor_spec)
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import names, pod_manifest, waiter
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.readiness import WAIT_ARGUMENT_SPEC
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import names, pod_manifest
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, diff_of
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import namespace_exists
@@ -335,7 +336,7 @@ ARGUMENT_SPEC = dict(
     recreate=dict(type="bool", default=False),
     force_conflicts=dict(type="bool", default=False),
 )
-ARGUMENT_SPEC.update(waiter.WAIT_ARGUMENT_SPEC)
+ARGUMENT_SPEC.update(WAIT_ARGUMENT_SPEC)
 
 
 def handle(params, run):

@@ -223,7 +223,7 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor imp
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import check_vm_references
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.waiter import WAIT_ARGUMENT_SPEC
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.readiness import WAIT_ARGUMENT_SPEC
 
 MODES = ["Hard", "Soft", "TrySoft"]
 

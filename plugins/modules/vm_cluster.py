@@ -199,8 +199,9 @@ import time
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import (
     NAMESPACED_NAME_SPEC, STATE_SPEC, run_module, supervisor_spec)
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.readiness import WAIT_ARGUMENT_SPEC
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import vm_cluster_manifest as clusters
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import vm_manifest, waiter
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import vm_manifest
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import (
@@ -226,7 +227,7 @@ ARGUMENT_SPEC = dict(
     limits=dict(type="dict"),
     force_conflicts=dict(type="bool", default=False),
 )
-ARGUMENT_SPEC.update(waiter.WAIT_ARGUMENT_SPEC)
+ARGUMENT_SPEC.update(WAIT_ARGUMENT_SPEC)
 ARGUMENT_SPEC.update(VM_SPEC_ARGUMENT_SPEC)
 
 

@@ -25,8 +25,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._common.readiness import (  # noqa: F401 - modules take them from here
-    DEFAULT_TIMEOUT, WAIT_ARGUMENT_SPEC)
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.readiness import DEFAULT_TIMEOUT
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import informer, kinds
 
 REJOIN_GRACE = 60  # seconds a resumed watch accepts 403s from an apiserver still filling its caches
