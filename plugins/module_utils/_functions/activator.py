@@ -134,12 +134,13 @@ class Activator(object):
     """The functions of some namespaces, their requests and their scale."""
 
     def __init__(self, client, namespaces, emit, domain="functions.local", queue_size=10000, tick=0.25,
-                 probe_interval=0.005, clock=time.monotonic):
+                 probe_interval=0.005, clock=time.monotonic, escalate_after=3):
         self.client = client
         self.namespaces = list(namespaces)
         self.emit = emit  # emit(dict): hands an event to the rulebook (never blocks the loop)
         self.domain = domain.strip(".").lower() if domain else ""
         self.queue_size = queue_size
+        self.escalate_after = escalate_after
         self.tick = tick
         self.probe_interval = probe_interval
         self.clock = clock
@@ -438,7 +439,8 @@ class Activator(object):
                            "name": function.name, "cold_start_timeout_s": function.policy.cold_start_timeout,
                            "waited_ms": _ms(self.clock() - started), "held": len(function.held),
                            "pods": sorted(function.pods), "replicas": function.replicas,
-                           "failures": function.wake_failures})
+                           "failures": function.wake_failures,
+                           "escalate": function.wake_failures >= self.escalate_after})
                 return
             ready = function.ready_pods()
             pod = min(ready, key=lambda p: p.seen_at) if ready else None
@@ -455,7 +457,8 @@ class Activator(object):
                        "cold_start_timeout_s": function.policy.cold_start_timeout,
                        "waited_ms": _ms(self.clock() - started), "held": len(function.held),
                        "pods": sorted(function.pods), "replicas": function.replicas,
-                       "failures": function.wake_failures, "error": err.msg})
+                       "failures": function.wake_failures, "error": err.msg,
+                       "escalate": function.wake_failures >= self.escalate_after})
         finally:
             function.waking = None
 

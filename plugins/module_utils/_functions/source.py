@@ -31,8 +31,9 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.cli
 LOG = logging.getLogger(__name__)
 READY_PREFIX = "pacific.supervisor.function_activator ready"
 
-SOURCE_OPTIONS = ("namespaces", "host", "port", "domain", "queue_size", "tick", "record_file")
-DEFAULTS = {"host": "0.0.0.0", "port": 8080, "domain": "functions.local", "queue_size": 10000, "tick": 0.25}
+SOURCE_OPTIONS = ("namespaces", "host", "port", "domain", "queue_size", "tick", "record_file", "escalate_after")
+DEFAULTS = {"host": "0.0.0.0", "port": 8080, "domain": "functions.local", "queue_size": 10000, "tick": 0.25,
+            "escalate_after": 3}
 
 
 def _number(args, name, kind, minimum):
@@ -75,6 +76,7 @@ class SourceOptions(object):
             raise InvalidArgument("domain must be a DNS domain such as functions.example.com")
         self.queue_size = _number(args, "queue_size", int, 1)
         self.tick = _number(args, "tick", float, 0.01)
+        self.escalate_after = _number(args, "escalate_after", int, 1)
         self.record_file = args.get("record_file") or None
         if self.record_file is not None and not isinstance(self.record_file, str):
             raise InvalidArgument("record_file must be a file path")
@@ -110,7 +112,8 @@ async def run(queue, args, environ=None, started=None):
         record = os.fdopen(descriptor, "a")
     client = await asyncio.to_thread(connect, options.connection, attempts=3)
     activator = activators.Activator(client, options.namespaces, _emitter(queue, record), domain=options.domain,
-                                     queue_size=options.queue_size, tick=options.tick)
+                                     queue_size=options.queue_size, tick=options.tick,
+                                     escalate_after=options.escalate_after)
 
     def deliver(resource, changes):  # from a feed's thread
         try:

@@ -40,8 +40,8 @@ description:
     C(request_ms)); C(function_cold_start) (C(from_zero), C(held), C(replicas), C(pod),
     C(duration_ms) and C(timings) - C(scale_ms), C(pod_seen_ms), C(ready_ms) - from the first held
     request); C(function_cold_start_failed) (C(cold_start_timeout_s), C(waited_ms), C(held),
-    C(pods), C(replicas), C(failures) - failed wakes in a row -, and C(error) when the scale
-    request itself failed).'
+    C(pods), C(replicas), C(failures) - failed wakes in a row -, C(escalate) - whether C(failures)
+    reached O(escalate_after) - and C(error) when the scale request itself failed).'
   - C(GET /_activator/stats) answers the activator's counts as JSON (per function and pod, in
     flight now and at most); C(GET /_activator/healthz) answers C(ok).
 options:
@@ -71,6 +71,12 @@ options:
       - How many requests may be held per function; the next ones are answered C(503) with C(Retry-After).
     type: int
     default: 10000
+  escalate_after:
+    description:
+      - Failed wakes in a row of one function from which its C(function_cold_start_failed) events
+        say C(escalate=true).
+    type: int
+    default: 3
   record_file:
     description:
       - A file to which every event is appended as one JSON line (made 0600), before the rulebook
