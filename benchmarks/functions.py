@@ -267,11 +267,15 @@ def bursts(activator: Activator, count: int, size: int) -> dict:
 
 
 # --- 3. warm overhead ------------------------------------------------------------------------
-async def warm_pairs(activator_url: str, direct_url: str, count: int) -> tuple[list[float], list[float]]:
-    connector = aiohttp.TCPConnector(limit=0, force_close=True)
+async def warm_pairs(activator_url: str, direct_url: str, count: int,
+                     keep_alive: bool = False) -> tuple[list[float], list[float]]:
+    """Alternate requests through the activator and straight to the pod; with ``keep_alive`` the
+    client keeps its connection to the activator (the echo pod answers HTTP/1.0 and closes)."""
     through, direct = [], []
-    async with aiohttp.ClientSession(connector=connector) as http:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=True)) as fresh_http, \
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, force_close=not keep_alive)) as kept_http:
         async def timed(url):
+            http = kept_http if url == activator_url else fresh_http
             started = time.perf_counter()
             async with http.get(url) as answer:
                 await answer.read()
@@ -291,9 +295,10 @@ async def warm_pairs(activator_url: str, direct_url: str, count: int) -> tuple[l
 def warm(activator: Activator, count: int) -> dict:
     requests.get(f"{activator.url}/function/{NAMESPACE}/warm/", timeout=60).raise_for_status()
     pod = activator.stats("warm")["pods"][0]
-    through, direct = asyncio.run(warm_pairs(f"{activator.url}/function/{NAMESPACE}/warm/",
-                                             f"http://{pod['ip']}:8080/", count))
-    return {"through": through, "direct": direct}
+    urls = (f"{activator.url}/function/{NAMESPACE}/warm/", f"http://{pod['ip']}:8080/")
+    through, direct = asyncio.run(warm_pairs(*urls, count))
+    kept, kept_direct = asyncio.run(warm_pairs(*urls, count, keep_alive=True))
+    return {"through": through, "direct": direct, "kept": kept, "kept_direct": kept_direct}
 
 
 # --- 4. concurrency --------------------------------------------------------------------------
@@ -416,6 +421,10 @@ def report(cold: dict, burst_result: dict, warm_result: dict, conc: dict, total:
           f"{ms(percentile(w_through, 50))} p99 {ms(percentile(w_through, 99))}; straight to the pod p50 "
           f"{ms(percentile(w_direct, 50))} p99 {ms(percentile(w_direct, 99))}; added p50 "
           f"{ms(percentile(w_through, 50) - percentile(w_direct, 50))} (goal <= 2 ms)")
+    kept, kept_direct = warm_result["kept"], warm_result["kept_direct"]
+    print(f"   the client keeping its connection to the activator: through p50 {ms(percentile(kept, 50))} p99 "
+          f"{ms(percentile(kept, 99))}; straight to the pod p50 {ms(percentile(kept_direct, 50))}; added p50 "
+          f"{ms(percentile(kept, 50) - percentile(kept_direct, 50))}")
     c_bad = sum(1 for status in conc["statuses"] if not 200 <= status < 300)
     four = f"{conc['four_at']:.1f} s" if conc["four_at"] is not None else "never"
     print(f"\n4. 40 concurrent clients at target 10, container concurrency 10: {conc['replicas']} replicas asked, "

@@ -29,11 +29,17 @@ class Upstream:
     def __init__(self, port, ready=True):
         self.port, self.ready = port, ready
         self.current, self.highest, self.runners = {}, {}, []
+        self.drop = 0  # requests (not probes) to cut off, as a pod going away does
 
     async def handler(self, request):
         ip = request.transport.get_extra_info("sockname")[0]
         if not self.ready:
             return web.Response(status=503)
+        if self.drop and request.path != "/":
+            self.drop -= 1
+            request.transport.close()
+            await asyncio.sleep(0.01)
+            return web.Response(status=200)
         self.current[ip] = self.current.get(ip, 0) + 1
         self.highest[ip] = max(self.highest.get(ip, 0), self.current[ip])
         try:
@@ -243,6 +249,25 @@ def test_a_bad_policy_is_answered_500_naming_the_annotation():
                 async with http.get(url + "/function/team-a/fn/") as answer:
                     assert answer.status == 500 and p.TARGET in await answer.text()
             assert fake.patches == []
+        finally:
+            await teardown(activator, upstream, runner)
+    run(scenario())
+
+
+def test_a_request_cut_off_by_its_pod_is_sent_again_when_it_may_be_repeated_else_502():
+    async def scenario():
+        activator, fake, upstream, events, url, runner = await setup()
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.get(url + "/function/team-a/fn/") as answer:
+                    assert answer.status == 200
+                upstream.drop = 1
+                async with http.get(url + "/function/team-a/fn/again") as answer:
+                    assert answer.status == 200 and (await answer.text()).endswith(" /again")
+                upstream.drop = 1
+                async with http.post(url + "/function/team-a/fn/once", data=b"x") as answer:
+                    assert answer.status == 502 and "team-a/fn" in await answer.text()
+            assert activator.functions[(NS, "fn")].in_flight == 0
         finally:
             await teardown(activator, upstream, runner)
     run(scenario())

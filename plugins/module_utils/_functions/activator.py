@@ -55,6 +55,7 @@ LOG = logging.getLogger(__name__)
 
 HOP_BY_HOP = frozenset(("connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
                         "transfer-encoding", "upgrade", "host", "content-length"))
+IDEMPOTENT = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"))
 STATS_PATH = "/_activator/stats"
 HEALTH_PATH = "/_activator/healthz"
 
@@ -223,6 +224,8 @@ class Activator(object):
         if function is None:
             return
         pod_name, uid, ip = metadata.get("name"), metadata.get("uid"), status.get("podIP")
+        if kind == "DELETED":
+            function.retired.discard(uid)
         gone = (kind == "DELETED" or metadata.get("deletionTimestamp") or status.get("phase") in ("Failed", "Succeeded")
                 or uid in function.retired)
         known = function.pods.get(pod_name)
@@ -319,14 +322,23 @@ class Activator(object):
         try:
             body = await request.read()
             deadline = arrival + function.policy.cold_start_timeout
+            attempts = 0
             while True:
                 pod = await self._acquire(function, deadline)
+                attempts += 1
                 try:
                     return await self._forward(function, pod, request, path, body)
                 except aiohttp.ClientConnectorError:
                     # nothing was sent: the pod is going, gone or not listening; send the request
                     # elsewhere (or hold it) and probe the pod again
                     self._unready(function, pod)
+                except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+                    # the pod went away with the request (a scale-in, a crash): a request that may
+                    # be repeated is sent again, once or twice; any other is answered 502
+                    self._unready(function, pod)
+                    if request.method not in IDEMPOTENT or attempts >= 3:
+                        return web.Response(status=502, text="function {0}/{1}: pod {2} failed the request: {3}\n".format(
+                            function.namespace, function.name, pod.name, type(err).__name__))
                 finally:
                     self._release(function, pod)
         except QueueFull:
@@ -334,9 +346,13 @@ class Activator(object):
                 "function {0}/{1}: {2} requests are held already; try again later\n".format(
                     function.namespace, function.name, self.queue_size)))
         except ColdStartTimeout:
-            return web.Response(status=504, text=(
-                "function {0}/{1} did not become ready within its cold-start timeout of {2:g}s\n".format(
-                    function.namespace, function.name, function.policy.cold_start_timeout)))
+            if function.ready_pods():
+                text = ("function {0}/{1}: no pod could take the request within its cold-start timeout of {2:g}s "
+                        "(every pod at its container concurrency)\n")
+            else:
+                text = "function {0}/{1} did not become ready within its cold-start timeout of {2:g}s\n"
+            return web.Response(status=504, text=text.format(function.namespace, function.name,
+                                                             function.policy.cold_start_timeout))
         except LookupError as err:
             return web.Response(status=404, text="{0}\n".format(err))
         finally:
