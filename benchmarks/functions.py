@@ -34,6 +34,7 @@ import json
 import math
 import os
 import runpy
+import shutil
 import statistics
 import subprocess
 import sys
@@ -393,6 +394,7 @@ def main() -> None:
         conc = concurrency(activator, conc_seconds)
     finally:
         activator.stop()
+        shutil.rmtree(work, ignore_errors=True)
     report(cold, burst_result, warm_result, conc, time.monotonic() - begun, set_up)
 
 
