@@ -200,8 +200,8 @@ def test_past_the_queue_bound_503_with_retry_after():
 
 def test_cold_start_timeout_answers_504_naming_the_function_and_emits_the_failure():
     async def scenario():
-        activator, fake, upstream, events, url, runner = await setup({p.COLD_START_TIMEOUT: "500ms"},
-                                                                      pods_answer=False)
+        activator, fake, upstream, events, url, runner = await setup(
+            {p.COLD_START_TIMEOUT: "500ms"}, pods_answer=False)
         try:
             async with aiohttp.ClientSession() as http:
                 async with http.get(url + "/function/team-a/fn/") as answer:
