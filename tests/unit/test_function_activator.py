@@ -7,7 +7,6 @@ import asyncio
 import socket
 
 import aiohttp
-import pytest
 from aiohttp import web
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._functions import activator as act
@@ -172,7 +171,7 @@ def test_no_pod_is_sent_more_than_its_container_concurrency():
                 async def one():
                     async with http.get(f"{url}/function/team-a/fn/?sleep=0.3") as answer:
                         return answer.status
-                statuses = await asyncio.gather(*(one() for _ in range(12)))
+                statuses = await asyncio.gather(*(one() for client in range(12)))
             assert statuses == [200] * 12
             assert max(upstream.highest.values()) <= 2
             assert max(fake.patches) > 1  # scaled out by concurrency
@@ -190,8 +189,8 @@ def test_past_the_queue_bound_503_with_retry_after():
                 async def one():
                     async with http.get(f"{url}/function/team-a/fn/") as answer:
                         return answer.status, answer.headers.get("Retry-After")
-                answers = await asyncio.gather(*(one() for _ in range(8)))
-            assert sorted(status for status, _ in answers) == [200] * 5 + [503] * 3
+                answers = await asyncio.gather(*(one() for client in range(8)))
+            assert sorted(status for status, retry in answers) == [200] * 5 + [503] * 3
             assert all(retry == "1" for status, retry in answers if status == 503)
         finally:
             await teardown(activator, upstream, runner)
@@ -223,7 +222,7 @@ def test_to_zero_after_the_idle_window_and_a_request_during_the_scale_down_is_an
             async with aiohttp.ClientSession() as http:
                 async with http.get(url + "/function/team-a/fn/") as answer:
                     assert answer.status == 200
-                for _ in range(200):  # the activator stops routing, then scales
+                for attempt in range(200):  # the activator stops routing, then scales
                     if not function.routing:
                         break
                     await asyncio.sleep(0.01)
@@ -231,7 +230,7 @@ def test_to_zero_after_the_idle_window_and_a_request_during_the_scale_down_is_an
                 async with http.get(url + "/function/team-a/fn/late") as answer:
                     assert answer.status == 200 and (await answer.text()).endswith(" /late")
             assert fake.patches[:3] == [1, 0, 1]
-            for _ in range(200):
+            for attempt in range(200):
                 if function.replicas == 0:
                     break
                 await asyncio.sleep(0.02)

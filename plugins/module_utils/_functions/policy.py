@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import dataclasses
+import math
 import re
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument
@@ -86,7 +87,7 @@ def parse_number(text, name, minimum_exclusive=None, maximum=None):
         value = float(str(text).strip())
     except ValueError:
         raise InvalidArgument("annotation {0} must be a number (got {1!r})".format(name, text))
-    if value != value or (minimum_exclusive is not None and value <= minimum_exclusive) or \
+    if math.isnan(value) or (minimum_exclusive is not None and value <= minimum_exclusive) or \
             (maximum is not None and value > maximum):
         bounds = "above {0:g}".format(minimum_exclusive)
         if maximum is not None:
