@@ -270,3 +270,24 @@ def test_a_request_cut_off_by_its_pod_is_sent_again_when_it_may_be_repeated_else
         finally:
             await teardown(activator, upstream, runner)
     run(scenario())
+
+
+def test_pods_handed_over_before_their_deployment_are_found():
+    async def scenario():
+        port = free_port()
+        upstream = Upstream(port)
+        await upstream.pod("127.0.2.1")
+        activator = act.Activator(None, [NS], [].append, tick=0.05)
+        await activator.start()
+        try:
+            activator.deliver(PODS, [("ADDED", {
+                "metadata": {"namespace": NS, "name": "fn-a", "uid": "u1", "labels": {p.FUNCTION_LABEL: "fn"}},
+                "status": {"phase": "Running", "podIP": "127.0.2.1"}})])
+            activator.deliver(DEPLOYMENTS, [("ADDED", deployment(replicas=1, **{p.PORT: port}))])
+            function = activator.functions[(NS, "fn")]
+            await asyncio.wait_for(function.ready_event.wait(), 5)
+            assert [pod.name for pod in function.ready_pods()] == ["fn-a"]
+        finally:
+            await activator.close()
+            await upstream.close()
+    run(scenario())

@@ -146,6 +146,9 @@ class Activator(object):
         self.probe_interval = probe_interval
         self.clock = clock
         self.functions = {}  # (namespace, name) -> Function
+        # the last state of every function pod seen, kept so that a function whose Deployment the
+        # feeds hand over after its pods (they run in threads of their own) finds them
+        self.pod_objects = {}  # (namespace, pod name) -> object
         self.session = None
         self.loop = None
         self._ticker = None
@@ -205,7 +208,8 @@ class Activator(object):
                 function.held.clear()
             return
         function = self.functions.get(key)
-        if function is None:
+        new = function is None
+        if new:
             function = self.functions[key] = Function(namespace, name, self.clock())
         try:
             function.policy = policies.from_annotations(metadata.get("annotations"))
@@ -215,10 +219,18 @@ class Activator(object):
             LOG.warning("%s", function.error)
         function.autoscaler.policy = function.policy
         function.replicas = int((obj.get("spec") or {}).get("replicas") or 0)
+        if new:
+            for pod in list(self.pod_objects.values()):
+                if (pod["metadata"].get("namespace"), pod["metadata"].get("labels", {}).get(policies.FUNCTION_LABEL)) == key:
+                    self._pod("ADDED", pod)
 
     def _pod(self, kind, obj):
         metadata = obj.get("metadata") or {}
         status = obj.get("status") or {}
+        if kind == "DELETED":
+            self.pod_objects.pop((metadata.get("namespace"), metadata.get("name")), None)
+        else:
+            self.pod_objects[(metadata.get("namespace"), metadata.get("name"))] = obj
         name = (metadata.get("labels") or {}).get(policies.FUNCTION_LABEL)
         function = self.functions.get((metadata.get("namespace"), name))
         if function is None:
