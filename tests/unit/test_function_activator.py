@@ -88,7 +88,7 @@ class FakeSupervisor:
             ip = f"127.0.1.{self.serial}"
             obj = {"metadata": {"namespace": NS, "name": name, "uid": f"uid-{self.serial}",
                                 "labels": {p.FUNCTION_LABEL: "fn"}},
-                   "status": {"phase": "Running", "podIP": ip}}
+                   "status": {"phase": "Running", "podIP": ip, "conditions": [{"type": "Ready", "status": "True"}]}}
             self.pods[name] = obj
             await asyncio.sleep(self.start_delay)
             await self.upstream.pod(ip)
@@ -282,12 +282,46 @@ def test_pods_handed_over_before_their_deployment_are_found():
         try:
             activator.deliver(PODS, [("ADDED", {
                 "metadata": {"namespace": NS, "name": "fn-a", "uid": "u1", "labels": {p.FUNCTION_LABEL: "fn"}},
-                "status": {"phase": "Running", "podIP": "127.0.2.1"}})])
+                "status": {"phase": "Running", "podIP": "127.0.2.1",
+                           "conditions": [{"type": "Ready", "status": "True"}]}})])
             activator.deliver(DEPLOYMENTS, [("ADDED", deployment(replicas=1, **{p.PORT: port}))])
             function = activator.functions[(NS, "fn")]
             await asyncio.wait_for(function.ready_event.wait(), 5)
             assert [pod.name for pod in function.ready_pods()] == ["fn-a"]
         finally:
+            await activator.close()
+            await upstream.close()
+    run(scenario())
+
+
+def test_a_pod_the_supervisor_says_is_not_ready_is_not_sent_requests():
+    async def scenario():
+        port = free_port()
+        upstream = Upstream(port)
+        await upstream.pod("127.0.3.1")
+        activator = act.Activator(None, [NS], [].append, tick=0.05)
+        await activator.start()
+        runner = await act.serve(activator, "127.0.0.1", 0)
+        url = "http://127.0.0.1:{0}".format(runner.addresses[0][1])
+
+        def pod(ready):
+            return {"metadata": {"namespace": NS, "name": "fn-a", "uid": "u1", "labels": {p.FUNCTION_LABEL: "fn"}},
+                    "status": {"phase": "Running", "podIP": "127.0.3.1",
+                               "conditions": [{"type": "Ready", "status": ready}]}}
+        try:
+            activator.deliver(DEPLOYMENTS, [("ADDED", deployment(replicas=1, **{p.PORT: port,
+                                                                                 p.COLD_START_TIMEOUT: "300ms"}))])
+            activator.deliver(PODS, [("ADDED", pod("False"))])
+            async with aiohttp.ClientSession() as http:
+                async with http.get(url + "/function/team-a/fn/") as answer:
+                    assert answer.status == 504
+                activator.deliver(PODS, [("MODIFIED", pod("True"))])
+                async with http.get(url + "/function/team-a/fn/") as answer:
+                    assert answer.status == 200
+                activator.deliver(PODS, [("MODIFIED", pod("False"))])
+                assert activator.functions[(NS, "fn")].pods == {}
+        finally:
+            await runner.cleanup()
             await activator.close()
             await upstream.close()
     run(scenario())

@@ -127,6 +127,10 @@ class Function(object):
                          for pod in sorted(self.pods.values(), key=lambda p: p.name)]}
 
 
+def _ready_condition(status):
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ())
+
+
 def _ms(seconds):
     return round(seconds * 1000.0, 1)
 
@@ -240,11 +244,14 @@ class Activator(object):
             function.retired.discard(uid)
         gone = (kind == "DELETED" or metadata.get("deletionTimestamp") or status.get("phase") in ("Failed", "Succeeded")
                 or uid in function.retired)
+        # the pod's own Ready condition counts too: what the Supervisor says is not ready (a
+        # readinessProbe failing, a pod being drained) is not sent requests, whatever the probe says
+        unready = status.get("phase") != "Running" or not _ready_condition(status)
         known = function.pods.get(pod_name)
-        if known is not None and (gone or known.uid != uid or known.ip != ip):
+        if known is not None and (gone or unready or known.uid != uid or known.ip != ip):
             self._forget(function, known)
             known = None
-        if gone or known is not None or not ip or status.get("phase") != "Running":
+        if gone or unready or known is not None or not ip:
             return
         pod = function.pods[pod_name] = Pod(pod_name, uid, ip, self.clock())
         pod.probe = self._spawn(self._probe(function, pod))
