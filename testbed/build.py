@@ -105,6 +105,19 @@ def download_crd_modules() -> None:
     _run_go(["mod", "download", "-json"], CRD_MODULES_DIR)
 
 
+# other keys of a binary stay this long: checkouts of other commits on the same machine (worktrees,
+# a CI clone) may be running them, and deleting theirs would make each rebuild the other's
+STALE_AFTER = 3 * 24 * 3600
+
+
+def _prune(path: Path, name: str) -> None:
+    """Remove the binaries of ``name`` built for other keys that nobody has built for days."""
+    for stale in path.parent.glob(f"{name}-*"):
+        if stale != path and re.fullmatch(rf"{re.escape(name)}-[0-9a-f]{{16}}", stale.name) \
+                and time.time() - stale.stat().st_mtime > STALE_AFTER:
+            stale.unlink()
+
+
 def ensure_built(layout: Layout, log=print) -> dict[str, Path]:
     """Return the path of every testbed binary, building those not in the cache yet."""
     paths = binary_paths(layout)
@@ -119,9 +132,7 @@ def ensure_built(layout: Layout, log=print) -> dict[str, Path]:
         _run_go(["build", "-trimpath", f"-ldflags={_ldflags(name)}", "-o", str(partial), package],
                 _module_dir(name))
         partial.rename(path)
-        for stale in path.parent.glob(f"{name}-*"):
-            if stale != path and re.fullmatch(rf"{re.escape(name)}-[0-9a-f]{{16}}", stale.name):
-                stale.unlink()
+        _prune(path, name)
         log(f"built {name} in {time.monotonic() - started:.0f}s")
     download_crd_modules()
     return paths

@@ -192,8 +192,8 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import kinds
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import namespace_spec as spec
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.connection import Lookup, rest_session
-from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.engine import Engine
-from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.soap import PYVMOMI_IMPORT_ERROR
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.engine import Engine, module_result
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.soap import REQUIREMENTS
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, aliases=["namespace"]),
@@ -240,21 +240,12 @@ def handle(params, run):
         outcome = Engine(session, run).ensure(
             kinds.NAMESPACE, name, lambda: resolved_settings(params, lookup), state=params["state"],
             check_mode=run.check_mode, wait=params["wait"], wait_timeout=params["wait_timeout"])
-    return _result(run, name, outcome["changed"], outcome["diff"]["before"], outcome["diff"]["after"],
-                   outcome["object"] or {})
-
-
-def _result(run, name, changed, before, after, shown):
-    shown = spec.with_option_names(shown)
-    result = {"changed": changed, "namespace": dict(shown, name=name) if shown else {}}
-    if run.diff:
-        result["diff"] = {"before": spec.with_option_names(before), "after": spec.with_option_names(after)}
-    return result
+    return module_result(run, outcome, "namespace", spec.with_option_names, named=name)
 
 
 def main():
     run_module(with_connection(ARGUMENT_SPEC, VCENTER_ARGUMENT_SPEC), handle,
-               requirements=(("pyVmomi", PYVMOMI_IMPORT_ERROR),))
+               requirements=REQUIREMENTS)
 
 
 if __name__ == "__main__":

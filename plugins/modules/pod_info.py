@@ -87,43 +87,20 @@ pods:
 """
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import run_module, supervisor_spec
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import pod_manifest
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import pod_manifest, selection
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.names import check_name
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import namespace_exists
 
-ARGUMENT_SPEC = dict(
-    namespace=dict(type="str"),
-    names=dict(type="list", elements="str"),
-    labels=dict(type="dict"),
-    label_selector=dict(type="str"),
-    phase=dict(type="str", choices=["Pending", "Running", "Succeeded", "Failed", "Unknown"]),
-)
-
-
-def selector(params):
-    """One label selector from O(labels) and O(label_selector)."""
-    parts = ["{0}={1}".format(key, value) for key, value in sorted((params.get("labels") or {}).items())]
-    if params.get("label_selector"):
-        parts.append(params["label_selector"])
-    return ",".join(parts) or None
+ARGUMENT_SPEC = dict(selection.SELECTION_SPEC,
+                     phase=dict(type="str", choices=["Pending", "Running", "Succeeded", "Failed", "Unknown"]))
 
 
 def handle(params, run):
-    namespace = params.get("namespace")
-    if namespace:
-        check_name(namespace, "namespace", label=True)
-    engine = Engine(connect(params), run=run)
+    selection.check_selection(params)
     phase = params.get("phase")
-    items = engine.list_readable(pod_manifest.POD, namespace, label_selector=selector(params),
-                                 field_selector="status.phase=" + phase if phase else None)
-    if namespace and not items:
-        namespace_exists(engine, namespace)  # an empty list of a namespace that is not there is a typo
-    wanted = set(params.get("names") or [])
-    pods = [pod_manifest.summarize(item) for item in items if not wanted or item["metadata"]["name"] in wanted]
-    pods.sort(key=lambda pod: (pod["namespace"], pod["name"]))
-    return {"changed": False, "pods": pods}
+    found = selection.selected(Engine(connect(params), run=run), pod_manifest.POD, params, pod_manifest.summarize,
+                               field_selector="status.phase=" + phase if phase else None)
+    return {"changed": False, "pods": found}
 
 
 def main():

@@ -147,7 +147,7 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import supervisor_spec as spec
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.connection import Lookup, rest_session
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.engine import Engine
-from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.soap import PYVMOMI_IMPORT_ERROR
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.soap import REQUIREMENTS
 
 ARGUMENT_SPEC = dict(
     cluster=dict(type="str", required=True),
@@ -182,7 +182,7 @@ def handle(params, run):
 
 def main():
     run_module(with_connection(ARGUMENT_SPEC, VCENTER_ARGUMENT_SPEC), handle,
-               requirements=(("pyVmomi", PYVMOMI_IMPORT_ERROR),))
+               requirements=REQUIREMENTS)
 
 
 if __name__ == "__main__":

@@ -145,7 +145,7 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import kinds
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import vm_class_spec as spec
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.connection import rest_session
-from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.engine import Engine
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.engine import Engine, module_result
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, aliases=["id"]),
@@ -171,15 +171,7 @@ def handle(params, run):
     with rest_session(params) as session:
         outcome = Engine(session, run).ensure(kinds.VM_CLASS, params["name"], params, state=params["state"],
                                               check_mode=run.check_mode)
-    return _result(run, outcome["changed"], outcome["diff"]["before"], outcome["diff"]["after"],
-                   outcome["object"] or {})
-
-
-def _result(run, changed, before, after, shown):
-    result = {"changed": changed, "vm_class": spec.with_option_names(shown)}
-    if run.diff:
-        result["diff"] = {"before": spec.with_option_names(before), "after": spec.with_option_names(after)}
-    return result
+    return module_result(run, outcome, "vm_class", spec.with_option_names)
 
 
 def main():

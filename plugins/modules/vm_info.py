@@ -79,40 +79,18 @@ vms:
 """
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import run_module, supervisor_spec
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import vm_manifest
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import vm_manifest, selection
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.names import check_name
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import namespace_exists
 
-ARGUMENT_SPEC = dict(
-    namespace=dict(type="str"),
-    names=dict(type="list", elements="str"),
-    labels=dict(type="dict"),
-    label_selector=dict(type="str"),
-)
-
-
-def selector(params):
-    """One label selector from O(labels) and O(label_selector)."""
-    parts = ["{0}={1}".format(key, value) for key, value in sorted((params.get("labels") or {}).items())]
-    if params.get("label_selector"):
-        parts.append(params["label_selector"])
-    return ",".join(parts) or None
+ARGUMENT_SPEC = dict(selection.SELECTION_SPEC)
 
 
 def handle(params, run):
-    namespace = params.get("namespace")
-    if namespace:
-        check_name(namespace, "namespace", label=True)
-    engine = Engine(connect(params), run=run)
-    items = engine.list_readable(vm_manifest.VIRTUAL_MACHINE, namespace, label_selector=selector(params))
-    if namespace and not items:
-        namespace_exists(engine, namespace)  # an empty list of a namespace that is not there is a typo
-    wanted = set(params.get("names") or [])
-    vms = [vm_manifest.summarize(item) for item in items if not wanted or item["metadata"]["name"] in wanted]
-    vms.sort(key=lambda vm: (vm["namespace"], vm["name"]))
-    return {"changed": False, "vms": vms}
+    selection.check_selection(params)
+    found = selection.selected(Engine(connect(params), run=run), vm_manifest.VIRTUAL_MACHINE, params,
+                               vm_manifest.summarize)
+    return {"changed": False, "vms": found}
 
 
 def main():

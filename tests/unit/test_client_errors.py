@@ -55,9 +55,15 @@ def test_invalid_object_relays_the_servers_reasons():
 def test_schema_mismatch_of_server_side_apply_is_invalid_not_retried():
     message = ("failed to create typed patch object (a/web-1; vmoperator.vmware.com/v1alpha3, Kind=VirtualMachine): "
                ".spec.bogus: field not declared in schema")
-    err = api_error(500, status(500, "InternalError", message), Target("apply", VM, "web-1", "a"))
+    # an error the apiserver did not classify: a Status without reason (kubernetes#139253)
+    unclassified = json.dumps({"kind": "Status", "status": "Failure", "message": message, "code": 500})
+    err = api_error(500, unclassified, Target("apply", VM, "web-1", "a"))
     assert isinstance(err, errors.InvalidArgument) and not err.retryable
     assert err.msg.endswith(".spec.bogus: field not declared in schema")
+    # the same words with the apiserver's own reason are its own failure, and a read is never the input's
+    assert isinstance(api_error(500, status(500, "InternalError", message), Target("apply", VM, "web-1", "a")),
+                      errors.ServerError)
+    assert isinstance(api_error(500, unclassified, Target("get", VM, "web-1", "a")), errors.ServerError)
 
 
 def test_a_quantity_the_server_cannot_convert_is_invalid_not_retried():

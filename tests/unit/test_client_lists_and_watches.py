@@ -12,7 +12,7 @@ import pytest
 import urllib3
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import client, kinds
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import client, informer, kinds
 from ansible_collections.pacific.supervisor.plugins.module_utils._inventory import supervisor as inventory_supervisor
 
 POD = kinds.POD
@@ -49,7 +49,7 @@ def test_pages_are_followed_and_an_expired_continue_token_starts_over():
         {"items": [item("p1"), item("p2")], "metadata": {"continue": "t2"}},
         {"items": [item("p3")], "metadata": {"resourceVersion": "42"}},
     ])
-    items, version = fake.list_items(POD, "a", query=[("labelSelector", "app=web")], page_size=2)
+    items, version = informer.list_all(fake, POD, "a", query=[("labelSelector", "app=web")], page_size=2)
     assert [i["metadata"]["name"] for i in items] == ["p1", "p2", "p3"] and version == "42"
     assert [q.get("continue") for _path, q in fake.asked] == [None, "t1", None, "t2"]
     assert all(q["limit"] == "2" and q["labelSelector"] == "app=web" for _path, q in fake.asked)

@@ -50,6 +50,29 @@ def test_transport_failures_carry_no_status_and_the_transports_words():
     assert (err.status, err.reason, err.target) == (None, "connection refused", "https://sv:6443")
 
 
+def test_a_tls_failure_is_known_by_its_type_not_its_text():
+    import ssl
+
+    import urllib3
+    from kubernetes.client import ApiException
+
+    def wrapped():  # the kubernetes package raises ApiException(status=0) while handling urllib3's SSLError
+        try:
+            raise urllib3.exceptions.SSLError(ssl.SSLError(1, "certificate verify failed"))
+        except urllib3.exceptions.SSLError:
+            try:
+                raise ApiException(status=0, reason="anything at all")
+            except ApiException as err:
+                return err
+
+    assert isinstance(client.transport_error(wrapped(), "https://sv:6443"), errors.TlsError)
+    retries = urllib3.exceptions.MaxRetryError(None, "/", reason=urllib3.exceptions.SSLError("bad"))
+    assert isinstance(client.transport_error(retries, "https://sv:6443"), errors.TlsError)
+    # the words SSLError in a message that is not a TLS failure do not make one
+    assert isinstance(client.transport_error(ConnectionResetError("SSLError CERTIFICATE_VERIFY_FAILED"), "s"),
+                      errors.Unreachable)
+
+
 def test_the_inventory_words_failures_from_the_fields():
     err = client.api_error(503, json.dumps({"kind": "Status", "code": 503, "message": "etcd down"}), TARGET)
     again = inventory._reworded(err, "Pod", "https://sv:6443")

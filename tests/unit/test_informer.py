@@ -2,10 +2,13 @@
 connection resumes from the last resourceVersion, bookmarks advance it, backoff is bounded."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.backoff import Backoff
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import client as client_module
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import informer, kinds
 
 POD = kinds.POD
@@ -52,12 +55,13 @@ class FakeClient:
         self.lists, self.watches, self.clock = list(lists), list(watches), clock
         self.calls = []
 
-    def list_items(self, resource, namespace=None, query=None, page_size=None, target=None):
+    def list_page(self, resource, namespace=None, query=None, target=None):
         self.calls.append(("list", None))
         answer = self.lists.pop(0)
         if isinstance(answer, Exception):
             raise answer  # pylint: disable=raising-bad-type
-        return answer
+        items, version = answer
+        return {"items": items, "metadata": {"resourceVersion": version}}
 
     def stream(self, path, target, query, timeout):
         query = dict(query)
@@ -185,3 +189,16 @@ def test_a_failure_of_the_first_list_is_raised_at_once():
     with pytest.raises(errors.Unreachable):
         list(informer.Informer(client, POD, "a").changes(60, clock=clock, sleep=clock.sleep))
     assert clock.slept == []
+
+
+def test_a_410_answer_to_the_watch_itself_is_gone_too():
+    expired = client_module.api_error(410, json.dumps({"kind": "Status", "code": 410, "reason": "Expired",
+                                                       "message": "too old resource version"}),
+                                      client_module.Target("watch", POD))
+    for script in (expired, [event("MODIFIED", pod("a", 6)), expired]):
+        client = FakeClient([([pod("a", 1)], "5")], [script])
+        watched = informer.Informer(client, POD, "a")
+        watched.list()
+        with pytest.raises(informer.Gone, match="too old"):
+            drain(watched)
+        assert watched.version is None

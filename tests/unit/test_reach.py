@@ -39,7 +39,7 @@ class Supervisor:
             return {"items": [{"metadata": {"name": "web-1", "namespace": namespace}}]}
         raise errors.NotFound("not found")
 
-    def list_items(self, resource, namespace=None):
+    def list_page(self, resource, namespace=None, query=None, target=None):
         raise errors.Forbidden("forbidden: namespaces at the cluster scope")
 
 

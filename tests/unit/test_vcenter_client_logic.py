@@ -8,7 +8,7 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors 
     InvalidArgument, NotFound, WaitTimeout)
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import names
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.poll import until
-from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.rest import error_message, not_done
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.rest import error_message, error_parts, not_done
 
 KNOWN = {"Cluster-1": ["domain-c8"], "Cluster-2": ["domain-c9"], "twin": ["domain-c1", "domain-c2"]}
 
@@ -39,6 +39,14 @@ def test_error_message_takes_the_servers_words():
                               '[{"default_message": "gone"}]}}') == "gone"
     assert error_message(502, "<html>proxy</html>") == "HTTP 502: <html>proxy</html>"
     assert error_message(500, "") == "HTTP 500"
+
+
+def test_the_error_type_is_read_from_the_body_not_from_the_words():
+    body = '{"error_type": "ALREADY_EXISTS", "messages": [{"default_message": "namespace ns1 exists"}]}'
+    assert error_parts(400, body) == ("ALREADY_EXISTS", "ALREADY_EXISTS: namespace ns1 exists")
+    words = '{"error_type": "INVALID_ARGUMENT", "messages": [{"default_message": "ALREADY_EXISTS is no type"}]}'
+    assert error_parts(400, words)[0] == "INVALID_ARGUMENT"
+    assert error_parts(502, "ALREADY_EXISTS")[0] is None
 
 
 def test_until_returns_the_state_that_ends_the_wait():

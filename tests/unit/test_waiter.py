@@ -41,9 +41,8 @@ class ScriptedClient:
             raise answer  # pylint: disable=raising-bad-type
         return answer
 
-    def list_items(self, resource, namespace=None, query=None, page_size=None, target=None):
-        answer = self.request("GET", resource.path(namespace), target, query=query)
-        return answer.get("items") or [], (answer.get("metadata") or {}).get("resourceVersion")
+    def list_page(self, resource, namespace=None, query=None, target=None):
+        return self.request("GET", resource.path(namespace), target, query=query)
 
     def stream(self, path, target, query, timeout):
         self.queries.append(("watch", dict(query)))

@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import client, kinds, reach
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import client, informer, kinds, reach
 
 # the kinds the inventory can list (its option supervisor_kinds)
 KINDS = dict((resource.kind, resource) for resource in (
@@ -33,7 +33,7 @@ def list_across(supervisor, resource, namespaces=None):
     namespace the credentials may read (``reach.readable_namespaces``). A kind the
     Supervisor does not serve, or a namespace that is not there, lists as empty."""
     try:
-        items = supervisor.list_items(resource)[0]
+        items = informer.list_all(supervisor, resource)[0]
     except errors.NotFound:
         return []
     except errors.Forbidden:
@@ -42,7 +42,7 @@ def list_across(supervisor, resource, namespaces=None):
         items = []
         for namespace in namespaces:
             try:
-                items.extend(supervisor.list_items(resource, namespace)[0])
+                items.extend(informer.list_all(supervisor, resource, namespace)[0])
             except errors.NotFound:
                 continue
     if namespaces:

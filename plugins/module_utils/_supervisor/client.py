@@ -19,9 +19,9 @@ This is the one Kubernetes client of the collection. Besides ``request`` it serv
 
 - the modules: ``connect(params)``, ``request``, ``stream`` (the waiter), ``resource``, ``whoami``;
   ``REQUIREMENTS`` is the kubernetes import guard for ``run_module``;
-- the inventory: ``list_items`` (a fast LIST: the raw JSON answer, no model classes), which
-  ``_inventory/supervisor.list_across`` builds on;
-- the event sources: paged ``list_items`` and ``stream``, whose ``Watch`` can be closed from
+- the inventory and the one list-then-watch (``informer.py``): ``list_page`` (one LIST, the raw
+  JSON answer, no model classes), which ``informer.list_all`` pages through;
+- the event sources: ``stream``, whose ``Watch`` can be closed from
   another thread (the asyncio adapter's cancellation); their settings come from
   ``_common/settings.connection_settings``.
 
@@ -68,11 +68,11 @@ CONNECT_TIMEOUT = 10  # seconds to open a connection (watches)
 # for run_module(..., requirements=REQUIREMENTS) of every module of the developer face
 REQUIREMENTS = (("kubernetes", KUBERNETES_IMPORT_ERROR),)
 
-# kube-apiserver answers some invalid input with a 500 rather than a 400/422: a manifest that
-# does not fit the schema in a server-side apply, or a value it cannot convert to the typed
-# object (a resource quantity such as "lots": "quantities must match the regular expression")
-INVALID_INPUT_500 = ("failed to create typed patch object", "unable to convert unstructured object",
-                     "quantities must match")
+# kube-apiserver answers some invalid input of a write with a 500 whose Status has no reason: an
+# error it did not classify ("not a metav1.Status"), such as a server-side apply that does not fit
+# the schema or a value it cannot convert to the typed object (a quantity "lots"); see
+# kubernetes#118476 and #139253. Its own failures carry a reason (InternalError, Timeout, ...).
+WRITE_VERBS = ("apply", "create", "replace", "patch", "update")
 
 
 class Target(object):
@@ -151,7 +151,7 @@ def _api_error(code, status, message, target, server):
             return err
         return errors.Conflict("{0} changed while we tried to {1} it: {2}".format(what, target.verb, message))
     error_class = errors.for_http_status(code) or errors.ServerError
-    if code == 500 and any(sign in message for sign in INVALID_INPUT_500):
+    if code == 500 and status and not status.get("reason") and target.verb in WRITE_VERBS:
         error_class = errors.InvalidArgument
     if error_class is errors.InvalidArgument:
         return errors.InvalidArgument("the Supervisor refused to {0} {1}: {2}".format(target.verb, what, message))
@@ -164,9 +164,7 @@ def transport_error(err, server):
     """The PacificError for a failure to talk to the API at all (urllib3 or an SSL ApiException)."""
     reason = getattr(err, "reason", None) or err
     text = str(reason)
-    if (urllib3 is not None and (isinstance(reason, urllib3.exceptions.SSLError)
-                                 or isinstance(err, urllib3.exceptions.SSLError))) \
-            or "SSLError" in text or "CERTIFICATE_VERIFY_FAILED" in text:
+    if login.tls_failure(err) is not None:
         last = text.splitlines()[-1] if text.strip() else type(reason).__name__
         return errors.TlsError("the TLS certificate of the Supervisor API at {0} is not trusted ({1}); set "
                                "ca_cert to the CA that signed it".format(server, last), reason=last, target=server)
@@ -370,30 +368,13 @@ class SupervisorClient(object):
         return data
 
     # --- lists ---------------------------------------------------------------------------
-    def list_items(self, resource, namespace=None, query=None, page_size=None, target=None):
-        """``(items, resourceVersion)`` of a collection, as the raw JSON answer's plain dicts (the
-        kubernetes package's model classes would cost more than the request). One request, or
-        pages of ``page_size`` followed to the end (a continue token that expired starts over)."""
+    def list_page(self, resource, namespace=None, query=None, target=None):
+        """One LIST request of a collection, as the raw JSON answer's plain dicts (the kubernetes
+        package's model classes would cost more than the request). Paging, continue tokens and
+        their expiry are ``informer.list_all``'s."""
         target = target or Target("list", resource, None, namespace)
-        path = resource.path(namespace if resource.namespaced else None)
-        if not page_size:
-            answer = self.request("GET", path, target, query=list(query or []))
-            return answer.get("items") or [], (answer.get("metadata") or {}).get("resourceVersion")
-        items, token = [], None
-        while True:
-            paging = [("limit", str(page_size))] + ([("continue", token)] if token else [])
-            try:
-                answer = self.request("GET", path, target, query=list(query or []) + paging)
-            except errors.PacificError as err:
-                if err.status != 410 or token is None:
-                    raise
-                items, token = [], None
-                continue
-            items.extend(answer.get("items") or [])
-            meta = answer.get("metadata") or {}
-            token = meta.get("continue")
-            if not token:
-                return items, meta.get("resourceVersion")
+        return self.request("GET", resource.path(namespace if resource.namespaced else None), target,
+                            query=list(query or []))
 
     # --- kinds ---------------------------------------------------------------------------
     def resource(self, api_version, kind):

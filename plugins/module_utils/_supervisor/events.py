@@ -122,10 +122,8 @@ class KindWatch(object):
 
     def _restated(self, err):
         """The client's error in this source's words: '<kind> (<version>) <where>: <the server's
-        message>'; ``Gone`` for 410."""
+        message>'. (A 410 never comes here: the informer turns it into ``Gone``.)"""
         status, reason = err.status, _one_line(err.reason)
-        if status == 410:
-            return Gone(reason)
         if status == 401:
             message = "the Supervisor refused the credentials (401 Unauthorized){0}".format(
                 ": " + reason if reason and reason != "Unauthorized" else "")

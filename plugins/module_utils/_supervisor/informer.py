@@ -45,6 +45,31 @@ def watch_error(status, target, server=""):
     return api_error(code, json.dumps(status).encode("utf-8"), target, server)
 
 
+def list_all(client, resource, namespace=None, query=(), page_size=None, target=None):
+    """``(items, resourceVersion)`` of a whole collection: one LIST, or pages of ``page_size``
+    followed to the end. A continue token that expired (410) starts the list over, so no page is
+    ever mixed from two resourceVersions."""
+    target = target or Target("list", resource, None, namespace)
+    if not page_size:
+        answer = client.list_page(resource, namespace, query, target)
+        return answer.get("items") or [], (answer.get("metadata") or {}).get("resourceVersion")
+    items, token = [], None
+    while True:
+        paging = [("limit", str(page_size))] + ([("continue", token)] if token else [])
+        try:
+            answer = client.list_page(resource, namespace, list(query or []) + paging, target)
+        except errors.PacificError as err:
+            if err.status != 410 or token is None:
+                raise
+            items, token = [], None
+            continue
+        items.extend(answer.get("items") or [])
+        meta = answer.get("metadata") or {}
+        token = meta.get("continue")
+        if not token:
+            return items, meta.get("resourceVersion")
+
+
 def _key(obj):
     metadata = obj.get("metadata") or {}
     return metadata.get("namespace"), metadata.get("name")
@@ -82,8 +107,8 @@ class Informer(object):
     # --- LIST -----------------------------------------------------------------------------
     def list(self):
         """LIST; answer ``(items, changes)``, the changes against the cache as ``(type, object)``."""
-        items, version = self.client.list_items(self.resource, self.namespace, query=self.query,
-                                                page_size=self.page_size, target=self.target("list"))
+        items, version = list_all(self.client, self.resource, self.namespace, self.query, self.page_size,
+                                  self.target("list"))
         changes = self._replace(items)
         self.version = version
         return items, changes
@@ -111,7 +136,10 @@ class Informer(object):
         query = self.query + [("watch", "true"), ("allowWatchBookmarks", "true"), ("resourceVersion", self.version),
                               ("timeoutSeconds", str(int(math.ceil(seconds))))]
         target = self.target("watch")
-        stream = self.client.stream(self.resource.path(self.namespace), target, query, read_timeout)
+        try:
+            stream = self.client.stream(self.resource.path(self.namespace), target, query, read_timeout)
+        except errors.PacificError as err:
+            raise self._gone(err)
         with self._lock:
             self._stream = stream
         return self._events(stream, target)
@@ -132,9 +160,18 @@ class Informer(object):
                         yield change
                 if version:
                     self.version = version
+        except errors.PacificError as err:
+            raise self._gone(err)
         finally:
             with self._lock:
                 self._stream = None
+
+    def _gone(self, err):
+        """``Gone`` (the resourceVersion forgotten) for a 410 answer to the WATCH itself; else ``err``."""
+        if err.status != 410:
+            return err
+        self.version = None
+        return Gone(err.reason or err.msg)
 
     def _observe(self, kind, obj):
         key, seen = _key(obj), _seen(obj)

@@ -178,15 +178,23 @@ def _failed_condition(conditions):
     return None
 
 
+def _before_conditions(obj):
+    """``(conditions, verdict)``: a verdict when one comes before looking at the kind's own
+    conditions - pending while the controller has not seen the latest spec, failed on a False
+    condition of severity Error - else None."""
+    if stale(obj):
+        return {}, Verdict(PENDING, "the controller has not acted on the latest spec yet")
+    conditions = conditions_of(obj)
+    failed = _failed_condition(conditions)
+    return conditions, Verdict(FAILED, _condition_text(failed)) if failed else None
+
+
 def tanzu_kubernetes_cluster(obj):
     """A TanzuKubernetesCluster is ready when Ready=True; a Ready=False of severity Error (an
     unknown release, say) is terminal."""
-    if stale(obj):
-        return Verdict(PENDING, "the controller has not acted on the latest spec yet")
-    conditions = conditions_of(obj)
-    failed = _failed_condition(conditions)
-    if failed:
-        return Verdict(FAILED, _condition_text(failed))
+    conditions, early = _before_conditions(obj)
+    if early:
+        return early
     ready = conditions.get("Ready")
     if ready and ready.get("status") == "True":
         return Verdict(READY)
@@ -196,12 +204,9 @@ def tanzu_kubernetes_cluster(obj):
 def cluster(obj):
     """A Cluster API Cluster is ready when ControlPlaneReady and InfrastructureReady (and Ready,
     where reported) are True; a False condition of severity Error is terminal."""
-    if stale(obj):
-        return Verdict(PENDING, "the controller has not acted on the latest spec yet")
-    conditions = conditions_of(obj)
-    failed = _failed_condition(conditions)
-    if failed:
-        return Verdict(FAILED, _condition_text(failed))
+    conditions, early = _before_conditions(obj)
+    if early:
+        return early
     for kind in ("ControlPlaneReady", "InfrastructureReady", "Ready"):
         condition = conditions.get(kind)
         if condition is None and kind == "Ready":

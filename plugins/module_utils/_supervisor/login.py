@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import ssl
 
 try:
     import urllib3
@@ -65,10 +66,28 @@ def pool_manager(ca_cert=None, validate_certs=True, timeout=30):
     return urllib3.PoolManager(**kwargs)
 
 
+def tls_failure(err):
+    """The TLS error behind a failure to connect, or None: found by type along the exception's
+    chain (urllib3's ``reason``, ``__cause__``, ``__context__``), never by its text. The kubernetes
+    package raises its own ``ApiException`` while handling urllib3's ``SSLError``."""
+    tls_types = (ssl.SSLError,) + ((urllib3.exceptions.SSLError,) if urllib3 is not None else ())
+    seen, todo = set(), [err]
+    while todo:
+        current = todo.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, tls_types):
+            return current
+        reason = getattr(current, "reason", None)
+        todo.extend((reason if isinstance(reason, BaseException) else None, current.__cause__, current.__context__))
+    return None
+
+
 def connection_error(err, url):
     """A PacificError for a urllib3 failure to reach ``url``."""
     reason = getattr(err, "reason", None) or err
-    if isinstance(reason, urllib3.exceptions.SSLError) or isinstance(err, urllib3.exceptions.SSLError):
+    if tls_failure(err) is not None:
         return errors.TlsError(
             "the TLS certificate of {0} is not trusted ({1}); set ca_cert to the CA that signed it".format(
                 url, reason))

@@ -19,7 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import kinds
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import informer, kinds
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import Target
 
 THERE = "there"
@@ -52,7 +52,7 @@ def readable_namespaces(client):
     list them, else those of the WCP login (``client.login_namespaces``). Raises Forbidden, with
     what to do, when neither is possible (a bare token of a developer)."""
     try:
-        items = client.list_items(kinds.NAMESPACE)[0]
+        items = informer.list_all(client, kinds.NAMESPACE)[0]
         return sorted((item.get("metadata") or {}).get("name") for item in items)
     except errors.Forbidden as err:
         refusal = err

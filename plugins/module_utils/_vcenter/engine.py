@@ -41,6 +41,17 @@ STATES = ("present", "absent")
 DEFAULT_TIMEOUT = 120
 
 
+def module_result(run, outcome, key, shown, named=None):
+    """What a module returns for one ``ensure``: ``changed``, the object under ``key`` in the
+    module's own option names (``shown``), with ``named`` added as ``name`` when the object has no
+    name of its own, and with --diff the before and after in the same names."""
+    obj = shown(outcome["object"] or {})
+    result = {"changed": outcome["changed"], key: dict(obj, name=named) if obj and named else obj}
+    if run.diff:
+        result["diff"] = {"before": shown(outcome["diff"]["before"]), "after": shown(outcome["diff"]["after"])}
+    return result
+
+
 class Engine(object):
     """Get, plan, write, diff and wait over one ``VcenterSession``."""
 

@@ -37,6 +37,12 @@ REPEATABLE = frozenset(("GET", "HEAD", "PUT", "PATCH", "DELETE"))
 
 def error_message(status, body):
     """The server's words for a failed call, from a vSphere Automation error body if there is one."""
+    return error_parts(status, body)[1]
+
+
+def error_parts(status, body):
+    """``(error_type, message)`` of a failed call: the vSphere Automation error type
+    (``ALREADY_EXISTS``, ``NOT_FOUND``, ...; None when the body has none) and the server's words."""
     try:
         document = json.loads(body) if body else None
     except ValueError:
@@ -48,11 +54,11 @@ def error_message(status, body):
         texts = [text for text in texts if text]
         kind = document.get("error_type") or document.get("type", "").rsplit(".", 1)[-1].upper()
         if texts:
-            return "{0}: {1}".format(kind, "; ".join(texts)) if kind else "; ".join(texts)
+            return kind or None, "{0}: {1}".format(kind, "; ".join(texts)) if kind else "; ".join(texts)
         if kind:
-            return kind
+            return kind, kind
     text = (body or "").strip()
-    return "HTTP {0}{1}".format(status, ": " + text[:300] if text else "")
+    return None, "HTTP {0}{1}".format(status, ": " + text[:300] if text else "")
 
 
 def not_done(err):
@@ -174,11 +180,11 @@ class VcenterSession(object):
             body = err.read().decode("utf-8", "replace")
         except Exception:  # pylint: disable=broad-except
             body = ""  # the body of an error answer is a courtesy
-        message = error_message(err.code, body)
+        kind, message = error_parts(err.code, body)
         if auth and err.code == 401:
             return errors.AuthenticationFailed(
                 "vCenter at {0} refused the credentials of {1}: {2}".format(self.base_url, self.username, message))
         error_class = errors.for_http_status(err.code) or errors.ServerError
-        if err.code == 400 and "ALREADY_EXISTS" in message:
+        if kind == "ALREADY_EXISTS":
             error_class = errors.AlreadyExists
         return error_class("{0} failed: {1}".format(what, message), status=err.code)

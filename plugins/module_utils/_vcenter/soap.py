@@ -29,6 +29,9 @@ else:
 from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.retry import retrying
 
+# for run_module(..., requirements=REQUIREMENTS) of the modules that reach vCenter's SOAP API
+REQUIREMENTS = (("pyVmomi", PYVMOMI_IMPORT_ERROR),)
+
 # inventory kinds a user may name, and the managed object type of each
 KINDS = {"cluster": "ClusterComputeResource", "network": "Network", "datastore": "Datastore"}
 PBM_VERSION = "pbm.version.version11"
