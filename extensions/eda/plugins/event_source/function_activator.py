@@ -167,15 +167,11 @@ EXAMPLES = r"""
 import os
 import runpy
 
-
-def _collection_module(name):
-    # _collection.py, next to this file, is the one place that explains and solves how a source
-    # that ansible-rulebook runs with runpy imports this collection's module_utils
-    here = os.path.dirname(os.path.abspath(__file__))
-    return runpy.run_path(os.path.join(here, "_collection.py"))["import_module"](here, name)
-
-
-source = _collection_module("plugins.module_utils._functions.source")
+# _collection.py, next to this file, is the one place that explains and solves how a source
+# that ansible-rulebook runs with runpy imports this collection's module_utils
+HERE = os.path.dirname(os.path.abspath(__file__))
+source = runpy.run_path(os.path.join(HERE, "_collection.py"))["import_module"](
+    HERE, "plugins.module_utils._functions.source")
 
 
 async def main(queue, args):
