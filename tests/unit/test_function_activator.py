@@ -309,8 +309,8 @@ def test_a_pod_the_supervisor_says_is_not_ready_is_not_sent_requests():
                     "status": {"phase": "Running", "podIP": "127.0.3.1",
                                "conditions": [{"type": "Ready", "status": ready}]}}
         try:
-            activator.deliver(DEPLOYMENTS, [("ADDED", deployment(replicas=1, **{p.PORT: port,
-                                                                                 p.COLD_START_TIMEOUT: "300ms"}))])
+            policy = {p.PORT: port, p.COLD_START_TIMEOUT: "300ms"}
+            activator.deliver(DEPLOYMENTS, [("ADDED", deployment(replicas=1, **policy))])
             activator.deliver(PODS, [("ADDED", pod("False"))])
             async with aiohttp.ClientSession() as http:
                 async with http.get(url + "/function/team-a/fn/") as answer:
