@@ -443,14 +443,16 @@ class Activator(object):
             if before == replicas:
                 return
             started = self.clock()
+            # the counts when the scale was decided (what arrives while the PATCH is out is held)
+            in_flight, held, ready = function.in_flight, len(function.held), len(function.ready_pods())
             path = DEPLOYMENTS.path(function.namespace, function.name) + "/scale"
             target = Target("scale", DEPLOYMENTS, function.name, function.namespace)
             await asyncio.to_thread(self.client.request, "PATCH", path, target, {"spec": {"replicas": replicas}},
                                     None, "application/merge-patch+json")
             function.replicas = replicas
             self.emit({"type": "function_scaled", "namespace": function.namespace, "name": function.name,
-                       "from": before, "to": replicas, "reason": reason, "in_flight": function.in_flight,
-                       "held": len(function.held), "ready_pods": len(function.ready_pods()),
+                       "from": before, "to": replicas, "reason": reason, "in_flight": in_flight,
+                       "held": held, "ready_pods": ready,
                        "request_ms": _ms(self.clock() - started)})
 
     def _wake_if_needed(self, function):

@@ -36,7 +36,7 @@ description:
   - 'Once every first list is done and the server listens, the source logs (at INFO, shown by
     C(ansible-rulebook -v)) a line that begins with C(pacific.supervisor.function_activator ready).'
   - 'Events, each with C(type), C(namespace), C(name) and C(time) (UTC): C(function_scaled) (C(from), C(to),
-    C(reason) - C(wake), C(stable), C(panic) or C(idle) -, C(in_flight), C(held), C(ready_pods),
+    C(reason) - C(wake), C(stable), C(panic) or C(idle) -, C(in_flight), C(held) and C(ready_pods) when it was decided,
     C(request_ms)); C(function_cold_start) (C(from_zero), C(held), C(replicas), C(pod),
     C(duration_ms) and C(timings) - C(scale_ms), C(pod_seen_ms), C(ready_ms) - from the first held
     request); C(function_cold_start_failed) (C(cold_start_timeout_s), C(waited_ms), C(held),
