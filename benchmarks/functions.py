@@ -190,7 +190,7 @@ def serve(args_json: str) -> None:
     source = runpy.run_path(str(our_collections().joinpath(*SOURCE)))
 
     class Queue:
-        def put_nowait(self, event):
+        async def put(self, event):
             pass  # the record file has them
 
     asyncio.run(source["main"](Queue(), json.loads(args_json)))

@@ -45,3 +45,22 @@ def test_a_named_connection_keeps_the_environment_out():
     options = SourceOptions({"namespaces": ["a"], "kubeconfig": "/mine"},
                             environ={"PACIFIC_SUPERVISOR_TOKEN": "admin", "PACIFIC_SUPERVISOR_SERVER": "https://x"})
     assert options.connection.get("token") is None and options.connection["kubeconfig"] == "/mine"
+
+
+def test_events_reach_a_bounded_queue_in_order_and_the_record_at_once(tmp_path):
+    import asyncio
+    import json
+
+    from ansible_collections.pacific.supervisor.plugins.module_utils._functions.source import _emitter
+
+    async def scenario():
+        queue = asyncio.Queue(maxsize=1)
+        with (tmp_path / "events.jsonl").open("a") as record:
+            emit = _emitter(queue, record)
+            for number in range(5):
+                emit({"type": "function_scaled", "n": number})  # never blocks
+            assert [json.loads(line)["n"] for line in (tmp_path / "events.jsonl").read_text().splitlines()] == \
+                [0, 1, 2, 3, 4]
+            got = [(await asyncio.wait_for(queue.get(), 2))["n"] for index in range(5)]
+        assert got == [0, 1, 2, 3, 4]
+    asyncio.run(scenario())

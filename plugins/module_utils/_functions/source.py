@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import asyncio
+import collections
 import datetime
 import json
 import logging
@@ -84,15 +85,27 @@ class SourceOptions(object):
 
 
 def _emitter(queue, record=None):
+    """``emit(event)``: never blocks the event loop, keeps the events' order. Each is written to
+    ``record`` at once and handed to ``queue`` by one pump task (ansible-rulebook's queue may be
+    bounded; a slow rulebook delays its events, never a request)."""
+    pending = collections.deque()
+    pump = []
+
+    async def drain():
+        try:
+            while pending:
+                await queue.put(pending.popleft())
+        finally:
+            pump.clear()
+
     def emit(event):
         event = dict(event, time=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
         if record is not None:
             record.write(json.dumps(event, sort_keys=True) + "\n")
             record.flush()
-        try:
-            queue.put_nowait(event)
-        except (asyncio.QueueFull, AttributeError):
-            asyncio.ensure_future(queue.put(event))
+        pending.append(event)
+        if not pump:
+            pump.append(asyncio.ensure_future(drain()))
     return emit
 
 

@@ -189,7 +189,7 @@ if __name__ == "__main__":
     import sys
 
     class _Printer(object):
-        def put_nowait(self, event):
+        async def put(self, event):
             print(json.dumps(event, sort_keys=True), flush=True)
 
     logging.basicConfig(level=logging.INFO)
