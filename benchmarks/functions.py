@@ -226,7 +226,10 @@ def bare_wake(apps: client.AppsV1Api, core: client.CoreV1Api, name: str, seen: s
 def activator_wake(activator: Activator, name: str) -> float:
     activator.at_zero(name)
     started = time.monotonic()
-    answer = requests.get(f"{activator.url}/function/{NAMESPACE}/{name}/", timeout=60)
+    try:
+        answer = requests.get(f"{activator.url}/function/{NAMESPACE}/{name}/", timeout=60)
+    except requests.RequestException as err:
+        raise SystemExit(f"a wake of {name} got no answer ({err}); the activator says {activator.stats(name)}")
     took = time.monotonic() - started
     if answer.status_code != 200:
         raise SystemExit(f"a wake of {name} answered {answer.status_code}: {answer.text}")
@@ -392,9 +395,12 @@ def main() -> None:
         burst_result = bursts(activator, burst_count, args.burst_size)
         warm_result = warm(activator, warm_count)
         conc = concurrency(activator, conc_seconds)
-    finally:
+    except BaseException:
         activator.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        print(f"the activator's log and events are kept in {work}", file=sys.stderr)
+        raise
+    activator.stop()
+    shutil.rmtree(work, ignore_errors=True)
     report(cold, burst_result, warm_result, conc, time.monotonic() - begun, set_up)
 
 

@@ -69,6 +69,7 @@ class FakeSupervisor:
         self.start_delay, self.scale_delay = start_delay, scale_delay
         self.activator = None
         self.patches, self.pods, self.serial = [], {}, 0
+        self.keep_pods = False
 
     def request(self, method, path, target, body=None, query=None, content_type=None):
         import time
@@ -79,6 +80,8 @@ class FakeSupervisor:
         return {}
 
     async def _converge(self, replicas):
+        if self.keep_pods and replicas < len(self.pods):
+            return
         while len(self.pods) > replicas:
             name, obj = self.pods.popitem()
             self.activator.deliver(PODS, [("DELETED", obj)])
@@ -324,4 +327,26 @@ def test_a_pod_the_supervisor_says_is_not_ready_is_not_sent_requests():
             await runner.cleanup()
             await activator.close()
             await upstream.close()
+    run(scenario())
+
+
+def test_a_pod_that_outlives_a_quick_scale_to_zero_and_back_takes_requests_again():
+    async def scenario():
+        activator, fake, upstream, events, url, runner = await setup({p.IDLE_WINDOW: "100ms"})
+        function = activator.functions[(NS, "fn")]
+        fake.keep_pods = True  # the ReplicaSet never got to delete it: 1 -> 0 -> 1 too fast
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.get(url + "/function/team-a/fn/") as answer:
+                    assert answer.status == 200
+                for attempt in range(200):
+                    if function.replicas == 0:
+                        break
+                    await asyncio.sleep(0.01)
+                assert function.replicas == 0 and function.pods == {}
+                async with http.get(url + "/function/team-a/fn/again") as answer:
+                    assert answer.status == 200
+            assert len(fake.pods) == 1  # the same pod answered
+        finally:
+            await teardown(activator, upstream, runner)
     run(scenario())

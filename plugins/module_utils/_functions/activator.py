@@ -269,6 +269,17 @@ class Activator(object):
                 if pod is not None and function.namespace == (obj.get("metadata") or {}).get("namespace"):
                     self._forget(function, pod)
 
+    def _readmit(self, function):
+        """Pods retired by a scale to zero may take requests again once the function is woken: a
+        scale 0 -> 1 that came before the ReplicaSet controller deleted them leaves them running."""
+        if not function.retired:
+            return
+        function.retired.clear()
+        for obj in list(self.pod_objects.values()):
+            metadata = obj.get("metadata") or {}
+            if (metadata.get("namespace"), (metadata.get("labels") or {}).get(policies.FUNCTION_LABEL)) == function.key:
+                self._pod("MODIFIED", obj)
+
     def _unready(self, function, pod):
         if function.pods.get(pod.name) is pod and pod.ready:
             pod.ready = False
@@ -467,6 +478,7 @@ class Activator(object):
             from_zero = function.replicas == 0
             if function.replicas < replicas:
                 await self.scale(function, replicas, "wake")
+            self._readmit(function)
             timings["scale_ms"] = _ms(self.clock() - started)
             try:
                 await asyncio.wait_for(function.ready_event.wait(), function.policy.cold_start_timeout)
