@@ -10,6 +10,7 @@ image, made by the developer.
 1. Cold start, ``--wakes`` times each, one after the other:
    - through the activator: a request for a function at zero, sent to the activator, until its
      answer (the activator scales the Deployment, sees the pod, probes it, sends the request on);
+   Each wake starts with no pod of either side left (and 0.1 s for the Spherelet to settle).
    - the bare floor, in the same run: PATCH the scale subresource of another Deployment 0 -> 1,
      then LIST its pods every 10 ms until one has an IP and GET it every 5 ms until it answers
      (what any activator has to wait for at least); scaled back to 0 after each.
@@ -197,8 +198,19 @@ def serve(args_json: str) -> None:
 
 
 # --- 1. cold starts --------------------------------------------------------------------------
+def no_pods(core: client.CoreV1Api, selector: str, timeout: float = 60) -> None:
+    """Until no pod of ``selector`` is left: every wake starts from nothing (a pod that outlived a
+    quick 1 -> 0 -> 1 would answer at once and flatter either side)."""
+    deadline = time.monotonic() + timeout
+    while core.list_namespaced_pod(NAMESPACE, label_selector=selector).items:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"pods of {selector} still there after {timeout:.0f}s")
+        time.sleep(0.02)
+
+
 def bare_wake(apps: client.AppsV1Api, core: client.CoreV1Api, name: str, seen: set[str]) -> float:
     """Scale 0 -> 1 and poll until the new pod answers; the seconds it took."""
+    no_pods(core, f"app={name}")
     http = requests.Session()
     http.trust_env = False
     started = time.monotonic()
@@ -223,8 +235,9 @@ def bare_wake(apps: client.AppsV1Api, core: client.CoreV1Api, name: str, seen: s
     return took
 
 
-def activator_wake(activator: Activator, name: str) -> float:
+def activator_wake(activator: Activator, core: client.CoreV1Api, name: str) -> float:
     activator.at_zero(name)
+    no_pods(core, f"{LABEL}={name}")
     started = time.monotonic()
     try:
         answer = requests.get(f"{activator.url}/function/{NAMESPACE}/{name}/", timeout=60)
@@ -236,11 +249,22 @@ def activator_wake(activator: Activator, name: str) -> float:
     return took
 
 
+def quiet(core: client.CoreV1Api) -> None:
+    """Neither side's pods left, and a moment for the Spherelet to finish tearing the last one
+    down: a wake that starts while the other side's pod is being deleted waits behind it."""
+    no_pods(core, f"{LABEL}=cold")
+    no_pods(core, "app=bare")
+    time.sleep(0.1)
+
+
 def cold_starts(activator: Activator, apps, core, wakes: int) -> dict:
     seen: set[str] = set()
     through, bare = [], []
     for _ in range(wakes):
-        through.append(activator_wake(activator, "cold"))
+        activator.at_zero("cold")
+        quiet(core)
+        through.append(activator_wake(activator, core, "cold"))
+        quiet(core)
         bare.append(bare_wake(apps, core, "bare", seen))
     events = activator.events("function_cold_start", "cold")
     return {"through": through, "bare": bare, "events": events}
@@ -260,10 +284,11 @@ async def burst(url: str, size: int) -> list[int]:
         return await asyncio.gather(*(one() for _ in range(size)))
 
 
-def bursts(activator: Activator, count: int, size: int) -> dict:
+def bursts(activator: Activator, core: client.CoreV1Api, count: int, size: int) -> dict:
     statuses, times = [], []
     for _ in range(count):
         activator.at_zero("burst")
+        no_pods(core, f"{LABEL}=burst")
         started = time.monotonic()
         statuses.extend(asyncio.run(burst(f"{activator.url}/function/{NAMESPACE}/burst/", size)))
         times.append(time.monotonic() - started)
@@ -392,7 +417,7 @@ def main() -> None:
     try:
         set_up = time.monotonic() - begun
         cold = cold_starts(activator, apps, core, wakes)
-        burst_result = bursts(activator, burst_count, args.burst_size)
+        burst_result = bursts(activator, core, burst_count, args.burst_size)
         warm_result = warm(activator, warm_count)
         conc = concurrency(activator, conc_seconds)
     except BaseException:
