@@ -21,7 +21,9 @@ demo: up
 	  PACIFIC_SUPERVISOR_TOKEN="$$($(PY) -c 'from testbed.cli import developer_token_now; print(developer_token_now())')" \
 	    ansible-inventory -i playbooks/demo.workloads.yml --graph && \
 	  echo && echo "== a rulebook remediates an injected fault (ansible-rulebook, Java 17)" && \
-	  $(PY) -m testbed remediate-demo
+	  $(PY) -m testbed remediate-demo && \
+	  echo && echo "== a function at zero answers its first request, then goes back to zero (ansible-rulebook)" && \
+	  $(PY) -m testbed functions-demo
 	@echo
 	@echo "The testbed stays up: 'eval \"\$$($(PY) -m testbed env)\"' points clients at it, 'make down' stops it."
 

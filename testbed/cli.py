@@ -102,6 +102,17 @@ def _vic(testbed: Testbed, args) -> int:
     return 0
 
 
+def _functions_demo(testbed: Testbed, args) -> int:
+    from testbed import functions_demo
+
+    collections_path = os.environ.get("ANSIBLE_COLLECTIONS_PATH")
+    if not collections_path:
+        raise TestbedError("functions-demo needs ANSIBLE_COLLECTIONS_PATH pointing at a tree with pacific.supervisor "
+                           "(make demo sets it)")
+    functions_demo.run(testbed, collections_path)
+    return 0
+
+
 def _fault(testbed: Testbed, args) -> int:
     print(f"testbed: {inject.apply(testbed, args.fault, args.namespace, args.name, args.undo)}")
     return 0
@@ -117,6 +128,8 @@ COMMANDS = {
     "remediate-demo": (_remediate_demo, "run pacific.supervisor.remediate under ansible-rulebook, power the demo's "
                                         "VM off in vCenter and show the rulebook power it on again"),
     "vic": (_vic, "serve a simulated VIC container host's Docker Engine API on port base + 20, in the foreground"),
+    "functions-demo": (_functions_demo, "run pacific.supervisor.scale_to_zero under ansible-rulebook: a function "
+                                        "at zero answers its first request, then goes back to zero"),
     "fault": (_fault, "inject a fault (or --undo it): " + ", ".join(inject.FAULTS)),
 }
 

@@ -31,8 +31,10 @@ class Rulebook:
         self.process, self.log_path, self.records_path = process, log_path, records_path
 
     @classmethod
-    def start(cls, testbed: Testbed, work: Path, collections_path: Path | str, **variables) -> "Rulebook":
-        """ansible-rulebook in ``work``, with ``variables`` on top of the testbed's connections."""
+    def start(cls, testbed: Testbed, work: Path, collections_path: Path | str,
+              rulebook: str = "pacific.supervisor.remediate", **variables) -> "Rulebook":
+        """ansible-rulebook running ``rulebook`` in ``work``, with ``variables`` on top of the
+        testbed's connections."""
         cli = Path(sys.executable).with_name("ansible-rulebook")
         if not cli.exists() or not shutil.which("java"):
             raise TestbedError("ansible-rulebook (in this venv) and Java 17 are needed to run a rulebook")
@@ -56,7 +58,7 @@ class Rulebook:
         log_path = work / "rulebook.log"
         with log_path.open("w") as log:
             process = subprocess.Popen(
-                [str(cli), "--rulebook", "pacific.supervisor.remediate", "-i", str(inventory),
+                [str(cli), "--rulebook", rulebook, "-i", str(inventory),
                  "--vars", str(settings), "-v"], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
         return cls(process, log_path, records)
 

@@ -1,5 +1,8 @@
 """An HTTP echo server for native pods: ``python -m testbed.workloads.echo --listen IP:PORT``.
 
+``ECHO_DELAY_SECONDS=N`` makes every answer take N seconds (a function busy for a while, so that
+requests overlap and concurrency can be measured).
+
 ``ECHO_STOP_SECONDS=N`` makes it drain as a well-behaved server does when its pod is deleted: on
 SIGTERM it answers 503 for N seconds, then exits (the Spherelet kills it after 5 s).
 """
@@ -11,10 +14,15 @@ import os
 import signal
 import socketserver
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Server(ThreadingHTTPServer):
+    # a real server's listen backlog (socketserver's default of 5 drops the SYNs of a burst, which
+    # the client then sends again a second later)
+    request_queue_size = 1024
+
     def server_bind(self) -> None:
         # HTTPServer asks DNS for its own name first: slow, and pointless for a pod address
         socketserver.TCPServer.server_bind(self)
@@ -29,6 +37,7 @@ def main() -> None:
     host, port = args.listen.rsplit(":", 1)
     draining = threading.Event()
     stop_seconds = float(os.environ.get("ECHO_STOP_SECONDS") or 0)
+    delay_seconds = float(os.environ.get("ECHO_DELAY_SECONDS") or 0)
     if stop_seconds > 0:
         def drain(_signum, _frame) -> None:
             draining.set()
@@ -40,6 +49,8 @@ def main() -> None:
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode(errors="replace") if length else ""
+            if delay_seconds > 0:
+                time.sleep(delay_seconds)
             code = 503 if draining.is_set() else 200
             if code == 503:
                 payload, kind = b"draining\n", "text/plain"

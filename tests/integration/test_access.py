@@ -150,3 +150,18 @@ def test_the_event_sources_verify_tls_and_refuse_another_namespace(testbed, esta
         asyncio.run(asyncio.wait_for(vcenter_main(asyncio.Queue(), {
             "hostname": "127.0.0.1", "port": layout.ports.wcp, "username": creds.vcenter_user,
             "password": creds.vcenter_password}), 30))
+
+
+def test_the_function_activator_verifies_tls_and_refuses_another_namespace(testbed, estate, private):
+    main = runpy.run_path(str(SOURCES / "function_activator.py"))["main"]
+    layout, creds = testbed.layout, testbed.credentials
+    developer = {"server": layout.apiserver_url, "username": creds.developer_user,
+                 "password": creds.developer_password, "login_url": f"{layout.vcenter_url}/wcp/login",
+                 "namespaces": [estate.NAMESPACE], "host": "127.0.0.1", "port": 0}
+    with pytest.raises(Exception, match=UNTRUSTED):
+        asyncio.run(asyncio.wait_for(main(asyncio.Queue(), developer), 30))
+    with pytest.raises(Exception, match=FORBIDDEN) as refused:
+        asyncio.run(asyncio.wait_for(main(asyncio.Queue(), {**developer, "ca_cert": str(testbed.pki.ca_cert),
+                                                            "namespaces": [estate.OTHER]}), 30))
+    assert MARKER not in str(refused.value) and creds.developer_password not in str(refused.value)
+    assert estate.OTHER in str(refused.value)

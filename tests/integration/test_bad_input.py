@@ -135,6 +135,10 @@ def test_the_event_sources_refuse_bad_arguments_at_once_with_one_message(testbed
         "supervisor_events": {"server": layout.apiserver_url, "username": creds.developer_user,
                               "password": creds.developer_password, "login_url": f"{layout.vcenter_url}/wcp/login",
                               "ca_cert": str(testbed.pki.ca_cert), "namespaces": [estate.NAMESPACE]},
+        "function_activator": {"server": layout.apiserver_url, "username": creds.developer_user,
+                               "password": creds.developer_password, "login_url": f"{layout.vcenter_url}/wcp/login",
+                               "ca_cert": str(testbed.pki.ca_cert), "namespaces": [estate.NAMESPACE],
+                               "host": "127.0.0.1", "port": 0},
         "vcenter_events": {"hostname": "127.0.0.1", "port": layout.ports.wcp, "username": creds.vcenter_user,
                            "password": creds.vcenter_password, "ca_cert": str(testbed.pki.ca_cert)},
     }

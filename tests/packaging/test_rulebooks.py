@@ -18,7 +18,7 @@ import yaml
 from testbed.layout import REPO_ROOT
 
 BIN = Path(sys.executable).parent
-RULEBOOKS = ("remediate", "remediate_controller")
+RULEBOOKS = ("remediate", "remediate_controller", "scale_to_zero")
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,8 @@ def test_the_build_ships_rulebooks_runtime_and_playbooks(built):
     assert members["extensions/eda/eda_runtime.yml"].isfile()
     for playbook in ("vm_failed", "vm_powered_off", "tasks/record"):
         assert members[f"playbooks/remediation/{playbook}.yml"].isfile()
+    assert members["playbooks/functions/cold_start_failed.yml"].isfile()
+    assert members["playbooks/functions_cold_start_failed.yml"].isfile()
     # the top-level rulebooks/ travels as the link it is, and works after an install
     assert members["rulebooks"].issym() and members["rulebooks"].linkname == "extensions/eda/rulebooks"
     copy = installed / "ansible_collections" / "pacific" / "supervisor"
@@ -72,6 +74,15 @@ def test_ansible_rulebook_finds_and_parses_the_cli_rulebook_by_name(built):
     assert done.returncode != 0
     assert "Loading rulebook from" in output and "extensions/eda/rulebooks/remediate.yml" in output
     assert "Rule VM creation failed or stuck has an action run_playbook which needs inventory" in output, output
+
+
+def test_ansible_rulebook_finds_and_parses_the_scale_to_zero_rulebook_by_name(built):
+    _, _, collections = built
+    done = rulebook_cli(collections, "--rulebook", "pacific.supervisor.scale_to_zero")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "extensions/eda/rulebooks/scale_to_zero.yml" in output
+    assert "Rule Cold starts of a function keep failing has an action run_playbook which needs inventory" in output, output
 
 
 def test_ansible_rulebook_finds_and_parses_the_controller_rulebook_by_name(built):

@@ -20,7 +20,8 @@ PREFIX = "ansible_collections.pacific.supervisor.plugins.module_utils"
 LAYERS = (
     ("handlers", "run a task, a batch, an inventory or an event stream; modules call them",
      ("_common/ansible.py", "_supervisor/batch.py", "_supervisor/events.py", "_supervisor/preflight.py", "_supervisor/selection.py",
-      "_vcenter/events.py", "_vcenter/connection.py", "_inventory/supervisor.py")),
+      "_vcenter/events.py", "_vcenter/connection.py", "_inventory/supervisor.py",
+      "_functions/source.py", "_functions/activator.py", "_functions/feeds.py")),
     ("engines", "converge one object and wait until the kind's verdict: Supervisor and vCenter",
      ("_supervisor/engine.py", "_supervisor/waiter.py", "_supervisor/guest_clusters.py", "_supervisor/reach.py",
       "_vcenter/engine.py", "_vcenter/kinds.py", "_vcenter/poll.py")),
@@ -34,7 +35,8 @@ LAYERS = (
      ("_supervisor/*_manifest.py", "_supervisor/manifests.py", "_supervisor/names.py", "_supervisor/kinds.py",
       "_supervisor/event_kinds.py", "_supervisor/drift.py", "_supervisor/transitions.py",
       "_supervisor/image_catalog.py", "_supervisor/storage_classes.py", "_supervisor/kubeconfig.py",
-      "_vcenter/*_spec.py", "_vcenter/names.py", "_inventory/hosts.py", "_migrate/*.py", "_common/*.py")),
+      "_vcenter/*_spec.py", "_vcenter/names.py", "_inventory/hosts.py", "_migrate/*.py", "_common/*.py",
+      "_functions/policy.py", "_functions/autoscaler.py")),
 )
 
 # where each idea lives: one place, named relative to plugins/module_utils/

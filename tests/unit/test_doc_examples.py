@@ -76,8 +76,9 @@ def test_module_examples_name_real_modules_and_options(module):
 
 def test_readme_plays_name_real_modules_and_options():
     blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
-    plays = [play for block in blocks for play in (yaml.safe_load(block) or []) if isinstance(block, str)
-             and isinstance(play, dict) and "tasks" in play]
+    # a block may hold several documents (Kubernetes manifests); a play is a list's dict with tasks
+    plays = [play for block in blocks for document in yaml.safe_load_all(block) if isinstance(document, list)
+             for play in document if isinstance(play, dict) and "tasks" in play]
     assert plays, "README shows no play"
     assert [wrong for play in plays for wrong in _wrong_tasks(play["tasks"])] == []
 

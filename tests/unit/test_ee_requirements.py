@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # import name -> distribution name, for the third-party libraries the collection may import
 DISTRIBUTIONS = {"kubernetes": "kubernetes", "pyVmomi": "pyvmomi", "pyVim": "pyvmomi", "urllib3": "kubernetes",
                  "docker": "docker", "requests": "docker",
-                 "yaml": "ansible-core", "jinja2": "ansible-core", "jmespath": "jmespath"}
+                 "yaml": "ansible-core", "jinja2": "ansible-core", "jmespath": "jmespath",
+                 "aiohttp": "aiohttp"}
 
 # not imported by the collection, listed for a bound that keeps every ansible command quiet
 BOUND_ONLY = {"cryptography"}

@@ -247,7 +247,8 @@ def test_the_inventory_options_agree_with_the_table():
     _check_documents(SV, dict((k, v) for k, v in options.items() if k.startswith("supervisor_")), "supervisor_")
 
 
-@pytest.mark.parametrize("source,face", [("supervisor_events", SV), ("vcenter_events", VC)])
+@pytest.mark.parametrize("source,face", [("supervisor_events", SV), ("vcenter_events", VC),
+                                         ("function_activator", SV)])
 def test_the_event_source_options_agree_with_the_table(source, face):
     from tests.collection_path import REPO_ROOT
     source_file = REPO_ROOT / "extensions" / "eda" / "plugins" / "event_source" / (source + ".py")
