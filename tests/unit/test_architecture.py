@@ -21,7 +21,7 @@ LAYERS = (
     ("handlers", "run a task, a batch, an inventory or an event stream; modules call them",
      ("_common/ansible.py", "_supervisor/batch.py", "_supervisor/events.py", "_supervisor/preflight.py", "_supervisor/selection.py",
       "_vcenter/events.py", "_vcenter/connection.py", "_inventory/supervisor.py",
-      "_functions/source.py", "_functions/activator.py", "_functions/feeds.py")),
+      "_serverless/source.py", "_serverless/activator.py", "_serverless/feeds.py")),
     ("engines", "converge one object and wait until the kind's verdict: Supervisor and vCenter",
      ("_supervisor/engine.py", "_supervisor/waiter.py", "_supervisor/guest_clusters.py", "_supervisor/reach.py",
       "_vcenter/engine.py", "_vcenter/kinds.py", "_vcenter/poll.py")),
@@ -36,7 +36,7 @@ LAYERS = (
       "_supervisor/event_kinds.py", "_supervisor/drift.py", "_supervisor/transitions.py",
       "_supervisor/image_catalog.py", "_supervisor/storage_classes.py", "_supervisor/kubeconfig.py",
       "_vcenter/*_spec.py", "_vcenter/names.py", "_inventory/hosts.py", "_migrate/*.py", "_common/*.py",
-      "_functions/policy.py", "_functions/autoscaler.py")),
+      "_serverless/policy.py", "_serverless/autoscaler.py")),
 )
 
 # where each idea lives: one place, named relative to plugins/module_utils/

@@ -9,9 +9,9 @@ import socket
 import aiohttp
 from aiohttp import web
 
-from ansible_collections.pacific.supervisor.plugins.module_utils._functions import activator as act
-from ansible_collections.pacific.supervisor.plugins.module_utils._functions import policy as p
-from ansible_collections.pacific.supervisor.plugins.module_utils._functions.feeds import DEPLOYMENTS, PODS
+from ansible_collections.pacific.supervisor.plugins.module_utils._serverless import activator as act
+from ansible_collections.pacific.supervisor.plugins.module_utils._serverless import policy as p
+from ansible_collections.pacific.supervisor.plugins.module_utils._serverless.feeds import DEPLOYMENTS, PODS
 
 NS = "team-a"
 

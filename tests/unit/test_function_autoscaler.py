@@ -1,8 +1,8 @@
 """The autoscaler's decisions (Knative's KPA in plain numbers) and the idle rule, as pure logic."""
 from __future__ import annotations
 
-from ansible_collections.pacific.supervisor.plugins.module_utils._functions import autoscaler
-from ansible_collections.pacific.supervisor.plugins.module_utils._functions.policy import Policy
+from ansible_collections.pacific.supervisor.plugins.module_utils._serverless import autoscaler
+from ansible_collections.pacific.supervisor.plugins.module_utils._serverless.policy import Policy
 
 
 def feed(scaler, concurrency, start, seconds, step=0.25):

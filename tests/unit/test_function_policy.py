@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument
-from ansible_collections.pacific.supervisor.plugins.module_utils._functions import policy as p
+from ansible_collections.pacific.supervisor.plugins.module_utils._serverless import policy as p
 
 
 def test_defaults_are_knatives():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument
-from ansible_collections.pacific.supervisor.plugins.module_utils._functions.source import SourceOptions
+from ansible_collections.pacific.supervisor.plugins.module_utils._serverless.source import SourceOptions
 
 CONNECTION = {"server": "https://sv.example.com:6443", "token": "t0ken"}
 
@@ -51,7 +51,7 @@ def test_events_reach_a_bounded_queue_in_order_and_the_record_at_once(tmp_path):
     import asyncio
     import json
 
-    from ansible_collections.pacific.supervisor.plugins.module_utils._functions.source import _emitter
+    from ansible_collections.pacific.supervisor.plugins.module_utils._serverless.source import _emitter
 
     async def scenario():
         queue = asyncio.Queue(maxsize=1)

@@ -6,7 +6,7 @@
 A function is a Deployment ``apps/v1`` named after it, labelled ``pacific.supervisor/function:
 <name>`` (its pod template too), its scaling policy in annotations (Knative's names where they mean
 the same), and optionally a LoadBalancer Service of the same name selecting its pods. The activator
-(``_functions/``) reads the annotations and owns ``spec.replicas`` once the function is live, so
+(``_serverless/``) reads the annotations and owns ``spec.replicas`` once the function is live, so
 the Deployment's replicas are min-scale only when it is made; afterwards the module only raises
 them to a min-scale above them, through the scale subresource (``replicas_to_raise``).
 

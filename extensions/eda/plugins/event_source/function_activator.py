@@ -4,7 +4,7 @@
 """pacific.supervisor.function_activator: the scale-to-zero front of a namespace's functions.
 
 A thin adapter: the routing, holding, probing and scaling live in
-``plugins/module_utils/_functions/`` (``activator.py``, ``autoscaler.py``, ``feeds.py``, ``source.py``).
+``plugins/module_utils/_serverless/`` (``activator.py``, ``autoscaler.py``, ``feeds.py``, ``source.py``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -171,7 +171,7 @@ import runpy
 # that ansible-rulebook runs with runpy imports this collection's module_utils
 HERE = os.path.dirname(os.path.abspath(__file__))
 source = runpy.run_path(os.path.join(HERE, "_collection.py"))["import_module"](
-    HERE, "plugins.module_utils._functions.source")
+    HERE, "plugins.module_utils._serverless.source")
 
 
 async def main(queue, args):

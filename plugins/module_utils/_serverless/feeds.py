@@ -23,7 +23,7 @@ import time
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.backoff import Backoff
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import PacificError
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import informer, kinds
-from ansible_collections.pacific.supervisor.plugins.module_utils._functions.policy import FUNCTION_LABEL
+from ansible_collections.pacific.supervisor.plugins.module_utils._serverless.policy import FUNCTION_LABEL
 
 LOG = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ import time
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument, PacificError
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.settings import connection_settings
-from ansible_collections.pacific.supervisor.plugins.module_utils._functions import activator as activators
-from ansible_collections.pacific.supervisor.plugins.module_utils._functions.feeds import feeds_of
+from ansible_collections.pacific.supervisor.plugins.module_utils._serverless import activator as activators
+from ansible_collections.pacific.supervisor.plugins.module_utils._serverless.feeds import feeds_of
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import CONNECTION_KEYS, connect
 
 LOG = logging.getLogger(__name__)

@@ -43,8 +43,8 @@ else:
     AIOHTTP_IMPORT_ERROR = None
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import PacificError
-from ansible_collections.pacific.supervisor.plugins.module_utils._functions import autoscaler, policy as policies
-from ansible_collections.pacific.supervisor.plugins.module_utils._functions.feeds import (
+from ansible_collections.pacific.supervisor.plugins.module_utils._serverless import autoscaler, policy as policies
+from ansible_collections.pacific.supervisor.plugins.module_utils._serverless.feeds import (
     DEPLOYMENTS,
     ENDPOINT_SLICES,
     PODS,
