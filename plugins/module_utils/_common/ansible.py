@@ -131,8 +131,8 @@ def run_module(argument_spec, handler, requirements=(), methods=None, needs_conn
 
     ``requirements``: pairs of (library name, ImportError or None) from the module's guarded
     imports, or a function that answers them (called only for a task that connects, so that a
-    module may import its client libraries only for such tasks). ``methods``: the ways to authenticate the module uses (``settings.Face.methods``),
-    all by default. ``needs_connection``: ``params -> bool``, for a module that connects only
+    module may import its client libraries only for such tasks). ``methods``: the ways to
+    authenticate the module uses (``settings.Face.methods``), all by default. ``needs_connection``: ``params -> bool``, for a module that connects only
     for some tasks (migrate's report mode reads files alone); without it every task connects.
     """
     module_kwargs.setdefault("supports_check_mode", True)
