@@ -287,7 +287,7 @@ def build(params):
     options = convert.Options(dialect=params["dialect"], storage_class=params.get("storage_class"),
                               volume_size=params.get("volume_size") or convert.DEFAULT_VOLUME_SIZE)
     made, report, refused = convert.convert(project, None, options, namespace=params["namespace"])
-    report = run_options.flag_report(report, extra, name)
+    report = run_options.flag_report(report, {name: extra})
     if any(entry["outcome"] == REFUSED for entry in report):
         refused = [name]
         made = []

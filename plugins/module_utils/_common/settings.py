@@ -203,6 +203,15 @@ def resolve(face, given, environ, methods=None):
     return settings
 
 
+def refuse_unknown(args, options, source):
+    """Refuse the arguments an event source does not take (``options``: its own and its
+    connection settings; ansible-rulebook's own ``eda_*`` arguments pass), naming what it takes."""
+    unknown = sorted(key for key in args if key not in options and not key.startswith("eda_"))
+    if unknown:
+        raise InvalidArgument("unknown option(s) {0}; the {1} takes {2}".format(
+            ", ".join(unknown), source, ", ".join(options)))
+
+
 def connection_settings(args, environ=None, face=SUPERVISOR):
     """The settings to connect with outside Ansible (the event sources): ``resolve`` of what
     ``args`` names over ``environ`` (``os.environ`` when None), without ``source``."""

@@ -438,30 +438,12 @@ def project_of(inspected, volumes, images=None, project_name="docker"):
     return project, extras
 
 
-def flag_report(report, extras, address):
-    """The converter's report with keys named as ``docker run`` flags and the engine as the file,
-    plus the entries read here (client-only flags, host binds, unknown fields)."""
-    renamed = []
-    for entry in report:
-        entry = dict(entry, file=address)
-        head, dot, rest = entry["key"].partition(".")
-        entry["key"] = FLAGS.get(head, entry["key"]) if head != "deploy" else entry["key"]
-        renamed.append(entry)
-    for service, extra in sorted(extras.items()):
-        for flag, outcome, detail, rule in extra:
-            entry = {"file": address, "service": service, "key": flag, "outcome": outcome, "detail": detail}
-            if rule:
-                entry.update(rule=rule, detail="{0}: {1}".format(detail, rule))
-            renamed.append(entry)
-    return renamed
-
-
 def convert_engine(inspected, volumes, images, address, options, project_name, namespace=None):
     """``(manifests, report, refused)`` of inspected containers, as ``convert.convert`` gives
     them for a compose project; a service with a refused entry read here makes no manifests."""
     project, extras = project_of(inspected, volumes, images, project_name)
     made, report, refused = convert.convert(project, address, options, namespace=namespace)
-    report = flag_report(report, extras, address)
+    report = run_options.flag_report(report, extras, address, FLAGS)
     refused_here = set(service for service, extra in extras.items()
                        if any(outcome == table.REFUSED for _flag, outcome, _detail, _rule in extra))
     if refused_here:

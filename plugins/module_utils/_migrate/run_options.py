@@ -117,17 +117,20 @@ def project_of(params):
     return {"name": params["name"], "services": {params["name"]: service}, "volumes": volumes}, extra
 
 
-def flag_report(report, extra, name):
-    """The converter's report with keys named as flags, and the client-side flags added."""
+def flag_report(report, extras, file=None, flags=None):
+    """The converter's report with keys named as ``docker run`` flags (``flags``: compose key ->
+    flag, ``FLAG_OF_KEY`` by default) and ``file`` as the file, plus the entries the caller read
+    itself: ``extras`` maps a service to its ``(flag, outcome, detail, rule)`` tuples."""
+    flags = FLAG_OF_KEY if flags is None else flags
     renamed = []
     for entry in report:
-        entry = dict(entry, file=None)
-        key = entry["key"].split(".")[0]
-        entry["key"] = FLAG_OF_KEY.get(key, entry["key"])
+        entry = dict(entry, file=file)
+        entry["key"] = flags.get(entry["key"].split(".")[0], entry["key"])
         renamed.append(entry)
-    for flag, outcome, detail, rule in extra:
-        entry = {"file": None, "service": name, "key": flag, "outcome": outcome, "detail": detail}
-        if rule:
-            entry.update(rule=rule, detail="{0}: {1}".format(detail, rule))
-        renamed.append(entry)
+    for service, extra in sorted(extras.items()):
+        for flag, outcome, detail, rule in extra:
+            entry = {"file": file, "service": service, "key": flag, "outcome": outcome, "detail": detail}
+            if rule:
+                entry.update(rule=rule, detail="{0}: {1}".format(detail, rule))
+            renamed.append(entry)
     return renamed

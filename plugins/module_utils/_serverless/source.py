@@ -24,7 +24,7 @@ import os
 import time
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument, PacificError
-from ansible_collections.pacific.supervisor.plugins.module_utils._common.settings import connection_settings
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.settings import connection_settings, refuse_unknown
 from ansible_collections.pacific.supervisor.plugins.module_utils._serverless import activator as activators
 from ansible_collections.pacific.supervisor.plugins.module_utils._serverless.feeds import feeds_of
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import CONNECTION_KEYS, connect
@@ -55,11 +55,7 @@ class SourceOptions(object):
     """The source's arguments, checked."""
 
     def __init__(self, args, environ=None):
-        unknown = sorted(key for key in args if key not in SOURCE_OPTIONS + CONNECTION_KEYS
-                         and not key.startswith("eda_"))
-        if unknown:
-            raise InvalidArgument("unknown option(s) {0}; the function_activator source takes {1}".format(
-                ", ".join(unknown), ", ".join(SOURCE_OPTIONS + CONNECTION_KEYS)))
+        refuse_unknown(args, SOURCE_OPTIONS + CONNECTION_KEYS, "function_activator source")
         namespaces = args.get("namespaces")
         if isinstance(namespaces, str):
             namespaces = [part.strip() for part in namespaces.split(",") if part.strip()]

@@ -39,7 +39,7 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors 
     TlsError,
     Unreachable,
 )
-from ansible_collections.pacific.supervisor.plugins.module_utils._common.settings import connection_settings
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.settings import connection_settings, refuse_unknown
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import event_kinds, informer, transitions
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import (
     CONNECTION_KEYS,
@@ -232,11 +232,7 @@ class SourceOptions(object):
     """The source's arguments, checked: what to watch and how to connect."""
 
     def __init__(self, args, environ=None):
-        unknown = sorted(key for key in args if key not in SOURCE_OPTIONS + CONNECTION_OPTIONS
-                         and not key.startswith("eda_"))
-        if unknown:
-            raise InvalidArgument("unknown option(s) {0}; the supervisor event source takes {1}".format(
-                ", ".join(unknown), ", ".join(SOURCE_OPTIONS + CONNECTION_OPTIONS)))
+        refuse_unknown(args, SOURCE_OPTIONS + CONNECTION_OPTIONS, "supervisor event source")
         self.kinds = event_kinds.resolve(args.get("kinds"))
         namespaces = _as_list(args.get("namespaces"), "namespaces")
         self.namespaces = sorted(set(namespaces)) or [None]

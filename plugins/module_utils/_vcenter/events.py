@@ -43,7 +43,7 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors 
     PacificError,
     Unreachable,
 )
-from ansible_collections.pacific.supervisor.plugins.module_utils._common.settings import VCENTER, resolve
+from ansible_collections.pacific.supervisor.plugins.module_utils._common.settings import VCENTER, refuse_unknown, resolve
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import soap
 
 LOG = logging.getLogger(__name__)
@@ -157,11 +157,7 @@ class SourceOptions(object):
 
     def __init__(self, args, environ=None):
         environ = os.environ if environ is None else environ
-        unknown = sorted(key for key in args if key not in SOURCE_OPTIONS + CONNECTION_OPTIONS
-                         and not key.startswith("eda_"))
-        if unknown:
-            raise InvalidArgument("unknown option(s) {0}; the vcenter event source takes {1}".format(
-                ", ".join(unknown), ", ".join(SOURCE_OPTIONS + CONNECTION_OPTIONS)))
+        refuse_unknown(args, SOURCE_OPTIONS + CONNECTION_OPTIONS, "vcenter event source")
         connection = resolve(VCENTER, args, environ)
         connection.pop("source")
         self.connection = connection
