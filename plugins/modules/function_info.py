@@ -96,11 +96,9 @@ functions:
 """
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import run_module, supervisor_spec
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import function_manifest as fm
+from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import function_manifest as fm, selection
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, redact
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.names import check_name
-from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import namespace_exists
 
 ARGUMENT_SPEC = dict(
     namespace=dict(type="str"),
@@ -111,29 +109,21 @@ ARGUMENT_SPEC = dict(
 
 def handle(params, run):
     namespace = params.get("namespace")
-    if namespace:
-        check_name(namespace, "namespace", label=True)
+    selection.check_selection(params)
     fm.check_activator_url(params.get("activator_url"))
     engine = Engine(connect(params), run=run)
-    deployments = [item for item in engine.list_readable(fm.DEPLOYMENT, namespace, label_selector=fm.FUNCTION_LABEL)
-                   if fm.is_function(item)]
-    if namespace and not deployments:
-        namespace_exists(engine, namespace)  # an empty list of a namespace that is not there is a typo
-    wanted = set(params.get("names") or [])
-    deployments = [item for item in deployments if not wanted or item["metadata"]["name"] in wanted]
+    deployments = selection.selected_items(engine, fm.DEPLOYMENT, params, selector=fm.FUNCTION_LABEL,
+                                           keep=fm.is_function)
     services = {}
     if deployments:
         for service in engine.list_readable(fm.SERVICE, namespace, label_selector=fm.FUNCTION_LABEL):
             metadata = service.get("metadata") or {}
             if (metadata.get("labels") or {}).get(fm.FUNCTION_LABEL) == metadata.get("name"):
                 services[(metadata.get("namespace"), metadata.get("name"))] = service
-    functions = []
-    for item in deployments:
-        metadata = item["metadata"]
-        functions.append(fm.summarize(redact(item), services.get((metadata.get("namespace"), metadata["name"])),
-                                      params.get("activator_url")))
-    functions.sort(key=lambda function: (function["namespace"], function["name"]))
-    return {"changed": False, "functions": functions}
+    functions = [fm.summarize(redact(item), services.get((item["metadata"].get("namespace"), item["metadata"]["name"])),
+                              params.get("activator_url"))
+                 for item in deployments]
+    return {"changed": False, "functions": selection.by_name(functions)}
 
 
 def main():

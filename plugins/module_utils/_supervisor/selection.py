@@ -33,14 +33,27 @@ def check_selection(params):
         check_name(params["namespace"], "namespace", label=True)
 
 
-def selected(engine, resource, params, summarize, field_selector=None):
-    """The summaries of the selected objects of ``resource``, by namespace then name. An empty
-    list of a namespace that is not there is a typo, and says so."""
+def selected_items(engine, resource, params, selector=None, field_selector=None, keep=None):
+    """The selected objects of ``resource``: in the namespace (or all readable), matching
+    ``selector`` (else the options' labels), kept by ``keep``, named in O(names) when given. An
+    empty list of a namespace that is not there is a typo, and says so."""
     namespace = params.get("namespace")
-    items = engine.list_readable(resource, namespace, label_selector=label_selector(params),
+    items = engine.list_readable(resource, namespace, label_selector=selector or label_selector(params),
                                  field_selector=field_selector)
+    if keep is not None:
+        items = [item for item in items if keep(item)]
     if namespace and not items:
         namespace_exists(engine, namespace)
     wanted = set(params.get("names") or [])
-    found = [summarize(item) for item in items if not wanted or item["metadata"]["name"] in wanted]
-    return sorted(found, key=lambda summary: (summary["namespace"], summary["name"]))
+    return [item for item in items if not wanted or item["metadata"]["name"] in wanted]
+
+
+def by_name(summaries):
+    """Summaries in the order the ``*_info`` modules return them: by namespace, then name."""
+    return sorted(summaries, key=lambda summary: (summary["namespace"], summary["name"]))
+
+
+def selected(engine, resource, params, summarize, field_selector=None):
+    """The summaries of the selected objects of ``resource`` (``selected_items``), ``by_name``."""
+    items = selected_items(engine, resource, params, field_selector=field_selector)
+    return by_name(summarize(item) for item in items)
