@@ -404,8 +404,9 @@ def test_a_vaulted_password(testbed, inventory, tmp_path):
     secret = tmp_path / "vault-pass"
     secret.write_text("inventory-vault-secret\n")
     encrypted = subprocess.run(
+        # the password on stdin: a generated one may start with "-", which the command line reads as an option
         [os.path.join(os.path.dirname(sys.executable), "ansible-vault"), "encrypt_string", "--vault-password-file",
-         str(secret), testbed.credentials.vcenter_password, "--name", "password"],
+         str(secret), "--stdin-name", "password"], input=testbed.credentials.vcenter_password,
         capture_output=True, text=True, check=True, env={**os.environ, "ANSIBLE_HOME": str(tmp_path)}).stdout
     options = {k: v for k, v in vcenter_options(testbed).items() if k != "password"}
     config = tmp_path / "vaulted.workloads.yml"
