@@ -66,9 +66,27 @@ def estate(testbed):
     while vcenter.call("GET", f"{instances}/{NAMESPACE}").json().get("config_status") != "RUNNING":
         assert time.monotonic() < deadline, "the namespace did not become RUNNING"
         time.sleep(0.2)
+    _until_developer_may_edit(testbed)
     yield {"cluster": cluster, "endpoint": info["api_server_management_endpoint"]}
     vcenter.call("DELETE", f"{instances}/{NAMESPACE}")
     vcenter.call("DELETE", f"{classes}/{VM_CLASS}")
+
+
+def _until_developer_may_edit(testbed, seconds=30):
+    """Give the namespace's RoleBinding time to reach kube-apiserver's authorizer (RUNNING in vCenter
+    does not wait for it): ask, as the admin, whether the developer may list VM classes there. Not an
+    assertion - the calls below judge the access."""
+    from kubernetes import client as kube, config as kube_config
+    try:
+        api = kube.AuthorizationV1Api(kube_config.new_client_from_config(str(testbed.layout.state / "admin.kubeconfig")))
+        review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": {
+            "user": f"sso:{testbed.credentials.developer_user}", "resourceAttributes": {
+                "namespace": NAMESPACE, "verb": "list", "group": VMOP, "resource": "virtualmachineclasses"}}}
+        deadline = time.monotonic() + seconds
+        while not api.create_subject_access_review(review).status.allowed and time.monotonic() < deadline:
+            time.sleep(0.2)
+    except Exception:  # pylint: disable=broad-except - only a wait; the calls themselves are the test
+        pass
 
 
 def login_kubeconfig(testbed, server: str, token: str, namespaces: list[str], path: Path) -> Path:
