@@ -14,6 +14,8 @@ namespace-scoped") and read the namespace's storage classes with ``kubectl descr
 """
 from __future__ import annotations
 
+import time
+
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
@@ -101,3 +103,31 @@ def install(api_client: client.ApiClient) -> None:
     for role, binding in cluster_role_bindings():
         _create_or_replace(api.create_cluster_role, api.replace_cluster_role, role)
         _create_or_replace(api.create_cluster_role_binding, api.replace_cluster_role_binding, binding)
+
+
+def aggregated(api_client: client.ApiClient) -> list[str]:
+    """The user-facing roles that do not yet hold the Supervisor's groups: kube-controller-manager's
+    aggregation controller folds them in shortly after it starts."""
+    api = client.RbacAuthorizationV1Api(api_client)
+    missing = []
+    for name in ("view", "edit", "admin"):
+        try:
+            rules = api.read_cluster_role(name).rules or []
+        except ApiException as err:
+            if err.status != 404:
+                raise
+            rules = []
+        if not any(set(GROUPS) <= set(rule.api_groups or []) for rule in rules):
+            missing.append(name)
+    return missing
+
+
+def wait_aggregated(api_client: client.ApiClient, timeout: float = 60.0) -> None:
+    """Until ``view``, ``edit`` and ``admin`` grant the Supervisor's groups: before that a namespace's
+    users, bound to them by vCenter, are refused VM Operator and Cluster API objects."""
+    deadline = time.monotonic() + timeout
+    while missing := aggregated(api_client):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the ClusterRoles {', '.join(missing)} were not aggregated after {timeout:.0f}s: "
+                               "is kube-controller-manager's clusterrole-aggregation controller running?")
+        time.sleep(0.2)

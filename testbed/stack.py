@@ -262,6 +262,7 @@ class Testbed:
                     self.wait_ready(name)
                 if "kube-apiserver" in group:
                     self._install_crds()
+            self._wait_rbac()
         except BaseException:
             for name in reversed(started):
                 self.stop(name)
@@ -274,6 +275,15 @@ class Testbed:
         with self.admin_client() as api_client:
             crds.install(api_client)
             rbac.install(api_client)
+
+    def _wait_rbac(self) -> None:
+        from testbed import rbac
+
+        with self.admin_client() as api_client:
+            try:
+                rbac.wait_aggregated(api_client)
+            except TimeoutError as err:
+                raise TestbedError(f"{err}; see {processes.log_file(self.layout, 'kube-controller-manager')}") from None
 
     def admin_client(self):
         from kubernetes import config

@@ -5,6 +5,7 @@ import asyncio
 import base64
 import binascii
 import json
+import logging
 import secrets
 import ssl
 import time
@@ -19,6 +20,8 @@ from testbed.faults import FaultBook
 from testbed.wcp import services, tokens, validation
 from testbed.wcp.errors import ApiError
 from testbed.wcp.store import Store
+
+log = logging.getLogger("testbed.wcp")
 
 SESSION_HEADER = "vmware-api-session-id"
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
@@ -324,7 +327,7 @@ async def create_namespace(request: web.Request) -> web.Response:
 
 async def _create_namespace(request: web.Request, spec) -> web.Response:
     wcp = wcp_of(request)
-    wcp.admin_user(request)
+    user = wcp.admin_user(request)
     name = validation.dns_label(spec.get("namespace") if isinstance(spec, dict) else None, "namespace")
     cluster = spec.get("cluster")
     clusters = wcp.store.list("clusters")
@@ -337,6 +340,7 @@ async def _create_namespace(request: web.Request, spec) -> web.Response:
         raise ApiError("ALREADY_EXISTS", f"namespace {name} already exists")
     wcp.store.put("namespaces", name, {"cluster": cluster, "config_status": "CONFIGURING", **checked})
     wcp.changed.set()
+    log.info("namespace %s created by %s", name, user)  # as vCenter's events record who did what
     return web.Response(status=204)
 
 
@@ -428,9 +432,10 @@ async def update_namespace(request: web.Request) -> web.Response:
 
 async def delete_namespace(request: web.Request) -> web.Response:
     wcp = wcp_of(request)
-    wcp.admin_user(request)
+    user = wcp.admin_user(request)
     name, _ = _stored_namespace(wcp, request)
     wcp.store.delete("namespaces", name)
+    log.info("namespace %s deleted by %s", name, user)
     wcp.mirror_errors.pop(name, None)
     wcp.changed.set()
     return web.Response(status=204)

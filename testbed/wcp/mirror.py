@@ -9,6 +9,7 @@ in vCenter are removed with their Namespace.
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 
 from kubernetes import client
@@ -17,6 +18,8 @@ from kubernetes.dynamic import DynamicClient
 
 from testbed.wcp import tokens
 from testbed.wcp.libraries import image_name, item_resource_name, library_resource_name
+
+log = logging.getLogger("testbed.wcp.mirror")
 
 MANAGED_BY = "testbed.pacific.supervisor/managed-by"
 CLUSTER_LABEL = "vSphereClusterID"
@@ -163,6 +166,8 @@ class Mirror:
         resource = self._resource(api_version, kind)
         for found in self.dynamic.get(resource, namespace=namespace, label_selector=f"{MANAGED_BY}=wcp").items:
             if found.metadata.name not in keep and not found.metadata.deletionTimestamp:
+                log.info("pruning %s %s%s: vCenter has no such object", kind, f"{namespace}/" if namespace else "",
+                         found.metadata.name)
                 try:
                     self.dynamic.delete(resource, name=found.metadata.name, namespace=namespace)
                 except ApiException as err:

@@ -24,7 +24,7 @@ import requests
 import yaml
 
 from testbed import build
-from tests.conformance.conftest import judge
+from tests.conformance.conftest import judge, known_failures
 
 pytestmark = pytest.mark.testbed
 
@@ -53,6 +53,7 @@ def estate(testbed):
                           "/api/vcenter/namespaces/instances")
     vcenter.call("DELETE", f"{instances}/{NAMESPACE}")  # an aborted run's
     vcenter.call("DELETE", f"{classes}/{VM_CLASS}")
+    _until_namespace(testbed, lambda found: found is None, "the namespace of an earlier run to go")
     cluster = vcenter.call("GET", "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
     info = vcenter.call("GET", f"/api/vcenter/namespace-management/clusters/{cluster}").json()
     user, domain = testbed.credentials.developer_user.split("@")
@@ -66,10 +67,57 @@ def estate(testbed):
     while vcenter.call("GET", f"{instances}/{NAMESPACE}").json().get("config_status") != "RUNNING":
         assert time.monotonic() < deadline, "the namespace did not become RUNNING"
         time.sleep(0.2)
+    _until_namespace(testbed, lambda found: found is not None and found.status.phase == "Active",
+                     "the namespace to be Active in the Supervisor")
     _until_developer_may_edit(testbed)
     yield {"cluster": cluster, "endpoint": info["api_server_management_endpoint"]}
     vcenter.call("DELETE", f"{instances}/{NAMESPACE}")
     vcenter.call("DELETE", f"{classes}/{VM_CLASS}")
+
+
+def _until_namespace(testbed, done: Callable, what: str, seconds: float = 60) -> None:
+    """Wait until ``done`` holds of the Supervisor's Namespace object (None when there is none)."""
+    from kubernetes import client as kube, config as kube_config
+    from kubernetes.client.rest import ApiException
+    core = kube.CoreV1Api(kube_config.new_client_from_config(str(testbed.layout.admin_kubeconfig)))
+
+    def found():
+        try:
+            return core.read_namespace(NAMESPACE)
+        except ApiException as err:
+            if err.status == 404:
+                return None
+            raise
+    deadline = time.monotonic() + seconds
+    while not done(found()):
+        assert time.monotonic() < deadline, f"waited {seconds:.0f}s for {what}"
+        time.sleep(0.2)
+
+
+def diagnosis(testbed) -> str:
+    """When a developer's call fails: the namespace as the Supervisor holds it, and who deleted
+    namespaces or bindings there (kube-apiserver's audit log, the WCP simulator's log)."""
+    from kubernetes import client as kube, config as kube_config
+    lines = []
+    try:
+        core = kube.CoreV1Api(kube_config.new_client_from_config(str(testbed.layout.admin_kubeconfig)))
+        found = core.read_namespace(NAMESPACE)
+        lines.append(f"namespace {NAMESPACE}: phase {found.status.phase}, deletionTimestamp "
+                     f"{found.metadata.deletion_timestamp}, created {found.metadata.creation_timestamp}")
+    except Exception as err:  # pylint: disable=broad-except - a diagnosis never fails the diagnosis
+        lines.append(f"namespace {NAMESPACE}: {str(err).splitlines()[0]}")
+    audit = testbed.layout.logs / "audit-deletes.log"
+    for line in audit.read_text().splitlines() if audit.exists() else []:
+        if f'"{NAMESPACE}"' in line:
+            event = json.loads(line)
+            ref = event.get("objectRef", {})
+            if ref.get("resource") in ("namespaces", "rolebindings"):
+                lines.append(f"audit: {event['requestReceivedTimestamp']} {event['user']['username']} {event['verb']} "
+                             f"{ref.get('resource')} {ref.get('name')} ({event.get('userAgent', '')[:40]})")
+    wcp_log = testbed.layout.logs / "wcp.log"
+    lines += [f"wcp: {line}" for line in (wcp_log.read_text().splitlines() if wcp_log.exists() else [])
+              if NAMESPACE in line]
+    return "\n".join(lines[-20:])
 
 
 def _until_developer_may_edit(testbed, seconds=30):
@@ -78,7 +126,7 @@ def _until_developer_may_edit(testbed, seconds=30):
     assertion - the calls below judge the access."""
     from kubernetes import client as kube, config as kube_config
     try:
-        api = kube.AuthorizationV1Api(kube_config.new_client_from_config(str(testbed.layout.state / "admin.kubeconfig")))
+        api = kube.AuthorizationV1Api(kube_config.new_client_from_config(str(testbed.layout.admin_kubeconfig)))
         review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": {
             "user": f"sso:{testbed.credentials.developer_user}", "resourceAttributes": {
                 "namespace": NAMESPACE, "verb": "list", "group": VMOP, "resource": "virtualmachineclasses"}}}
@@ -386,7 +434,7 @@ def kubectl(testbed, developer_login, tmp_path_factory):
 
 
 @pytest.mark.parametrize("call", CALLS, ids=[call.id for call in CALLS])
-def test_kubectl(kubectl, developer_login, call):
+def test_kubectl(testbed, kubectl, developer_login, call):
     if call.who == "developer" and developer_login[1] is None:
         judge(call.id, "no kubeconfig: the kubectl vsphere login flow failed")
         return
@@ -396,6 +444,9 @@ def test_kubectl(kubectl, developer_login, call):
         judge(call.id, f"no {err} from the calls before")
         return
     if done.returncode not in call.ok_exit:
-        judge(call.id, f"exit {done.returncode}: {(done.stderr or done.stdout).strip()[-400:]}")
+        why = f"exit {done.returncode}: {(done.stderr or done.stdout).strip()[-400:]}"
+        if call.who == "developer" and call.id not in known_failures():
+            why += "\n" + diagnosis(testbed)
+        judge(call.id, why)
         return
     judge(call.id, call.check(done.stdout))

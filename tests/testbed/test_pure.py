@@ -170,3 +170,33 @@ def test_json_rpc_encodes_rest_answers_as_the_idl_declares():
     assert fields["cpu_reservation"] == {"OPTIONAL": 0} and fields["config_spec"] == {"OPTIONAL": None}
     with pytest.raises(jsonrpc.NotEncodable, match="cpu_count"):
         jsonrpc.encode(binding, [{**rest[0], "cpu_count": None}])
+
+
+def test_a_second_test_session_gets_a_testbed_of_its_own(tmp_path, monkeypatch):
+    """Two sessions on one machine: the second is given the next test testbed, not the first's."""
+    from testbed import pytest_plugin
+    monkeypatch.setenv("PACIFIC_TESTBED_HOME", str(tmp_path))
+    monkeypatch.delenv("PACIFIC_TESTBED_STATE", raising=False)
+    first, first_lock = pytest_plugin.claimed_layout()
+    second, second_lock = pytest_plugin.claimed_layout()
+    try:
+        assert first.state == tmp_path / "test-state" and first.ports.base == pytest_plugin.TEST_PORT_BASE
+        assert second.state == tmp_path / "test1-state" and second.ports.base == pytest_plugin.TEST_PORT_BASE - 2000
+        assert first.pod_network.subnet != second.pod_network.subnet
+    finally:
+        first_lock.close()
+        second_lock.close()
+    again, again_lock = pytest_plugin.claimed_layout()  # released: the first testbed is free again
+    again_lock.close()
+    assert again.state == tmp_path / "test-state"
+
+
+def test_a_named_testbed_in_use_is_refused_clearly(tmp_path, monkeypatch):
+    from testbed import pytest_plugin
+    monkeypatch.setenv("PACIFIC_TESTBED_STATE", str(tmp_path / "mine"))
+    _, held = pytest_plugin.claimed_layout()
+    try:
+        with pytest.raises(pytest.UsageError, match="another test session uses the testbed in .*mine"):
+            pytest_plugin.claimed_layout()
+    finally:
+        held.close()
