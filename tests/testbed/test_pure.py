@@ -149,7 +149,9 @@ def test_env_gives_the_developer_login_for_the_developer_face(tmp_path):
     creds = Credentials.load_or_create(tmp_path / "state" / "credentials.json")
     assert exported["PACIFIC_SUPERVISOR_USERNAME"] == creds.developer_user == "devops@vsphere.local"
     assert exported["PACIFIC_SUPERVISOR_PASSWORD"] == creds.developer_password
-    assert exported["PACIFIC_WCP_LOGIN_URL"].endswith("/wcp/login")
+    # the Supervisor at its own address, with /wcp/login where the collection looks by default
+    assert exported["PACIFIC_SUPERVISOR_SERVER"].endswith(":6443") and "PACIFIC_WCP_LOGIN_URL" not in exported
+    assert "127.0.0.1" not in exported["PACIFIC_SUPERVISOR_SERVER"]
     assert exported["PACIFIC_ADMIN_TOKEN"] == creds.admin_token
     assert not {"PACIFIC_SUPERVISOR_TOKEN", "KUBECONFIG", "PACIFIC_DEVELOPER_PASSWORD"} & exported.keys()
 
