@@ -20,6 +20,7 @@ from testbed.wcp.store import Store
 
 log = logging.getLogger("testbed.wcp")
 RESYNC_SECONDS = 5.0
+PASS_THROUGH_PATIENCE = 30.0  # seconds a connection to the Supervisor's 6443 waits for the kube-apiserver
 
 
 def vcsim_inventory(layout: Layout, credentials: Credentials, pki: Pki) -> tuple[dict[str, dict], dict[str, str]]:
@@ -161,13 +162,20 @@ async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> Non
 
 async def pass_through(apiserver_port: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """One connection to the Supervisor's port 6443, relayed byte for byte to the kube-apiserver on
-    127.0.0.1: TLS is end to end, so client certificates and bearer tokens reach it as sent."""
-    try:
-        upstream_reader, upstream_writer = await asyncio.open_connection(HOST, apiserver_port)
-    except OSError as err:
-        log.warning("the kube-apiserver on %s:%s does not answer: %s", HOST, apiserver_port, err)
-        writer.close()
-        return
+    127.0.0.1: TLS is end to end, so client certificates and bearer tokens reach it as sent. While the
+    kube-apiserver restarts, the connection waits for it (as behind a load balancer) rather than
+    ending before the TLS handshake, which a client would take for a TLS failure."""
+    deadline = asyncio.get_running_loop().time() + PASS_THROUGH_PATIENCE
+    while True:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(HOST, apiserver_port)
+            break
+        except OSError as err:
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning("the kube-apiserver on %s:%s does not answer: %s", HOST, apiserver_port, err)
+                writer.close()
+                return
+            await asyncio.sleep(0.2)
     try:
         await asyncio.gather(_pump(reader, upstream_writer), _pump(upstream_reader, writer))
     finally:
