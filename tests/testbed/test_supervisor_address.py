@@ -60,3 +60,18 @@ def test_vcenter_reports_the_supervisor_address_with_no_port(testbed):
     summaries = vcenter.call("GET", "/api/vcenter/namespace-management/supervisors/summaries").json()["items"]
     assert {item["info"]["APIEndpoint"] for item in summaries} == {address}
     assert address not in testbed.layout.vcenter_url
+
+
+def test_cluster_info_names_the_supervisor_address_to_anyone(testbed, http):
+    """kube-public/cluster-info, as kubeadm publishes it: read with no credentials at all."""
+    import base64
+
+    import yaml
+
+    answer = http.get(f"{testbed.layout.supervisor_url}/api/v1/namespaces/kube-public/configmaps/cluster-info")
+    assert answer.status_code == 200, answer.text
+    cluster = yaml.safe_load(answer.json()["data"]["kubeconfig"])["clusters"][0]["cluster"]
+    assert cluster["server"] == testbed.layout.supervisor_url
+    assert base64.b64decode(cluster["certificate-authority-data"]) == testbed.pki.ca_cert.read_bytes()
+    other = http.get(f"{testbed.layout.supervisor_url}/api/v1/namespaces/kube-public/configmaps")
+    assert other.status_code in (401, 403)  # that one ConfigMap only

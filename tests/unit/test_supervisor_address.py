@@ -58,3 +58,22 @@ def test_the_serving_certificate_names_the_supervisor_and_is_reissued_for_a_new_
     cert = x509.load_pem_x509_certificate(pki.serving_cert.read_bytes())
     assert cert.issuer == x509.load_pem_x509_certificate(ca).subject
     assert serving_addresses(tmp_path / "missing.crt") == set()
+
+
+def test_cluster_info_is_a_kubeconfig_of_the_supervisor_address_and_ca_only():
+    import base64
+
+    import yaml
+
+    from testbed import cluster_info
+
+    body = cluster_info.config_map("https://127.82.148.2:6443", "PEM")
+    assert body["metadata"] == {"name": "cluster-info", "namespace": "kube-public"}
+    config = yaml.safe_load(body["data"]["kubeconfig"])
+    assert config["clusters"][0]["cluster"] == {"server": "https://127.82.148.2:6443",
+                                                "certificate-authority-data": base64.b64encode(b"PEM").decode()}
+    assert not config["users"]  # no credentials in a public object
+    role, binding = cluster_info.reader()
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["cluster-info"],
+                              "verbs": ["get"]}]
+    assert {subject["name"] for subject in binding["subjects"]} == {"system:unauthenticated", "system:authenticated"}
