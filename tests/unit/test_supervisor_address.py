@@ -77,3 +77,19 @@ def test_cluster_info_is_a_kubeconfig_of_the_supervisor_address_and_ca_only():
     assert role["rules"] == [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["cluster-info"],
                               "verbs": ["get"]}]
     assert {subject["name"] for subject in binding["subjects"]} == {"system:unauthenticated", "system:authenticated"}
+
+
+def test_up_says_in_one_message_that_the_supervisor_ports_need_root(tmp_path, monkeypatch):
+    import socket
+
+    from testbed.errors import TestbedError
+    from testbed.stack import Testbed
+
+    class Unprivileged(socket.socket):
+        def bind(self, address):
+            raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(socket, "socket", Unprivileged)
+    bed = Testbed(Layout(home=tmp_path, state=tmp_path / "state", ports=Ports.from_base(21140)))
+    with pytest.raises(TestbedError, match=r"127\.82\.148\.2:443 .*needs root"):
+        bed._check_privileged_ports()  # pylint: disable=protected-access
