@@ -270,11 +270,12 @@ class Testbed:
         return True
 
     def _install_crds(self) -> None:
-        from testbed import crds, rbac
+        from testbed import admission, crds, rbac
 
         with self.admin_client() as api_client:
             crds.install(api_client)
             rbac.install(api_client)
+            admission.install(api_client)
 
     def _wait_rbac(self) -> None:
         from testbed import rbac
