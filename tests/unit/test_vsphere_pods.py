@@ -54,3 +54,20 @@ def test_support_by_namespace_asks_each_cluster_once():
     found = vsphere_pods.support_by_namespace(session)
     assert {name: facts["available"] for name, facts in found.items()} == {"a": True, "b": False, "c": False}
     assert session.asked.count(CLUSTERS + "c61") == 1
+
+
+def test_the_vcenter_option_takes_the_tasks_sso_user_unless_it_names_one():
+    import pytest
+
+    from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import InvalidArgument
+    from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.connection import lookup_settings
+
+    assert lookup_settings({"vcenter": None, "username": "dev@vsphere.local"}) is None
+    found = lookup_settings({"vcenter": {"hostname": "vc.example.com", "port": 443, "validate_certs": True},
+                             "username": "dev@vsphere.local", "password": "secret"})
+    assert (found["hostname"], found["username"], found["password"]) == ("vc.example.com", "dev@vsphere.local", "secret")
+    other = lookup_settings({"vcenter": {"hostname": "vc", "username": "ops@vsphere.local", "password": "p"},
+                             "username": "dev@vsphere.local", "password": "secret"})
+    assert (other["username"], other["password"]) == ("ops@vsphere.local", "p")
+    with pytest.raises(InvalidArgument, match="vcenter needs username and password"):
+        lookup_settings({"vcenter": {"hostname": "vc"}, "token": "t"})
