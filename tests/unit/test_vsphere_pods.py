@@ -71,3 +71,13 @@ def test_the_vcenter_option_takes_the_tasks_sso_user_unless_it_names_one():
     assert (other["username"], other["password"]) == ("ops@vsphere.local", "p")
     with pytest.raises(InvalidArgument, match="vcenter needs username and password"):
         lookup_settings({"vcenter": {"hostname": "vc"}, "token": "t"})
+
+
+def test_the_inventory_namespace_group_variables():
+    from ansible_collections.pacific.supervisor.plugins.module_utils._inventory.hosts import namespace_vars
+
+    assert namespace_vars(vsphere_pods.facts("a", "c8", "NSXT_CONTAINER_PLUGIN")) == {
+        "supervisor_network_provider": "NSXT_CONTAINER_PLUGIN", "supervisor_vsphere_pods": True,
+        "supervisor_vsphere_pods_reason": None}
+    vds = namespace_vars(vsphere_pods.facts("b", "c61", "VSPHERE_NETWORK"))
+    assert vds["supervisor_vsphere_pods"] is False and "NSX networking" in vds["supervisor_vsphere_pods_reason"]
