@@ -43,3 +43,38 @@ def test_the_nsx_supervisor_still_admits_pods(admin_client, namespace, vds_names
     core = client.CoreV1Api(admin_client)
     assert core.read_namespace(namespace).metadata.labels[admission.NETWORK_PROVIDER_LABEL] == "NSXT_CONTAINER_PLUGIN"
     core.create_namespaced_pod(namespace, POD, dry_run="All")
+
+
+def test_the_spherelet_runs_no_pod_there_even_one_past_admission(admin_client, vds_namespace):
+    """A pod admitted before the policy took effect: the Spherelet leaves it Pending, saying why."""
+    from tests.testbed.conftest import _until
+
+    admission_api = client.AdmissionregistrationV1Api(admin_client)
+    core = client.CoreV1Api(admin_client)
+    admission_api.delete_validating_admission_policy_binding(admission.POLICY)
+    try:
+        _until(lambda: _admitted(core, vds_namespace), 30, "the pod admitted without the binding")
+    finally:
+        admission.install(admin_client)
+    try:
+        def unschedulable():
+            pod = core.read_namespaced_pod("early", vds_namespace)
+            return [c for c in pod.status.conditions or [] if c.type == "PodScheduled" and c.reason == "Unschedulable"]
+        condition = _until(unschedulable, 30, "the pod marked Unschedulable")[0]
+        assert "VDS" in condition.message
+        pod = core.read_namespaced_pod("early", vds_namespace)
+        assert pod.status.phase == "Pending" and not pod.spec.node_name
+    finally:
+        core.delete_namespaced_pod("early", vds_namespace, grace_period_seconds=0)
+
+
+def _admitted(core: client.CoreV1Api, namespace: str) -> bool:
+    try:
+        core.create_namespaced_pod(namespace, {**POD, "metadata": {"name": "early"}})
+    except ApiException as err:
+        if err.status == 409:
+            return True
+        if err.status == 403:  # the apiserver has not seen the binding go yet
+            return False
+        raise
+    return True
