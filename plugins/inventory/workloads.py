@@ -229,8 +229,8 @@ notes:
     O(supervisor=true) a VM is V(pod_vm) when its guest OS id says so and V(plain_vm) otherwise, and its namespace
     group comes from its folder (C(Namespaces/<namespace>))."
   - "With O(supervisor=true) and O(default_groups), each vSphere Namespace vCenter lists is a group C(namespace_<namespace>)
-    (even without hosts; only those of O(supervisor_namespaces) when it is set) whose variables say whether its Supervisor runs vSphere Pods, from vCenter's facts (the
-    namespace's cluster and that cluster's C(network_provider)): C(supervisor_network_provider)
+    (even without hosts; only those of O(supervisor_namespaces) when it is set) whose variables say whether its
+    Supervisor runs vSphere Pods, from vCenter's facts (the namespace's cluster and that cluster's C(network_provider)): C(supervisor_network_provider)
     (V(NSXT_CONTAINER_PLUGIN), V(NSX_VPC) or V(VSPHERE_NETWORK)), C(supervisor_vsphere_pods) (false on a Supervisor
     with vSphere Distributed Switch (VDS) networking, which runs only Supervisor Services' pods) and
     C(supervisor_vsphere_pods_reason) (why not, and what to use instead). A namespace of O(supervisor_namespaces)
