@@ -254,10 +254,15 @@ SEEN: dict[str, str] = {}
 
 
 def vm_status(out: str) -> str | None:
-    status = json.loads(out).get("status", {})
+    vm = json.loads(out)
+    status = vm.get("status", {})
     SEEN["ip"] = (status.get("network") or {}).get("primaryIP4") or ""
-    missing = [key for key in ("uniqueID", "biosUUID", "instanceUUID", "zone", "hardwareVersion")
+    missing = [key for key in ("uniqueID", "biosUUID", "instanceUUID", "zone", "hardwareVersion", "volumes")
                if not status.get(key)]
+    if not (status.get("storage") or {}).get("usage"):
+        missing.append("storage.usage")
+    if not {"kind", "name"} <= set((vm.get("spec") or {}).get("image") or {}):
+        return "no spec.image {kind, name}: VM Operator's webhook resolves it from spec.imageName"
     interfaces = (status.get("network") or {}).get("interfaces") or []
     if missing:
         return f"no {', '.join(missing)} in status"
