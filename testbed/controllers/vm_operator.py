@@ -14,6 +14,10 @@
   at once and power it back on; the testbed models it switched off, so that an out-of-band
   power-off stays visible to remediation rulebooks and the modules.
 - Deleting the VirtualMachine destroys the VM behind a finalizer.
+- vSphere Zones (topology.tanzu.vmware.com): the Supervisor's cluster is one zone, ``zone-<cluster>``
+  (what the VMs' status.zone and the Supervisor's topology name), an AvailabilityZone; a namespace
+  gets its Zone (its pool and folder for VMs) when a VM is first placed there (WCP makes it with
+  the namespace; the testbed when the pool and folder exist).
 """
 from __future__ import annotations
 
@@ -51,6 +55,7 @@ SEEDED_ITEM_IDS = {
     "vmi-0a1b2c3d4e5f60002": "0a1b2c3d-4e5f-4000-8000-000000000002",
 }
 IMAGE_REGISTRY = ("imageregistry.vmware.com", "v1alpha2")
+TOPOLOGY = ("topology.tanzu.vmware.com", "v1alpha1")
 BOOT_DISK_GIB = 10  # the boot disk a VM gets from its image (the seeded images' OVFs have one of 10 GiB)
 
 
@@ -286,6 +291,7 @@ class VmOperator:
                 self._write_status(vm, {**status, "conditions": conditions})
                 return
             pool, folder = self.vsphere.placement(namespace, self._cluster_of(namespace), *policy)
+            self._ensure_zone(namespace, *self.vsphere.placement(namespace, self._cluster_of(namespace)))
             placed = self.vsphere.find_vm(folder, name, ANNOTATION)
             if placed is None:
                 hardware = vm_class["spec"].get("hardware", {})
@@ -334,6 +340,26 @@ class VmOperator:
                              "interfaces": _interfaces(placed, guest_ip)}
         self.known_power[placed._moId] = power
         self._write_status(vm, status)
+
+    def _ensure_zone(self, namespace: str, pool, folder) -> None:
+        """The AvailabilityZone of the namespace's cluster and the namespace's Zone (called as a VM is made)."""
+        cluster = pool.owner._moId
+        zone = f"zone-{cluster}"
+        group, version = TOPOLOGY
+        placement = {"poolMoIDs": [pool._moId], "folderMoID": folder._moId}
+        for create, body in (
+                (lambda body: self.custom.create_cluster_custom_object(group, version, "availabilityzones", body),
+                 {"apiVersion": f"{group}/{version}", "kind": "AvailabilityZone", "metadata": {"name": zone},
+                  "spec": {"clusterComputeResourceMoIDs": [cluster]}}),
+                (lambda body: self.custom.create_namespaced_custom_object(group, version, namespace, "zones", body),
+                 {"apiVersion": f"{group}/{version}", "kind": "Zone", "metadata": {"name": zone, "namespace": namespace},
+                  "spec": {"availabilityZoneReference": {"apiVersion": f"{group}/{version}", "name": zone},
+                           "namespace": placement, "managedVMs": placement}})):
+            try:
+                create(body)
+            except ApiException as err:
+                if err.status != 409:
+                    raise
 
     def _fill_image(self, vm: dict, image: dict) -> bool:
         """spec.image from spec.imageName, as VM Operator's mutating webhook sets it on create

@@ -34,6 +34,12 @@ def test_virtual_machine_becomes_a_vcsim_vm(namespace, admin_client, vcenter_si)
                                   "type": "Classic", "attached": True, "diskUUID": disk.backing.uuid, "limit": "10Gi"}]
     assert status["storage"]["usage"]["disks"] == "10Gi"
     assert status["zone"] and status["hardwareVersion"] == int(real.config.version.removeprefix("vmx-"))
+    # its zone: the cluster's AvailabilityZone, and the namespace's Zone naming the VM's pool and folder
+    topology = ("topology.tanzu.vmware.com", "v1alpha1")
+    zone = objects.get_cluster_custom_object(*topology, "availabilityzones", status["zone"])
+    assert zone["spec"]["clusterComputeResourceMoIDs"] == [real.resourcePool.owner._moId]
+    own = objects.get_namespaced_custom_object(*topology, namespace, "zones", status["zone"])
+    assert own["spec"]["managedVMs"] == {"poolMoIDs": [real.resourcePool._moId], "folderMoID": real.parent._moId}
     events = client.CoreV1Api(admin_client).list_namespaced_event(
         namespace, field_selector="involvedObject.name=web-1").items
     assert "CreateSuccess" in {event.reason for event in events}
