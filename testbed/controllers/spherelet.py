@@ -291,9 +291,11 @@ class Spherelet:
         pool, folder = self.vsphere.placement(namespace, self.cluster_moref)
         if self.vsphere.find_vm(folder, name, POD_VM) is None:
             want_cpu, want_memory = requests_of(pod)
+            # on the ESXi host of the pod's Node, as a Spherelet runs its pods' VMs on its own host
             vm = self.vsphere.create_vm(folder, pool, name, max(1, int(want_cpu + 0.999)),
                                         max(512, want_memory // 2**20), "crxPod1Guest",
-                                        f"{POD_VM}{namespace}/{name} ({pod.metadata.uid})")
+                                        f"{POD_VM}{namespace}/{name} ({pod.metadata.uid})",
+                                        host_moid=self.nodes[pod.spec.node_name]["moid"])
             self.vsphere.set_power(vm, "PoweredOn")
         statuses, probes = [], {}
         started = now()
