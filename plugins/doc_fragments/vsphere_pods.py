@@ -33,7 +33,7 @@ options:
       username:
         description:
           - A vCenter SSO user; the task's O(username) (the Supervisor login's) when not given.
-          - The namespace's developers may read these facts.
+          - It needs to read the namespace and its cluster's Supervisor in vCenter.
         type: str
       password:
         description: That user's password; the task's O(password) when not given.

@@ -22,8 +22,8 @@ description:
   - vSphere Pods run only on a Supervisor with NSX networking; one on vSphere Distributed Switch (VDS)
     networking runs only Supervisor Services' pods and refuses the pod. With O(vcenter), a pod that does
     not exist yet is first checked against vCenter's facts (the namespace's cluster and its
-    C(network_provider)), and the task fails before any request to the Supervisor, saying so and what to use
-    instead (a VM or a TKG cluster, or a namespace of an NSX Supervisor).
+    C(network_provider)), and the task fails before the Supervisor is asked to create it, saying so and what
+    to use instead (a VM or a TKG cluster, or a namespace of an NSX Supervisor).
   - O(state=restarted) deletes the pod and creates it again from its own live spec, as
     C(kubectl replace --force) does, for a pod that failed or is stuck in C(CrashLoopBackOff).
 author:
