@@ -303,12 +303,13 @@ class Testbed:
                 pass  # in use: reported with the other ports; or lingering, which the daemon binds over
 
     def _install_crds(self) -> None:
-        from testbed import cluster_info, crds, rbac
+        from testbed import admission, cluster_info, crds, rbac
 
         with self.admin_client() as api_client:
             crds.install(api_client)
             rbac.install(api_client)
             cluster_info.publish(api_client, self.layout.supervisor_url, self.pki.ca_cert.read_text())
+            admission.install(api_client)
 
     def _wait_rbac(self) -> None:
         from testbed import rbac

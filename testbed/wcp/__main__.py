@@ -128,8 +128,9 @@ async def mirror_loop(wcp: wcp_app.Wcp, kubeconfig: str) -> None:
                     lambda: Mirror(config.new_client_from_config(config_file=kubeconfig)))
             snapshot = wcp.store.snapshot()
             wcp.changed.clear()
+            providers = {moref: wcp_app.network_provider(stored) for moref, stored in snapshot["clusters"].items()}
             errors = await asyncio.to_thread(wcp.mirror.reconcile, snapshot["namespaces"], snapshot["vm_classes"],
-                                             wcp.libraries.items, wcp.storage_policies)
+                                             wcp.libraries.items, wcp.storage_policies, providers)
             wcp.mirror_errors = errors
             for name, seen in snapshot["namespaces"].items():
                 # only what was mirrored is RUNNING: a change made meanwhile waits for the next pass

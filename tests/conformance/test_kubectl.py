@@ -270,10 +270,15 @@ SEEN: dict[str, str] = {}
 
 
 def vm_status(out: str) -> str | None:
-    status = json.loads(out).get("status", {})
+    vm = json.loads(out)
+    status = vm.get("status", {})
     SEEN["ip"] = (status.get("network") or {}).get("primaryIP4") or ""
-    missing = [key for key in ("uniqueID", "biosUUID", "instanceUUID", "zone", "hardwareVersion")
+    missing = [key for key in ("uniqueID", "biosUUID", "instanceUUID", "zone", "hardwareVersion", "volumes")
                if not status.get(key)]
+    if not (status.get("storage") or {}).get("usage"):
+        missing.append("storage.usage")
+    if not {"kind", "name"} <= set((vm.get("spec") or {}).get("image") or {}):
+        return "no spec.image {kind, name}: VM Operator's webhook resolves it from spec.imageName"
     interfaces = (status.get("network") or {}).get("interfaces") or []
     if missing:
         return f"no {', '.join(missing)} in status"
@@ -391,6 +396,10 @@ CALLS = [
     Call("developer", ("get", "vm", VM, "-o", "jsonpath={.status.network.primaryIP4}"),
          lambda out: None if out.count(".") == 3 else f"no primaryIP4: {out!r}"),
     Call("developer", ("get", "vm", VM, "-o", "json"), vm_status, name="kubectl (developer) get vm: status as VM Operator fills it"),
+    Call("developer", ("get", "availabilityzones,zones", "-o", "name"),
+         lambda out: None if {line.split("/")[0] for line in out.split()} >= {
+             "availabilityzone.topology.tanzu.vmware.com", "zone.topology.tanzu.vmware.com"} else f"no zones: {out!r}",
+         name="kubectl (developer) get availabilityzones,zones (vSphere Zones of the Supervisor and the namespace)"),
     # the same VM in vCenter, as an admin finds it with govc
     Call("govc", ("find", "/", "-type", "m", "-name", VM), in_namespace_folder,
          name="govc find -type m (a VM made through the Supervisor)"),
