@@ -35,6 +35,7 @@ DEPLOYMENT_LABEL = "topology.cluster.x-k8s.io/deployment-name"
 # what CAPV in supervisor mode labels and annotates a node's VirtualMachine with
 CAPV_CLUSTER_LABEL = "capv.vmware.com/cluster.name"
 CAPV_ROLE_LABEL = "capv.vmware.com/cluster.role"
+LEGACY_CLUSTER_LABEL, LEGACY_ROLE_LABEL = "capw.vmware.com/cluster.name", "capw.vmware.com/cluster.role"
 MODULE_GROUP_ANNOTATION = "vsphere-cluster-module-group"
 TAG_ANNOTATION = "vsphere-tag"
 CONTROL_PLANE_GROUP = "control-plane-group"
@@ -240,13 +241,13 @@ def vsphere_machine(machine_obj: dict, pool: Pool) -> dict:
 def virtual_machine(vsphere_machine_obj: dict, cluster: str, pool: Pool) -> dict:
     """The VM Operator VirtualMachine CAPV makes of a VSphereMachine: labelled with its cluster and
     role, placed by the cluster's resource policy, in the anti-affinity group of its pool."""
-    labels = {CLUSTER_LABEL: cluster, CAPV_CLUSTER_LABEL: cluster,
-              CAPV_ROLE_LABEL: "controlplane" if pool.control_plane else "node"}
+    role = "controlplane" if pool.control_plane else "node"
+    # (CAPV copies none of the Machine's labels: the control-plane label is not on the VM)
+    labels = {CLUSTER_LABEL: cluster, CAPV_CLUSTER_LABEL: cluster, CAPV_ROLE_LABEL: role,
+              LEGACY_CLUSTER_LABEL: cluster, LEGACY_ROLE_LABEL: role}
     if pool.control_plane:
-        labels[CONTROL_PLANE_LABEL] = ""
         annotations = {MODULE_GROUP_ANNOTATION: CONTROL_PLANE_GROUP, TAG_ANNOTATION: "CtrlVmVmAATag"}
     else:
-        labels[DEPLOYMENT_LABEL] = pool.name
         annotations = {MODULE_GROUP_ANNOTATION: deployment_name(cluster, pool.name), TAG_ANNOTATION: "WorkerVmVmAATag"}
     spec = vsphere_machine_obj["spec"]
     return {"apiVersion": f"{VMOP[0]}/{VMOP[1]}", "kind": "VirtualMachine",
