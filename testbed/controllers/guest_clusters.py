@@ -155,7 +155,8 @@ class GuestClusters:
             current = self._get(api, plural, body["metadata"]["namespace"], body["metadata"]["name"])
         if current is None:
             return self._create(api, plural, body)
-        changed = {key: value for key, value in body.get("spec", {}).items() if current.get("spec", {}).get(key) != value}
+        changed = {key: value for key, value in body.get("spec", {}).items()
+                   if not _contains(current.get("spec", {}).get(key), value)}
         if not changed:
             return current
         return self.custom.patch_namespaced_custom_object(api[0], api[1], body["metadata"]["namespace"], plural,
@@ -217,7 +218,7 @@ class GuestClusters:
             current = self._create(CAPI, "clusters", wanted)
             record_event(self.core, tkc, "ClusterCreated", f"created Cluster {name} of class "
                          f"{objects.CLUSTER_CLASS}", component="vmware-system-tkg")
-        elif current["spec"].get("topology") != {**current["spec"].get("topology", {}), **wanted["spec"]["topology"]} \
+        elif not _contains(current["spec"].get("topology"), wanted["spec"]["topology"]) \
                 or current["metadata"].get("labels", {}).get(objects.TKR_LABEL) != release:
             current = self.custom.patch_namespaced_custom_object(*CAPI, namespace, "clusters", name, {
                 "metadata": {"labels": wanted["metadata"]["labels"]}, "spec": {"topology": wanted["spec"]["topology"]}})
@@ -576,3 +577,14 @@ class GuestClusters:
 
 def _owned_by(obj: dict, owner: dict) -> bool:
     return any(ref.get("uid") == owner["metadata"]["uid"] for ref in obj["metadata"].get("ownerReferences", []))
+
+
+def _contains(current, wanted) -> bool:
+    """Whether ``current`` already says all ``wanted`` says (keys the server defaulted may be extra)."""
+    if wanted == {} and current is None:
+        return True
+    if isinstance(wanted, dict) and isinstance(current, dict):
+        return all(_contains(current.get(key), value) for key, value in wanted.items())
+    if isinstance(wanted, list) and isinstance(current, list):
+        return len(wanted) == len(current) and all(_contains(c, w) for c, w in zip(current, wanted))
+    return current == wanted

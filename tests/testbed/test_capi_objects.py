@@ -72,3 +72,14 @@ def test_the_cluster_gets_a_resource_pool_and_folder_of_its_own():
     assert policy["spec"] == {"resourcePool": {"name": "tkc-a"}, "folder": "tkc-a",
                               "clusterModuleGroups": ["control-plane-group", "tkc-a-workers"]}
     assert policy["metadata"]["ownerReferences"][0]["kind"] == "VSphereCluster"
+
+
+def test_a_spec_is_patched_only_where_it_lacks_what_is_wanted():
+    from testbed.controllers.guest_clusters import _contains
+
+    # what the server defaulted inside (rolloutStrategy, ...) is no difference
+    assert _contains({"replicas": 1, "template": {"spec": {"clusterName": "a", "nodeDrainTimeout": "0s"}}},
+                     {"replicas": 1, "template": {"spec": {"clusterName": "a"}}})
+    assert not _contains({"replicas": 1}, {"replicas": 2})
+    assert not _contains({"workers": [{"name": "a"}]}, {"workers": [{"name": "a"}, {"name": "b"}]})
+    assert _contains(None, {})
