@@ -52,6 +52,19 @@ def _vcsim_vms(vcenter_si, cluster) -> set[str]:
     return set(vcsim_vms(vcenter_si, cluster))
 
 
+def _own_placement(vcenter_si, namespace, cluster) -> list[str]:
+    """The guest cluster's own resource pool and folder in vCenter, those that are there."""
+    from pyVmomi import vim
+
+    content = vcenter_si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ResourcePool, vim.Folder], True)
+    try:
+        return [f"{type(entity).__name__}:{entity.name}" for entity in view.view
+                if entity.name == cluster and entity.parent.name == namespace]
+    finally:
+        view.Destroy()
+
+
 def _placement(vcenter_si, name) -> tuple[str, str]:
     """(folder path under the datacenter's VM folder, resource pool path) of the VM called ``name``."""
     vm = vm_named(vcenter_si, name)
@@ -202,6 +215,8 @@ def test_deleting_the_cluster_removes_machines_vms_and_apiserver(namespace, admi
     _until(lambda: _machines(objects, namespace, name) == [], 30, "Machines removed")
     _until(lambda: not _vcsim_vms(vcenter_si, name), 30,
            "vcsim VMs removed")
+    # as the VM Operator tidies after a resource policy: the cluster's own pool and folder go with its VMs
+    _until(lambda: not _own_placement(vcenter_si, namespace, name), 30, f"{name}'s resource pool and folder removed")
     from testbed import processes
 
     _until(lambda: processes.port_is_free(port), 30, "guest apiserver stopped")
