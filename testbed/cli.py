@@ -37,16 +37,16 @@ def env_values(testbed: Testbed) -> dict[str, str]:
     """The variables that point the collection's modules, plugins and kubectl at this testbed.
 
     The developer face (``PACIFIC_SUPERVISOR_*``) logs in as the namespace developer through
-    /wcp/login, as a Supervisor user would; the admin face (``VMWARE_*``) is vCenter's
+    /wcp/login, as a Supervisor user would: at the Supervisor's own address, where the collection
+    finds the login by default (no login URL is set); the admin face (``VMWARE_*``) is vCenter's
     administrator. The Supervisor admin's token and kubeconfig have names of their own
     (``PACIFIC_ADMIN_*``), which nothing of the collection reads by default."""
     layout, creds = testbed.layout, testbed.credentials
     values = {
-        "PACIFIC_SUPERVISOR_SERVER": layout.apiserver_url,
+        "PACIFIC_SUPERVISOR_SERVER": layout.supervisor_url,
         "PACIFIC_SUPERVISOR_CA_CERT": testbed.pki.ca_cert,
         "PACIFIC_SUPERVISOR_USERNAME": creds.developer_user,
         "PACIFIC_SUPERVISOR_PASSWORD": creds.developer_password,
-        "PACIFIC_WCP_LOGIN_URL": f"{layout.vcenter_url}/wcp/login",
         "PACIFIC_ADMIN_TOKEN": creds.admin_token,
         "PACIFIC_ADMIN_KUBECONFIG": layout.admin_kubeconfig,
         "VMWARE_HOST": layout.vcenter_url.split("://", 1)[1].split(":")[0],

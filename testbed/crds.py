@@ -41,6 +41,9 @@ UPSTREAM = (
     # whose CRDs VM Operator's module carries
     UpstreamCrds("github.com/vmware-tanzu/vm-operator", "imageregistry.vmware.com_*.yaml",
                  "config/crd/external-crds"),
+    # vSphere Zones as the Supervisor shows them: AvailabilityZone (cluster-wide) and Zone (per namespace)
+    UpstreamCrds("github.com/vmware-tanzu/vm-operator", "topology.tanzu.vmware.com_*.yaml",
+                 "config/crd/external-crds"),
     UpstreamCrds("sigs.k8s.io/cluster-api", "cluster.x-k8s.io_*.yaml"),
     # a guest cluster's control plane: Cluster API's kubeadm control plane provider
     UpstreamCrds("sigs.k8s.io/cluster-api", "controlplane.cluster.x-k8s.io_*.yaml",

@@ -1,5 +1,10 @@
 """Where the testbed keeps things: one state directory, one binary cache, fixed loopback ports.
 
+vCenter (the WCP simulator) and the daemons listen on 127.0.0.1, on ports laid out from
+PACIFIC_TESTBED_PORT_BASE. The Supervisor has a loopback address of its own, as a real one has an
+address apart from vCenter's: ``/wcp/login`` on 443 and the Kubernetes API on 6443 there. Linux
+routes all of 127.0.0.0/8 to ``lo``, so nothing has to be created to bind it.
+
 Every location can be moved with an environment variable so that tests, benchmarks and a
 user's own testbed never share state by accident.
 """
@@ -13,6 +18,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 TOOLS_DIR = Path(__file__).resolve().parent / "tools"
 OWN_CRDS_DIR = Path(__file__).resolve().parent / "crds"
 HOST = "127.0.0.1"
+SUPERVISOR_LOGIN_PORT = 443  # /wcp/login, /wcp/loginbanner, /wcp/workloads on a Supervisor's address
+SUPERVISOR_API_PORT = 6443  # its Kubernetes API
+
+
+def supervisor_host(port_base: int) -> str:
+    """The Supervisor's loopback address of the testbed on ``port_base``: ``127.<high>.<low>.2``
+    from the base's two bytes, so testbeds side by side never share one (and it is never 127.0.0.1)."""
+    if not 0 < port_base < 65536:
+        raise ValueError(f"port base {port_base} is not a TCP port")
+    return f"127.{port_base >> 8}.{port_base & 0xFF}.2"
 
 
 def _home() -> Path:
@@ -94,6 +109,21 @@ class Layout:
     @property
     def apiserver_url(self) -> str:
         return f"https://{HOST}:{self.ports.apiserver}"
+
+    @property
+    def supervisor_host(self) -> str:
+        """The Supervisor's own address, which vCenter reports as its API server endpoint."""
+        return supervisor_host(self.ports.base)
+
+    @property
+    def supervisor_url(self) -> str:
+        """The Supervisor's Kubernetes API as its users reach it (a pass-through to the kube-apiserver)."""
+        return f"https://{self.supervisor_host}:{SUPERVISOR_API_PORT}"
+
+    @property
+    def supervisor_login_url(self) -> str:
+        """Where the Supervisor serves ``POST /wcp/login``: port 443 of its address."""
+        return f"https://{self.supervisor_host}/wcp/login"
 
     @property
     def vcenter_url(self) -> str:

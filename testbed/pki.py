@@ -1,7 +1,8 @@
 """Certificates and keys of the testbed: one CA, a loopback serving certificate, client identities.
 
 Generated once per state directory and kept, so kubeconfigs and CA bundles handed to users stay
-valid across `down`/`up`.
+valid across `down`/`up`. The serving certificate is made again (by the same CA) when it does not
+name an address the testbed serves on, such as the Supervisor's address of a new port base.
 """
 from __future__ import annotations
 
@@ -109,8 +110,22 @@ def _leaf(pki: Pki, ca_key, ca_name: x509.Name, subject: x509.Name, usage, sans=
     return key, builder.sign(ca_key, hashes.SHA256())
 
 
-def ensure_pki(root: Path) -> Pki:
-    """Create whatever of the PKI is missing under ``root`` and return its paths."""
+FIXED_SERVING_IPS = ("127.0.0.1", "10.96.0.1")
+
+
+def serving_addresses(cert_file: Path) -> set[str]:
+    """The IP addresses the serving certificate in ``cert_file`` names (empty when there is none)."""
+    try:
+        cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (OSError, ValueError, x509.ExtensionNotFound):
+        return set()
+    return {str(address) for address in names.get_values_for_type(x509.IPAddress)}
+
+
+def ensure_pki(root: Path, addresses: tuple[str, ...] = ()) -> Pki:
+    """Create whatever of the PKI is missing under ``root`` and return its paths; the serving
+    certificate names 127.0.0.1 and each of ``addresses`` (made again when it lacks one)."""
     pki = Pki(root)
     root.mkdir(parents=True, exist_ok=True)
     if pki.ca_cert.exists() and pki.ca_key.exists():
@@ -128,13 +143,10 @@ def ensure_pki(root: Path) -> Pki:
         _write_key(pki.ca_key, ca_key)
         _write_cert(pki.ca_cert, ca)
 
-    if not pki.serving_cert.exists():
-        sans = [
-            x509.DNSName("localhost"),
-            x509.DNSName("kubernetes.default.svc"),
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            x509.IPAddress(ipaddress.ip_address("10.96.0.1")),
-        ]
+    wanted = list(FIXED_SERVING_IPS) + [address for address in addresses if address not in FIXED_SERVING_IPS]
+    if not pki.serving_cert.exists() or not set(wanted) <= serving_addresses(pki.serving_cert):
+        sans = [x509.DNSName("localhost"), x509.DNSName("kubernetes.default.svc")]
+        sans += [x509.IPAddress(ipaddress.ip_address(address)) for address in wanted]
         usage = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
         key, cert = _leaf(pki, ca_key, ca_name, _name("127.0.0.1"), usage, sans)
         _write_key(pki.serving_key, key)

@@ -62,13 +62,14 @@ def running_pid(layout: Layout, name: str) -> int | None:
     return pid
 
 
-def port_is_free(port: int) -> bool:
-    """True unless some socket listens on the loopback port (read from /proc/net, no probing).
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """True unless some socket listens on ``port`` of the loopback address ``host`` or of any
+    address (read from /proc/net, no probing).
 
     A probe bind would also fail on connections of a stopped daemon that linger in FIN_WAIT,
     which a restarted daemon binds over without trouble.
     """
-    wanted = {f"{int.from_bytes(socket.inet_aton(address), 'little'):08X}:{port:04X}" for address in (HOST, "0.0.0.0")}
+    wanted = {f"{int.from_bytes(socket.inet_aton(address), 'little'):08X}:{port:04X}" for address in (host, "0.0.0.0")}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -82,10 +83,10 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def port_accepts(port: int) -> bool:
+def port_accepts(port: int, host: str = HOST) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(0.5)
-        return probe.connect_ex((HOST, port)) == 0
+        return probe.connect_ex((host, port)) == 0
 
 
 def start(layout: Layout, daemon: Daemon) -> int:

@@ -85,9 +85,28 @@ def cluster_vm_images() -> tuple[dict, dict]:
     ])
 
 
+TOPOLOGY = "topology.tanzu.vmware.com"
+
+
+def zones() -> tuple[dict, dict]:
+    """vSphere Zones: a developer lists the Supervisor's (`kubectl get availabilityzones`) to place VMs and
+    TKG node pools; vCenter alone changes them. A namespace's own Zones: ``zone_roles``."""
+    return authenticated_read("wcp:authenticated-read-zones", [
+        {"apiGroups": [TOPOLOGY], "resources": ["availabilityzones", "vspherezones"], "verbs": READ},
+    ])
+
+
+def zone_roles() -> list[dict]:
+    """Read access to a namespace's Zones (`kubectl get zones -n <ns>`), aggregated into view, edit and admin."""
+    return [{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+             "metadata": {"name": "wcp:aggregate-zones-to-view",
+                          "labels": {AGGREGATE + target: "true" for target in ("view", "edit", "admin")}},
+             "rules": [{"apiGroups": [TOPOLOGY], "resources": ["zones"], "verbs": READ}]}]
+
+
 def cluster_role_bindings() -> list[tuple[dict, dict]]:
     """(ClusterRole, ClusterRoleBinding) pairs for what every authenticated user may read."""
-    return [releases_and_storage_classes(), cluster_vm_images()]
+    return [releases_and_storage_classes(), cluster_vm_images(), zones()]
 
 
 def _create_or_replace(create, replace, body: dict) -> None:
@@ -101,7 +120,7 @@ def _create_or_replace(create, replace, body: dict) -> None:
 
 def install(api_client: client.ApiClient) -> None:
     api = client.RbacAuthorizationV1Api(api_client)
-    for body in cluster_roles() + image_registry_roles():
+    for body in cluster_roles() + image_registry_roles() + zone_roles():
         _create_or_replace(api.create_cluster_role, api.replace_cluster_role, body)
     for role, binding in cluster_role_bindings():
         _create_or_replace(api.create_cluster_role, api.replace_cluster_role, role)

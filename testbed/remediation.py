@@ -44,7 +44,7 @@ class Rulebook:
         settings.touch(mode=0o600)
         settings.write_text(yaml.safe_dump({
             # the developer face as the namespace developer; the admin face (vCenter) as the admin
-            "supervisor_server": layout.apiserver_url, "supervisor_token": developer_token(testbed),
+            "supervisor_server": layout.supervisor_url, "supervisor_token": developer_token(testbed),
             "supervisor_ca_cert": str(testbed.pki.ca_cert),
             "vcenter_hostname": "127.0.0.1", "vcenter_port": layout.ports.wcp, "vcenter_username": creds.vcenter_user,
             "vcenter_password": creds.vcenter_password, "vcenter_ca_cert": str(testbed.pki.ca_cert),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
 import ssl
 import sys
 import time
@@ -14,8 +15,8 @@ from pathlib import Path
 from testbed import build, kubeconfig, processes
 from testbed.credentials import Credentials
 from testbed.errors import TestbedError
-from testbed.layout import HOST, REPO_ROOT, Layout
-from testbed.pki import Pki, ensure_pki
+from testbed.layout import HOST, REPO_ROOT, SUPERVISOR_API_PORT, SUPERVISOR_LOGIN_PORT, Layout
+from testbed.pki import Pki, ensure_pki, serving_addresses
 
 # start order; `down` stops them in reverse
 DAEMONS = ("etcd", "vcsim", "wcp", "kube-apiserver", "kube-controller-manager", "controllers")
@@ -193,8 +194,10 @@ class Testbed:
             return self._https_ok(f"https://{HOST}:{ports.controller_manager}/healthz")
         if name == "vcsim":
             return self._vcsim_ready_file().exists() and processes.port_accepts(ports.vcsim)
-        if name == "wcp":
-            return self._https_ok(f"https://{HOST}:{ports.wcp}/wcp/healthz")
+        if name == "wcp":  # vCenter, and the Supervisor's address it serves too
+            return (self._https_ok(f"https://{HOST}:{ports.wcp}/wcp/healthz")
+                    and self._https_ok(f"https://{self.layout.supervisor_host}:{SUPERVISOR_LOGIN_PORT}/wcp/healthz")
+                    and processes.port_accepts(SUPERVISOR_API_PORT, self.layout.supervisor_host))
         if name == "controllers":
             return processes.port_accepts(ports.controllers)
         raise KeyError(name)
@@ -218,7 +221,7 @@ class Testbed:
     def _prepare(self) -> None:
         layout = self.layout
         layout.ensure_dirs()
-        pki = ensure_pki(layout.pki)
+        pki = ensure_pki(layout.pki, (layout.supervisor_host,))
         tokens = layout.state / "tokens.csv"
         tokens.write_text(self.credentials.token_file_lines())
         tokens.chmod(0o600)
@@ -242,11 +245,23 @@ class Testbed:
             for name in DAEMONS
             if not running[name] and not processes.port_is_free(self.port(name))
         ]
+        supervisor = self.layout.supervisor_host
+        if not running["wcp"]:
+            busy += [f"the Supervisor needs {supervisor}:{port}" for port in (SUPERVISOR_LOGIN_PORT, SUPERVISOR_API_PORT)
+                     if not processes.port_is_free(port, supervisor)]
         if busy:
             raise TestbedError(
                 "ports already in use by another program: " + "; ".join(busy)
                 + ". Stop that program or move the testbed with PACIFIC_TESTBED_PORT_BASE."
             )
+        if not running["wcp"]:
+            self._check_privileged_ports()
+        if any(running.values()) and self._serving_cert_lacks_supervisor():
+            # a state directory from before the Supervisor had an address of its own, or of another
+            # port base: the daemons get a serving certificate that names this one
+            for name in reversed(DAEMONS):
+                self.stop(name)
+            running = self.running()
         binaries = build.ensure_built(self.layout, log=log)
         self._prepare()
         if not running["vcsim"]:
@@ -269,12 +284,32 @@ class Testbed:
             raise
         return True
 
+    def _serving_cert_lacks_supervisor(self) -> bool:
+        return self.layout.supervisor_host not in serving_addresses(self.pki.serving_cert)
+
+    def _check_privileged_ports(self) -> None:
+        """Fail early, with one message, when this process may not bind the Supervisor's ports."""
+        supervisor = self.layout.supervisor_host
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((supervisor, SUPERVISOR_LOGIN_PORT))
+            except PermissionError:
+                raise TestbedError(
+                    f"the Supervisor listens on {supervisor}:{SUPERVISOR_LOGIN_PORT} and :{SUPERVISOR_API_PORT} "
+                    "(as a real one does), and binding ports below 1024 needs root: run the testbed as root "
+                    "(its pod network needs root too)") from None
+            except OSError:
+                pass  # in use: reported with the other ports; or lingering, which the daemon binds over
+
     def _install_crds(self) -> None:
-        from testbed import crds, rbac
+        from testbed import admission, cluster_info, crds, rbac
 
         with self.admin_client() as api_client:
             crds.install(api_client)
             rbac.install(api_client)
+            cluster_info.publish(api_client, self.layout.supervisor_url, self.pki.ca_cert.read_text())
+            admission.install(api_client)
 
     def _wait_rbac(self) -> None:
         from testbed import rbac

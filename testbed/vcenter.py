@@ -107,10 +107,11 @@ def rest_session(testbed):
 
 
 def wcp_token(testbed, user: str, password: str) -> str:
-    """A Supervisor token of ``user`` from a real /wcp/login, as ``kubectl vsphere login`` gets one."""
+    """A Supervisor token of ``user`` from a real /wcp/login at the Supervisor's address, as
+    ``kubectl vsphere login`` gets one."""
     import requests
 
-    answer = requests.post(f"{testbed.layout.vcenter_url}/wcp/login", auth=(user, password),
+    answer = requests.post(testbed.layout.supervisor_login_url, auth=(user, password),
                            verify=str(testbed.pki.ca_cert), timeout=30)
     answer.raise_for_status()
     return answer.json()["session_id"]
@@ -127,7 +128,7 @@ def wait_developer_access(testbed, namespace: str, timeout: float = 60.0) -> Non
     import requests
 
     token, deadline = developer_token(testbed), time.monotonic() + timeout
-    url = f"{testbed.layout.apiserver_url}/api/v1/namespaces/{namespace}"
+    url = f"{testbed.layout.supervisor_url}/api/v1/namespaces/{namespace}"
     while requests.get(url, headers={"Authorization": f"Bearer {token}"}, verify=str(testbed.pki.ca_cert),
                        timeout=30).status_code != 200:
         if time.monotonic() > deadline:

@@ -234,6 +234,13 @@ notes:
   - "Every host has C(supervisor_workload_kind): V(vm), V(pod_vm), V(guest_cluster_node) or V(plain_vm). Without
     O(supervisor=true) a VM is V(pod_vm) when its guest OS id says so and V(plain_vm) otherwise, and its namespace
     group comes from its folder (C(Namespaces/<namespace>))."
+  - "With O(supervisor=true) and O(default_groups), each vSphere Namespace vCenter lists is a group C(namespace_<namespace>)
+    (even without hosts; only those of O(supervisor_namespaces) when it is set) whose variables say whether its
+    Supervisor runs vSphere Pods, from vCenter's facts (the namespace's cluster and that cluster's C(network_provider)): C(supervisor_network_provider)
+    (V(NSXT_CONTAINER_PLUGIN), V(NSX_VPC) or V(VSPHERE_NETWORK)), C(supervisor_vsphere_pods) (false on a Supervisor
+    with vSphere Distributed Switch (VDS) networking, which runs only Supervisor Services' pods) and
+    C(supervisor_vsphere_pods_reason) (why not, and what to use instead). A namespace of O(supervisor_namespaces)
+    where vSphere Pods are not available is also a warning when O(supervisor_kinds) has V(Pod)."
   - With the inventory cache on, a run within O(cache_timeout) answers from the cache and calls no API.
 """
 
@@ -281,9 +288,11 @@ from ansible.utils.vars import validate_variable_name
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.errors import PacificError
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.settings import SUPERVISOR, VCENTER, resolve
 from ansible_collections.pacific.supervisor.plugins.module_utils._inventory import hosts as workload_hosts
-from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import bulk, soap, tagging
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import bulk, soap, tagging, vsphere_pods
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.rest import VcenterSession
 
-CACHE_FORMAT = 2  # bump when the cached shape changes (2: unset properties left out)
+# bump when the cached shape changes (2: unset properties left out; 3: namespaces and their vSphere Pod support)
+CACHE_FORMAT = 3
 display = Display()
 
 
@@ -369,7 +378,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 vcenter["hostname"], vcenter["username"], vcenter["password"], port=vcenter["port"],
                 context=soap.ssl_context(vcenter["validate_certs"], vcenter["ca_cert"]))
         vsphere = workload_hosts.vcenter_hosts(vms, bulk.inventory_paths(parents), properties, fields, tags)
-        clusters, listed = {}, {}
+        clusters, listed, namespaces = {}, {}, []
         if self.get_option("supervisor"):
             # imported only when asked for: the kubernetes package costs more to load than a fetch
             from ansible_collections.pacific.supervisor.plugins.module_utils._inventory import supervisor
@@ -377,12 +386,34 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             listed = supervisor.list_workloads(self._connection(SUPERVISOR, "supervisor_"),
                                                self.get_option("supervisor_kinds"), self.get_option("supervisor_namespaces"))
             clusters = workload_hosts.guest_clusters(listed.get("TanzuKubernetesCluster"), listed.get("Cluster"))
+            namespaces = self._vsphere_pod_support(vcenter)
         merged = workload_hosts.merge(vsphere, listed.get("VirtualMachine"), listed.get("Pod"), clusters)
         return {
             "format": CACHE_FORMAT,
             "hosts": merged,
             "guest_clusters": [facts for _key, facts in sorted(clusters.items())],
+            "namespaces": namespaces if self.get_option("supervisor") else [],
         }
+
+    def _vsphere_pod_support(self, vcenter):
+        """Each vSphere Namespace's vSphere Pod support (``vsphere_pods.facts``), by vCenter; a namespace
+        asked for where pods cannot run is a warning when pods are listed. A vCenter that will not
+        tell leaves it out with a warning, not the whole inventory."""
+        try:
+            with VcenterSession(vcenter["hostname"], vcenter["username"], vcenter["password"], port=vcenter["port"],
+                                validate_certs=vcenter["validate_certs"], ca_cert=vcenter["ca_cert"]) as session:
+                found = vsphere_pods.support_by_namespace(session)
+        except PacificError as err:
+            display.warning("pacific.supervisor.workloads: which namespaces run vSphere Pods is unknown: %s" % err.msg)
+            return []
+        wanted = self.get_option("supervisor_namespaces")
+        if wanted:
+            found = dict((name, facts) for name, facts in found.items() if name in wanted)
+            if "Pod" in self.get_option("supervisor_kinds"):
+                for name in sorted(found):
+                    if not found[name]["available"]:
+                        display.warning("pacific.supervisor.workloads: %s" % found[name]["reason"])
+        return [found[name] for name in sorted(found)]
 
     # --- populating -------------------------------------------------------------------------
     def _populate(self, data, release=False):
@@ -400,6 +431,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         known_groups, valid_names = set(), set()
 
         if with_default_groups:
+            for facts in data.get("namespaces", []):
+                group = workload_hosts.group_name(prefix, "namespace", facts["namespace"])
+                inventory.add_group(group)
+                known_groups.add(group)
+                for key, value in workload_hosts.namespace_vars(facts).items():
+                    inventory.set_variable(group, key, value)
             for facts in data.get("guest_clusters", []):
                 group = workload_hosts.guest_cluster_group(facts["supervisor_namespace"],
                                                            facts["supervisor_guest_cluster"], prefix)

@@ -19,6 +19,11 @@ description:
   - A pod's spec is mostly immutable; only container images and metadata change in place. Any other
     change fails with a message naming the fields, unless O(recreate=true), which deletes the pod and
     creates it again (after the server has validated the new spec).
+  - vSphere Pods run only on a Supervisor with NSX networking; one on vSphere Distributed Switch (VDS)
+    networking runs only Supervisor Services' pods and refuses the pod. With O(vcenter), a pod that does
+    not exist yet is first checked against vCenter's facts (the namespace's cluster and its
+    C(network_provider)), and the task fails before the Supervisor is asked to create it, saying so and what
+    to use instead (a VM or a TKG cluster, or a namespace of an NSX Supervisor).
   - O(state=restarted) deletes the pod and creates it again from its own live spec, as
     C(kubectl replace --force) does, for a pod that failed or is stuck in C(CrashLoopBackOff).
 author:
@@ -26,6 +31,7 @@ author:
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
   - pacific.supervisor.wait
+  - pacific.supervisor.vsphere_pods
 attributes:
   check_mode:
     support: full
@@ -308,6 +314,8 @@ from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor imp
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine, diff_of
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.preflight import namespace_exists
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.connection import (
+    VCENTER_LOOKUP_SPEC, vsphere_pod_support)
 
 ARGUMENT_SPEC = dict(
     # its own state: restarted besides present and absent
@@ -337,6 +345,7 @@ ARGUMENT_SPEC = dict(
     force_conflicts=dict(type="bool", default=False),
 )
 ARGUMENT_SPEC.update(WAIT_ARGUMENT_SPEC)
+ARGUMENT_SPEC.update(VCENTER_LOOKUP_SPEC)
 
 
 def handle(params, run):
@@ -351,6 +360,7 @@ def handle(params, run):
     before = engine.get(pod_manifest.POD, params["name"], params["namespace"])
     if before is None:
         namespace_exists(engine, params["namespace"])
+        _check_vsphere_pods(params)
     immutable = pod_manifest.immutable_changes(manifest, before)
     if immutable:
         return recreate(engine, manifest, before, immutable, params, run)
@@ -364,6 +374,15 @@ def handle(params, run):
         # the server knows of an immutable field we do not compare: same choice as above
         return recreate(engine, manifest, before, ["spec (the server refused the change in place)"], params, run)
     return _result(outcome, run, pod=pod_manifest.summarize(outcome["object"]), recreated=False)
+
+
+def _check_vsphere_pods(params):
+    """Fail, before the Supervisor is asked, when vCenter says the namespace's Supervisor runs no user pod."""
+    support = vsphere_pod_support(params, params["namespace"])
+    if support is not None and not support["available"]:
+        raise errors.InvalidArgument("cannot create {0}: {1}".format(
+            pod_manifest.POD.describe(params["name"], params["namespace"]), support["reason"]),
+            target=params["namespace"], network_provider=support["network_provider"], cluster=support["cluster"])
 
 
 def restart(params, run):

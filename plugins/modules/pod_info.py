@@ -14,10 +14,15 @@ version_added: 0.1.0
 description:
   - Lists native vSphere pods (C(v1) C(Pod) objects in vSphere Namespaces) with their phase, ESXi host, IP
     address and container states, in one request.
+  - With O(vcenter), also whether each namespace can run vSphere Pods at all (RV(vsphere_pods)). A
+    Supervisor on vSphere Distributed Switch (VDS) networking runs only Supervisor Services' pods, so a
+    namespace there has none and can have none. A namespace asked for by O(namespace) that cannot is
+    also a warning.
 author:
   - pacific.supervisor contributors (@pacific)
 extends_documentation_fragment:
   - pacific.supervisor.supervisor_auth
+  - pacific.supervisor.vsphere_pods
 attributes:
   check_mode:
     support: full
@@ -84,15 +89,51 @@ pods:
           ready: true
           restart_count: 0
       ready: true
+vsphere_pods:
+  description:
+    - For each vSphere Namespace (O(namespace), else every one vCenter lists), sorted by name, whether its
+      Supervisor runs vSphere Pods of users, from vCenter's facts.
+  returned: when O(vcenter) is given
+  type: list
+  elements: dict
+  contains:
+    available:
+      description: Whether pods can run there (false on a Supervisor with VDS networking).
+      type: bool
+    network_provider:
+      description: The Supervisor's C(network_provider), for example C(NSXT_CONTAINER_PLUGIN) or C(VSPHERE_NETWORK).
+      type: str
+    networking:
+      description: The same in words.
+      type: str
+    cluster:
+      description: The vSphere cluster of the namespace's Supervisor.
+      type: str
+    namespace:
+      description: The namespace.
+      type: str
+    reason:
+      description: Why pods cannot run there and what to use instead; null where they can.
+      type: str
+  sample:
+    - available: false
+      network_provider: VSPHERE_NETWORK
+      networking: vSphere Distributed Switch (VDS) networking
+      cluster: domain-c61
+      namespace: team-b
+      reason: "vSphere Pods are not available in vSphere Namespace team-b: ..."
 """
 
 from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import run_module, supervisor_spec
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor import pod_manifest, selection
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.client import REQUIREMENTS, connect
 from ansible_collections.pacific.supervisor.plugins.module_utils._supervisor.engine import Engine
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.connection import (
+    VCENTER_LOOKUP_SPEC, vsphere_pod_support)
 
 ARGUMENT_SPEC = dict(selection.SELECTION_SPEC,
-                     phase=dict(type="str", choices=["Pending", "Running", "Succeeded", "Failed", "Unknown"]))
+                     phase=dict(type="str", choices=["Pending", "Running", "Succeeded", "Failed", "Unknown"]),
+                     **VCENTER_LOOKUP_SPEC)
 
 
 def handle(params, run):
@@ -100,7 +141,23 @@ def handle(params, run):
     phase = params.get("phase")
     found = selection.selected(Engine(connect(params), run=run), pod_manifest.POD, params, pod_manifest.summarize,
                                field_selector="status.phase=" + phase if phase else None)
-    return {"changed": False, "pods": found}
+    result = {"changed": False, "pods": found}
+    if params.get("vcenter"):
+        result["vsphere_pods"] = _vsphere_pods(params, run)
+    return result
+
+
+def _vsphere_pods(params, run):
+    namespace = params.get("namespace")
+    if namespace is None:
+        every = vsphere_pod_support(params)
+        return [every[name] for name in sorted(every)]
+    support = vsphere_pod_support(params, namespace)
+    if support is None:
+        return []
+    if not support["available"]:
+        run.warn(support["reason"])
+    return [support]
 
 
 def main():

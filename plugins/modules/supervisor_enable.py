@@ -128,7 +128,7 @@ supervisor:
     cluster_name: Cluster-1
     config_status: RUNNING
     kubernetes_status: READY
-    api_server_cluster_endpoint: 192.168.10.2:6443
+    api_server_cluster_endpoint: 192.168.10.2
     network_provider: VSPHERE_NETWORK
     size_hint: TINY
     master_storage_policy: aa6d5a82-1c88-45da-85d3-3d74b91a5bad

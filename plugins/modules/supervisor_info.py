@@ -43,7 +43,7 @@ EXAMPLES = r"""
 
 - name: Point the developer face at the first one
   ansible.builtin.set_fact:
-    sv_server: "https://{{ found.supervisors[0].api_server_cluster_endpoint }}"
+    sv_server: "https://{{ found.supervisors[0].api_server_cluster_endpoint }}:6443"
 """
 
 RETURN = r"""
@@ -94,9 +94,11 @@ supervisors:
       type: str
       sample: READY
     api_server_cluster_endpoint:
-      description: The address of the Supervisor's Kubernetes API server.
+      description:
+        - The Supervisor's control plane address, as vCenter reports it (no port). Its Kubernetes API
+          is on port 6443 there, its C(/wcp/login) on port 443.
       type: str
-      sample: 192.168.10.2:6443
+      sample: 192.168.10.2
     supervisor:
       description: The Supervisor's identifier and name, when vCenter reports Supervisor summaries.
       type: dict

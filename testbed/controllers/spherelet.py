@@ -9,6 +9,9 @@
 - A container with an HTTP readiness probe (a catalogue image) is Running but not Ready until its
   probe answers; under the fault ``function-unready`` a function's pods never start their process,
   so they stay unready.
+- A pod of a vSphere Namespace whose Supervisor uses VDS networking (``testbed.admission``) is never
+  bound or run: such a Supervisor runs only Supervisor Services' pods. Admission refuses those pods
+  already; one that got in before the policy took effect stays Pending, Unschedulable, saying why.
 - Deleting a pod stops its process and removes its pod VM before the pod object goes.
 - A pod is known by its UID, as the kubelet knows it: a pod made again under the same name is
   another pod. What the old one held (processes, IP, pod VM) goes before the new one runs, and
@@ -29,7 +32,7 @@ import urllib.request
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from testbed import workloads
+from testbed import admission, workloads
 from testbed.controllers import kube
 from testbed.controllers.conditions import now, record_event
 from testbed.controllers.vsphere import Vsphere
@@ -191,11 +194,28 @@ class Spherelet:
         if pod.metadata.deletion_timestamp:
             self._delete(pod)
             return
+        if pod.status.phase == "Pending" and self._refused(pod):
+            return
         if not pod.spec.node_name:
             self._schedule(pod)
             return
         if pod.spec.node_name in self.nodes and pod.status.phase == "Pending":
             self._run(pod)
+
+    def _refused(self, pod: client.V1Pod) -> bool:
+        """Whether ``pod``'s namespace is on a VDS Supervisor: then it stays Pending, saying why, once."""
+        namespace = kube.unless_absent(self.core.read_namespace, pod.metadata.namespace)
+        if namespace is None or not admission.refuses_pods(namespace.metadata.labels):
+            return False
+        said = any(c.type == "PodScheduled" and c.reason == "Unschedulable" and c.message == admission.REFUSAL
+                   for c in pod.status.conditions or [])
+        if not said:
+            self._patch_status(pod, {"conditions": [{
+                "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                "message": admission.REFUSAL, "lastTransitionTime": now()}]})
+            record_event(self.core, _ref(pod), "FailedScheduling", admission.REFUSAL, warning=True,
+                         component="vsphere-scheduler")
+        return True
 
     def _delete(self, pod: client.V1Pod) -> None:
         """End a deleting pod's grace period: this pod only, never a namesake made since."""
@@ -271,9 +291,11 @@ class Spherelet:
         pool, folder = self.vsphere.placement(namespace, self.cluster_moref)
         if self.vsphere.find_vm(folder, name, POD_VM) is None:
             want_cpu, want_memory = requests_of(pod)
+            # on the ESXi host of the pod's Node, as a Spherelet runs its pods' VMs on its own host
             vm = self.vsphere.create_vm(folder, pool, name, max(1, int(want_cpu + 0.999)),
                                         max(512, want_memory // 2**20), "crxPod1Guest",
-                                        f"{POD_VM}{namespace}/{name} ({pod.metadata.uid})")
+                                        f"{POD_VM}{namespace}/{name} ({pod.metadata.uid})",
+                                        host_moid=self.nodes[pod.spec.node_name]["moid"])
             self.vsphere.set_power(vm, "PoweredOn")
         statuses, probes = [], {}
         started = now()

@@ -2,7 +2,8 @@
 
 - Class and image are resolved in the VM's namespace (images also cluster-wide, by object name
   or display name). Either missing: its condition turns False with reason NotFound and no VM is
-  made.
+  made. A resolved image is written to spec.image ({kind, name}) as VM Operator's mutating webhook
+  does on create (here at the first reconcile: the testbed runs no webhook server).
 - The VM lands in the namespace's resource pool and folder, sized by its class.
 - Power, as the real VM Operator's reconcilePowerState does it: each reconcile of a change to the
   VirtualMachine (its spec, labels or annotations - the real one reconciles on every update of
@@ -13,6 +14,10 @@
   at once and power it back on; the testbed models it switched off, so that an out-of-band
   power-off stays visible to remediation rulebooks and the modules.
 - Deleting the VirtualMachine destroys the VM behind a finalizer.
+- vSphere Zones (topology.tanzu.vmware.com): the Supervisor's cluster is one zone, ``zone-<cluster>``
+  (what the VMs' status.zone and the Supervisor's topology name), an AvailabilityZone; a namespace
+  gets its Zone (its pool and folder for VMs) when a VM is first placed there (WCP makes it with
+  the namespace; the testbed when the pool and folder exist).
 """
 from __future__ import annotations
 
@@ -50,6 +55,8 @@ SEEDED_ITEM_IDS = {
     "vmi-0a1b2c3d4e5f60002": "0a1b2c3d-4e5f-4000-8000-000000000002",
 }
 IMAGE_REGISTRY = ("imageregistry.vmware.com", "v1alpha2")
+TOPOLOGY = ("topology.tanzu.vmware.com", "v1alpha1")
+BOOT_DISK_GIB = 10  # the boot disk a VM gets from its image (the seeded images' OVFs have one of 10 GiB)
 
 
 def memory_mib(quantity: str) -> int:
@@ -82,6 +89,34 @@ def _interfaces(placed, guest_ip: str | None) -> list[dict] | None:
     return [{"name": f"eth{index}", "deviceKey": card.key, "macAddr": card.macAddress,
              **({"ip": {"addresses": [{"address": f"{guest_ip}/16"}]}} if index == 0 else {})}
             for index, card in enumerate(cards)] or None
+
+
+def _quantity(size_bytes: int) -> str:
+    """A byte count as a Kubernetes quantity, in the unit VM Operator's status uses (Gi, else Mi, else Ki)."""
+    for unit, factor in (("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
+        if size_bytes % factor == 0 and size_bytes:
+            return f"{size_bytes // factor}{unit}"
+    return str(size_bytes)
+
+
+def _storage_status(placed) -> dict:
+    """status.volumes and status.storage as VM Operator reports a VM's own (non-PVC) disks: a Classic
+    volume per virtual disk (its name the disk file's, its UUID, capacity as limit, what it holds as
+    used) and the usage counted against the namespace's storage quota. A thin disk of a VM that never
+    ran holds nothing; the rest of the VM's files (configuration, logs, swap) are ``other``."""
+    disks = [device for device in placed.config.hardware.device if isinstance(device, vim.vm.device.VirtualDisk)]
+    committed = int(getattr(placed.summary.storage, "committed", 0) or 0) if placed.summary.storage else 0
+    volumes = []
+    for disk in disks:
+        file_name = disk.backing.fileName.rsplit("/", 1)[-1].removesuffix(".vmdk")
+        volumes.append({"name": file_name, "type": "Classic", "attached": True,
+                        "diskUUID": getattr(disk.backing, "uuid", None) or None,
+                        "limit": _quantity(disk.capacityInKB * 1024)})
+    capacity = sum(disk.capacityInKB * 1024 for disk in disks)
+    return {"volumes": volumes or None,
+            "storage": {"usage": {"disks": _quantity(capacity) if capacity else "0",
+                                  "other": _quantity(committed) if committed else "0",
+                                  "total": _quantity(capacity + committed) if capacity + committed else "0"}}}
 
 
 def primary_ip(moref: str) -> str:
@@ -230,6 +265,8 @@ class VmOperator:
                                    "" if vm_class else f"VirtualMachineClass {spec.get('className')!r} not found "
                                    f"in namespace {namespace}")
         image = self._image(namespace, spec.get("imageName", ""))
+        if image is not None and not spec.get("image") and self._fill_image(vm, image):
+            return  # the MODIFIED event brings us back with spec.image
         conditions = set_condition(conditions, "VirtualMachineImageReady", image is not None,
                                    "True" if image else "NotFound",
                                    "" if image else f"VirtualMachineImage {spec.get('imageName')!r} not found")
@@ -254,6 +291,7 @@ class VmOperator:
                 self._write_status(vm, {**status, "conditions": conditions})
                 return
             pool, folder = self.vsphere.placement(namespace, self._cluster_of(namespace), *policy)
+            self._ensure_zone(namespace, *self.vsphere.placement(namespace, self._cluster_of(namespace)))
             placed = self.vsphere.find_vm(folder, name, ANNOTATION)
             if placed is None:
                 hardware = vm_class["spec"].get("hardware", {})
@@ -264,7 +302,7 @@ class VmOperator:
                                                 memory_mib(hardware.get("memory", "1Gi")), guest_id,
                                                 f"{ANNOTATION}{namespace}/{name} ({meta['uid']})",
                                                 extra_config={"vmservice.namespacedName": f"{namespace}/{name}"},
-                                                managed_by=MANAGED_BY, nic=True)
+                                                managed_by=MANAGED_BY, nic=True, disk_gib=BOOT_DISK_GIB)
                 record_event(self.core, vm, "CreateSuccess", f"created VM {placed._moId} in {namespace}")
 
         wanted = spec.get("powerState", "PoweredOff")
@@ -295,12 +333,50 @@ class VmOperator:
         # (v1alpha3's status.host is v1alpha5's nodeName: without VM Operator's conversion webhook the
         # stored version's schema prunes it, so the testbed reports neither)
         status.update({"zone": f"zone-{placed.runtime.host.parent._moId}",
-                       "hardwareVersion": int(placed.config.version.removeprefix("vmx-") or 0) or None})
+                       "hardwareVersion": int(placed.config.version.removeprefix("vmx-") or 0) or None,
+                       **_storage_status(placed)})
         # None deletes the address in the merge patch: a VM that is not running reports none
         status["network"] = {**status.get("network", {}), "primaryIP4": guest_ip,
                              "interfaces": _interfaces(placed, guest_ip)}
         self.known_power[placed._moId] = power
         self._write_status(vm, status)
+
+    def _ensure_zone(self, namespace: str, pool, folder) -> None:
+        """The AvailabilityZone of the namespace's cluster and the namespace's Zone (called as a VM is made)."""
+        cluster = pool.owner._moId
+        zone = f"zone-{cluster}"
+        group, version = TOPOLOGY
+        placement = {"poolMoIDs": [pool._moId], "folderMoID": folder._moId}
+        for create, body in (
+                (lambda body: self.custom.create_cluster_custom_object(group, version, "availabilityzones", body),
+                 {"apiVersion": f"{group}/{version}", "kind": "AvailabilityZone", "metadata": {"name": zone},
+                  "spec": {"clusterComputeResourceMoIDs": [cluster]}}),
+                (lambda body: self.custom.create_namespaced_custom_object(group, version, namespace, "zones", body),
+                 {"apiVersion": f"{group}/{version}", "kind": "Zone", "metadata": {"name": zone, "namespace": namespace},
+                  "spec": {"availabilityZoneReference": {"apiVersion": f"{group}/{version}", "name": zone},
+                           "namespace": placement, "managedVMs": placement}})):
+            try:
+                create(body)
+            except ApiException as err:
+                if err.status != 409:
+                    raise
+
+    def _fill_image(self, vm: dict, image: dict) -> bool:
+        """spec.image from spec.imageName, as VM Operator's mutating webhook sets it on create
+        (ResolveImageNameOnCreate: the VirtualMachineImage or ClusterVirtualMachineImage the name
+        resolves to, by object name or display name). The testbed has no webhook server, so its VM
+        Operator writes it at the first reconcile. Whether it was written."""
+        ref = {"kind": image["kind"], "name": image["metadata"]["name"]}
+        meta = vm["metadata"]
+        try:
+            self.custom.patch_namespaced_custom_object(GROUP, VERSION, meta["namespace"], "virtualmachines",
+                                                       meta["name"], {"metadata": {"resourceVersion": meta["resourceVersion"]},
+                                                                      "spec": {"image": ref}})
+        except ApiException as err:
+            if err.status in (404, 409):  # gone, or changed meanwhile: the next event brings us back
+                return True
+            raise
+        return True
 
     def _creation_faulted(self, vm: dict, status: dict, conditions: list[dict]) -> bool:
         """Injected faults hold creation: stuck (no news at all) or failed (a Warning event)."""

@@ -121,11 +121,20 @@ class Vsphere:
 
     def create_vm(self, folder, pool, name: str, cpus: int, memory_mib: int, guest_id: str, annotation: str,
                   *, extra_config: dict[str, str] | None = None, managed_by: tuple[str, str] | None = None,
-                  nic: bool = False):
+                  nic: bool = False, disk_gib: int = 0, host_moid: str | None = None):
         """Create a VM; ``managed_by`` is (extension key, type) of the solution that owns it, ``nic`` gives it
-        a vmxnet3 card on the workload network."""
+        a vmxnet3 card on the workload network, ``disk_gib`` a thin boot disk of that size (an image's),
+        ``host_moid`` the ESXi host it runs on (else vCenter chooses one of the pool's cluster)."""
         datastore = self._view(vim.Datastore)[0]
         devices = []
+        if disk_gib:
+            controller = vim.vm.device.ParaVirtualSCSIController(key=-100, busNumber=0, sharedBus="noSharing")
+            disk = vim.vm.device.VirtualDisk(
+                key=-101, controllerKey=-100, unitNumber=0, capacityInKB=disk_gib * 2**20,
+                backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(diskMode="persistent", thinProvisioned=True,
+                                                                      fileName=f"[{datastore.name}]"))
+            devices += [vim.vm.device.VirtualDeviceSpec(operation="add", device=controller),
+                        vim.vm.device.VirtualDeviceSpec(operation="add", fileOperation="create", device=disk)]
         group = self.workload_network() if nic else None
         if group is not None:
             backing = vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo(port=vim.dvs.PortConnection(
@@ -141,7 +150,8 @@ class Vsphere:
         )
         if managed_by:
             spec.managedBy = vim.ext.ManagedByInfo(extensionKey=managed_by[0], type=managed_by[1])
-        wait_for_task(folder.CreateVM_Task(config=spec, pool=pool))
+        host = vim.HostSystem(host_moid, self._si._stub) if host_moid else None
+        wait_for_task(folder.CreateVM_Task(config=spec, pool=pool, host=host))
         return self.find_vm(folder, name, annotation)
 
     def set_guest(self, vm, ip: str | None, host_name: str) -> None:

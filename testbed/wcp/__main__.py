@@ -12,7 +12,7 @@ from aiohttp import web
 from testbed import build
 from testbed.credentials import Credentials
 from testbed.faults import FaultBook
-from testbed.layout import HOST, Layout
+from testbed.layout import HOST, SUPERVISOR_API_PORT, SUPERVISOR_LOGIN_PORT, Layout
 from testbed.pki import Pki
 from testbed.wcp import app as wcp_app
 from testbed.wcp.libraries import ContentLibraries
@@ -20,6 +20,7 @@ from testbed.wcp.store import Store
 
 log = logging.getLogger("testbed.wcp")
 RESYNC_SECONDS = 5.0
+PASS_THROUGH_PATIENCE = 30.0  # seconds a connection to the Supervisor's 6443 waits for the kube-apiserver
 
 
 def vcsim_inventory(layout: Layout, credentials: Credentials, pki: Pki) -> tuple[dict[str, dict], dict[str, str]]:
@@ -127,8 +128,9 @@ async def mirror_loop(wcp: wcp_app.Wcp, kubeconfig: str) -> None:
                     lambda: Mirror(config.new_client_from_config(config_file=kubeconfig)))
             snapshot = wcp.store.snapshot()
             wcp.changed.clear()
+            providers = {moref: wcp_app.network_provider(stored) for moref, stored in snapshot["clusters"].items()}
             errors = await asyncio.to_thread(wcp.mirror.reconcile, snapshot["namespaces"], snapshot["vm_classes"],
-                                             wcp.libraries.items, wcp.storage_policies)
+                                             wcp.libraries.items, wcp.storage_policies, providers)
             wcp.mirror_errors = errors
             for name, seen in snapshot["namespaces"].items():
                 # only what was mirrored is RUNNING: a change made meanwhile waits for the next pass
@@ -143,6 +145,43 @@ async def mirror_loop(wcp: wcp_app.Wcp, kubeconfig: str) -> None:
             await asyncio.wait_for(wcp.changed.wait(), timeout=RESYNC_SECONDS)
         except asyncio.TimeoutError:
             pass
+
+
+async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    try:
+        while data := await source.read(65536):
+            sink.write(data)
+            await sink.drain()
+    except OSError:  # the other end went away: the other direction ends too
+        pass
+    finally:
+        try:
+            sink.write_eof()
+        except (OSError, RuntimeError):
+            pass
+
+
+async def pass_through(apiserver_port: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """One connection to the Supervisor's port 6443, relayed byte for byte to the kube-apiserver on
+    127.0.0.1: TLS is end to end, so client certificates and bearer tokens reach it as sent. While the
+    kube-apiserver restarts, the connection waits for it (as behind a load balancer) rather than
+    ending before the TLS handshake, which a client would take for a TLS failure."""
+    deadline = asyncio.get_running_loop().time() + PASS_THROUGH_PATIENCE
+    while True:
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(HOST, apiserver_port)
+            break
+        except OSError as err:
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning("the kube-apiserver on %s:%s does not answer: %s", HOST, apiserver_port, err)
+                writer.close()
+                return
+            await asyncio.sleep(0.2)
+    try:
+        await asyncio.gather(_pump(reader, upstream_writer), _pump(upstream_reader, writer))
+    finally:
+        for end in (writer, upstream_writer):
+            end.close()
 
 
 async def serve(layout: Layout) -> None:
@@ -160,6 +199,8 @@ async def serve(layout: Layout) -> None:
         faults=FaultBook(layout.faults_file),
         guest_ports_file=layout.state / "guest-apiservers.json",
         kubernetes_version=build.kubernetes_version(),  # the version stamped into its kube-apiserver
+        supervisor_host=layout.supervisor_host,
+        supervisor_api_port=SUPERVISOR_API_PORT,
     )
     wcp.compute = functools.partial(vcsim_compute, layout, wcp.credentials, pki)
     wcp.libraries = ContentLibraries(wcp.vcsim_url, wcp.credentials, str(pki.ca_cert))
@@ -173,6 +214,14 @@ async def serve(layout: Layout) -> None:
     runner = web.AppRunner(application, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, HOST, layout.ports.wcp, ssl_context=serving).start()
+    supervisor = web.Application(middlewares=[wcp_app.api_errors])
+    supervisor["wcp"] = wcp
+    wcp_app.supervisor_routes(supervisor)
+    supervisor_runner = web.AppRunner(supervisor, access_log=None)
+    await supervisor_runner.setup()
+    await web.TCPSite(supervisor_runner, layout.supervisor_host, SUPERVISOR_LOGIN_PORT, ssl_context=serving).start()
+    kubernetes = await asyncio.start_server(functools.partial(pass_through, layout.ports.apiserver),
+                                            layout.supervisor_host, SUPERVISOR_API_PORT)
     background = [asyncio.create_task(discover_inventory(wcp, layout, pki)),
                   asyncio.create_task(mirror_loop(wcp, str(layout.admin_kubeconfig)))]
     try:
@@ -180,13 +229,20 @@ async def serve(layout: Layout) -> None:
     finally:
         for task in background:
             task.cancel()
+        kubernetes.close()
         await application["upstream"].close()
+        await supervisor_runner.cleanup()
         await runner.cleanup()
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(serve(Layout.from_env()))
+    layout = Layout.from_env()
+    try:
+        asyncio.run(serve(layout))
+    except PermissionError as err:  # ports 443 and 6443 need root (or CAP_NET_BIND_SERVICE)
+        raise SystemExit(f"cannot listen on the Supervisor's address {layout.supervisor_host} (ports "
+                         f"{SUPERVISOR_LOGIN_PORT} and {SUPERVISOR_API_PORT}): {err}; run the testbed as root") from None
 
 
 if __name__ == "__main__":

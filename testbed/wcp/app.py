@@ -42,6 +42,9 @@ class Wcp:
     libraries: object = None  # testbed.wcp.libraries.ContentLibraries
     compute: object = None  # () -> {"clusters": [...], "vms": [...]} read from vcsim (blocking)
     kubernetes_version: str = "v0.0.0"  # what the Supervisor's kube-apiserver answers on /version
+    # the Supervisor's own address: /wcp/login on 443, the Kubernetes API on 6443 (testbed.layout)
+    supervisor_host: str = "127.0.0.1"
+    supervisor_api_port: int = 6443
     mirror: object = None  # testbed.wcp.mirror.Mirror, once Kubernetes answers
     storage_policies: dict[str, str] = field(default_factory=dict)  # id -> name, read from vcsim at start
     pod_cidr: str = "10.244.0.0/16"  # where vSphere Pods get their addresses (testbed.podnet)
@@ -209,8 +212,8 @@ async def workloads(request: web.Request) -> web.Response:
     them (HTTP Basic) to make one context per namespace."""
     wcp = wcp_of(request)
     user = wcp.basic_user(request)
-    port = wcp.apiserver_url.rsplit(":", 1)[1]
-    return _json([{"namespace": name, "master_host": "127.0.0.1", "control_plane_api_server_port": port}
+    return _json([{"namespace": name, "master_host": wcp.supervisor_host,
+                   "control_plane_api_server_port": str(wcp.supervisor_api_port)}
                   for name in sorted(wcp.store.list("namespaces")) if wcp.may_use(user, name)])
 
 
@@ -597,14 +600,14 @@ async def get_cluster(request: web.Request) -> web.Response:
     stored = _enabled(wcp, cluster)
     spec = stored.get("spec", {})
     summary = _cluster_summary(cluster, stored)
-    host_port = wcp.apiserver_url.split("://", 1)[1]
     kubernetes_messages = [] if summary["kubernetes_status"] == "READY" else [
         {"severity": "WARNING", "details": {"id": "testbed.wcp.configuring", "args": [],
                                             "default_message": "the Supervisor control plane is being configured"}}]
     info = {**summary,
-            "api_server_cluster_endpoint": host_port,
-            "api_server_management_endpoint": host_port,
-            "api_servers": [host_port],
+            # IP addresses, no port, as vCenter reports them (the Kubernetes API is on 6443 there)
+            "api_server_cluster_endpoint": wcp.supervisor_host,
+            "api_server_management_endpoint": wcp.supervisor_host,
+            "api_servers": [wcp.supervisor_host],
             "tls_endpoint_certificate": wcp.ca_pem,
             "size_hint": spec.get("size_hint", "SMALL"),
             "network_provider": network_provider(stored),
@@ -745,7 +748,7 @@ def _supervisor_summary(wcp: Wcp, cluster: str, stored: dict) -> dict:
     """Supervisors.Summary.Info of the Supervisor on ``cluster``."""
     status = _config_status(stored)
     return {"name": f"supervisor-{stored['name'].lower().replace('_', '-')}",
-            "APIEndpoint": wcp.apiserver_url.split("://", 1)[1].rsplit(":", 1)[0],
+            "APIEndpoint": wcp.supervisor_host,
             "stats": _cluster_stats(stored), "config_status": status,
             "kubernetes_status": "READY" if status == "RUNNING" else "WARNING", "messages": []}
 
@@ -894,6 +897,16 @@ async def proxy(request: web.Request) -> web.StreamResponse:
         payload = await answer.read()
         forwarded = {key: value for key, value in answer.headers.items() if key.lower() not in HOP_BY_HOP}
         return web.Response(status=answer.status, body=payload, headers=forwarded)
+
+
+def supervisor_routes(app: web.Application) -> None:
+    """What port 443 of the Supervisor's address serves: the login endpoints of ``kubectl vsphere login``
+    (the vCenter API is not there, as on a Supervisor)."""
+    add = app.router.add_route
+    add("GET", "/wcp/healthz", healthz)
+    add("POST", "/wcp/login", login)
+    add("GET", "/wcp/loginbanner", login_banner)
+    add("GET", "/wcp/workloads", workloads)
 
 
 def routes(app: web.Application) -> None:

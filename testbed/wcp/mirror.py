@@ -1,6 +1,7 @@
 """Mirror vCenter-side state into the Supervisor's Kubernetes API, as WCP does.
 
-For each vSphere Namespace: a Namespace, a ResourceQuota and LimitRange from its limits, one
+For each vSphere Namespace: a Namespace (labelled with its Supervisor's network provider, which
+``testbed.admission`` keys on), a ResourceQuota and LimitRange from its limits, one
 RoleBinding per access-list entry, and a VirtualMachineClass per bound VM class; for each storage
 policy a namespace uses, a StorageClass named after the policy (``storage_class_name``). ``reconcile``
 converges everything in one pass and is idempotent; objects of namespaces that no longer exist
@@ -16,6 +17,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 from kubernetes.dynamic import DynamicClient
 
+from testbed.admission import NETWORK_PROVIDER_LABEL
 from testbed.wcp import tokens
 from testbed.wcp.libraries import image_name, item_resource_name, library_resource_name
 
@@ -175,9 +177,11 @@ class Mirror:
                         raise
 
     def reconcile(self, namespaces: dict[str, dict], vm_classes: dict[str, dict],
-                  library_items=lambda library_id: [], policies: dict[str, str] | None = None) -> dict[str, str]:
+                  library_items=lambda library_id: [], policies: dict[str, str] | None = None,
+                  providers: dict[str, str] | None = None) -> dict[str, str]:
         """Converge Kubernetes on vCenter's state. Returns an error message per failed namespace.
-        ``library_items`` lists a content library's items (id, name, type); ``policies`` names storage policies."""
+        ``library_items`` lists a content library's items (id, name, type); ``policies`` names storage
+        policies; ``providers`` gives each cluster's network provider (Clusters.Info network_provider)."""
         errors = {}
         policies = policies or {}
         used = {entry["policy"] for info in namespaces.values() for entry in info.get("storage_specs") or []}
@@ -188,7 +192,7 @@ class Mirror:
             try:
                 items = [item for library in (info.get("vm_service_spec") or {}).get("content_libraries") or []
                          for item in library_items(library)]
-                for body in desired_objects(name, info, vm_classes, policies):
+                for body in desired_objects(name, info, vm_classes, policies, (providers or {}).get(info["cluster"])):
                     self.apply(body)
                 self._images(name, items)
                 self._prune_namespace(name, info)
@@ -252,11 +256,14 @@ class Mirror:
 
 
 def desired_objects(name: str, info: dict, vm_classes: dict[str, dict],
-                    policies: dict[str, str] | None = None) -> list[dict]:
-    """Every Kubernetes object one vSphere Namespace stands for, namespace first."""
+                    policies: dict[str, str] | None = None, provider: str | None = None) -> list[dict]:
+    """Every Kubernetes object one vSphere Namespace stands for, namespace first; ``provider`` is the
+    network provider of the namespace's Supervisor."""
+    labels = {CLUSTER_LABEL: info["cluster"]}
+    if provider:
+        labels[NETWORK_PROVIDER_LABEL] = provider
     objects = [
-        {"apiVersion": "v1", "kind": "Namespace",
-         "metadata": {"name": name, "labels": _managed({CLUSTER_LABEL: info["cluster"]})}},
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": _managed(labels)}},
         {"apiVersion": "v1", "kind": "ResourceQuota",
          "metadata": {"name": QUOTA, "namespace": name, "labels": _managed()},
          "spec": {"hard": quota_hard(info, policies)}},

@@ -137,11 +137,15 @@ def _until_developer_may_edit(testbed, seconds=30):
         pass
 
 
+SUPERVISOR_API_PORT = 6443  # where a Supervisor serves the Kubernetes API; /wcp/login is on 443
+
+
 def login_kubeconfig(testbed, server: str, token: str, namespaces: list[str], path: Path) -> Path:
     """The kubeconfig ``kubectl vsphere login`` writes: the Supervisor as a cluster named by its address,
-    the session as ``wcp:<server>:<user>``'s token, a context of that address and one per namespace."""
+    the API at ``https://<address>:6443``, the session as ``wcp:<server>:<user>``'s token, a context of
+    that address and one per namespace."""
     user = f"wcp:{server}:{testbed.credentials.developer_user}"
-    apiserver = testbed.layout.apiserver_url
+    apiserver = f"https://{server}:{SUPERVISOR_API_PORT}"
     ca = base64.b64encode(testbed.pki.ca_cert.read_bytes()).decode()
     contexts = [{"name": server, "context": {"cluster": server, "user": user}}]
     contexts += [{"name": name, "context": {"cluster": server, "user": user, "namespace": name}} for name in namespaces]
@@ -155,36 +159,48 @@ def login_kubeconfig(testbed, server: str, token: str, namespaces: list[str], pa
 
 @pytest.fixture(scope="module")
 def developer_login(testbed, estate, tmp_path_factory):
-    """The flow's answers, by step; the kubeconfig written from them (None if the login failed)."""
+    """The flow's answers, by step; the kubeconfig written from them (None if the login failed); the
+    Supervisor's address the flow used."""
     creds = testbed.credentials
     http = _http(testbed)
     auth = (creds.developer_user, creds.developer_password)
-    base = testbed.layout.vcenter_url  # where the testbed serves /wcp/login (see the known failure)
+    server = estate["endpoint"]  # the Supervisor's address, as vCenter reports it
+    base = f"https://{server}"
     steps = {"banner": http.get(f"{base}/wcp/loginbanner"), "login": http.post(f"{base}/wcp/login", auth=auth),
              "wrong": http.post(f"{base}/wcp/login", auth=(creds.developer_user, "not-the-password"))}
     steps["workloads"] = http.get(f"{base}/wcp/workloads", auth=auth)
     kubeconfig = None
     if steps["login"].ok and steps["workloads"].ok:
         namespaces = [item["namespace"] for item in steps["workloads"].json()]
-        kubeconfig = login_kubeconfig(testbed, "127.0.0.1", steps["login"].json().get("session_id", ""), namespaces,
+        kubeconfig = login_kubeconfig(testbed, server, steps["login"].json().get("session_id", ""), namespaces,
                                       tmp_path_factory.mktemp("kubectl-vsphere") / "config")
-    return steps, kubeconfig
+    return steps, kubeconfig, server
 
 
-def _supervisor_address(estate) -> str | None:
+def _supervisor_address(testbed, estate) -> str | None:
+    """The endpoint vCenter reports is an address of the Supervisor's own (not vCenter's), whose
+    certificate names it, serving /wcp/login on 443 and the Kubernetes API on 6443."""
     endpoint = estate["endpoint"] or ""
     if ":" in endpoint:
-        return (f"api_server_management_endpoint is {endpoint!r}, the kube-apiserver's host:port; a Supervisor's "
+        return (f"api_server_management_endpoint is {endpoint!r}, a host:port; a Supervisor's "
                 "is its control plane address, serving /wcp/login on 443 and the Kubernetes API on 6443")
+    if endpoint == testbed.layout.vcenter_url.split("://", 1)[1].rsplit(":", 1)[0]:
+        return f"the Supervisor's address {endpoint} is vCenter's"
+    http = _http(testbed)
     try:
-        answer = requests.post(f"https://{endpoint}/wcp/login", verify=False, timeout=10)
+        login = http.post(f"https://{endpoint}/wcp/login", timeout=10)
+        version = http.get(f"https://{endpoint}:{SUPERVISOR_API_PORT}/version", timeout=10)
     except requests.RequestException as err:
-        return f"POST https://{endpoint}/wcp/login: {type(err).__name__}"
-    return None if answer.status_code == 401 else f"POST /wcp/login without credentials is {answer.status_code}"
+        return f"https://{endpoint}: {type(err).__name__}: {err}"
+    if login.status_code != 401:
+        return f"POST /wcp/login without credentials is {login.status_code}"
+    if version.status_code != 200 or "gitVersion" not in version.text:
+        return f"GET :{SUPERVISOR_API_PORT}/version is {version.status_code}"
+    return None
 
 
-def test_login_at_the_supervisor_address(estate):
-    judge("kubectl vsphere login --server=<the Supervisor's address from vCenter>", _supervisor_address(estate))
+def test_login_at_the_supervisor_address(testbed, estate):
+    judge("kubectl vsphere login --server=<the Supervisor's address from vCenter>", _supervisor_address(testbed, estate))
 
 
 def _jwt(answer: requests.Response) -> str | None:
@@ -254,10 +270,15 @@ SEEN: dict[str, str] = {}
 
 
 def vm_status(out: str) -> str | None:
-    status = json.loads(out).get("status", {})
+    vm = json.loads(out)
+    status = vm.get("status", {})
     SEEN["ip"] = (status.get("network") or {}).get("primaryIP4") or ""
-    missing = [key for key in ("uniqueID", "biosUUID", "instanceUUID", "zone", "hardwareVersion")
+    missing = [key for key in ("uniqueID", "biosUUID", "instanceUUID", "zone", "hardwareVersion", "volumes")
                if not status.get(key)]
+    if not (status.get("storage") or {}).get("usage"):
+        missing.append("storage.usage")
+    if not {"kind", "name"} <= set((vm.get("spec") or {}).get("image") or {}):
+        return "no spec.image {kind, name}: VM Operator's webhook resolves it from spec.imageName"
     interfaces = (status.get("network") or {}).get("interfaces") or []
     if missing:
         return f"no {', '.join(missing)} in status"
@@ -375,6 +396,10 @@ CALLS = [
     Call("developer", ("get", "vm", VM, "-o", "jsonpath={.status.network.primaryIP4}"),
          lambda out: None if out.count(".") == 3 else f"no primaryIP4: {out!r}"),
     Call("developer", ("get", "vm", VM, "-o", "json"), vm_status, name="kubectl (developer) get vm: status as VM Operator fills it"),
+    Call("developer", ("get", "availabilityzones,zones", "-o", "name"),
+         lambda out: None if {line.split("/")[0] for line in out.split()} >= {
+             "availabilityzone.topology.tanzu.vmware.com", "zone.topology.tanzu.vmware.com"} else f"no zones: {out!r}",
+         name="kubectl (developer) get availabilityzones,zones (vSphere Zones of the Supervisor and the namespace)"),
     # the same VM in vCenter, as an admin finds it with govc
     Call("govc", ("find", "/", "-type", "m", "-name", VM), in_namespace_folder,
          name="govc find -type m (a VM made through the Supervisor)"),
@@ -416,8 +441,8 @@ def kubectl(testbed, developer_login, tmp_path_factory):
 
     def run(who: str, args: tuple[str, ...], stdin: str | None) -> subprocess.CompletedProcess:
         env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home)}
-        if who == "login":  # the plugin's POST /wcp/login, at the address the testbed serves it
-            answer = http.post(f"{testbed.layout.vcenter_url}/wcp/login", json=json.loads(args[0]),
+        if who == "login":  # the plugin's POST /wcp/login, at the Supervisor's address
+            answer = http.post(f"https://{developer_login[2]}/wcp/login", json=json.loads(args[0]),
                                auth=(creds.developer_user, creds.developer_password))
             return subprocess.CompletedProcess(args, 0 if answer.status_code == 200 else 1, answer.text, answer.text)
         if who == "govc":

@@ -35,14 +35,15 @@ def target_vars(testbed) -> dict:
         "vcenter_password": creds.vcenter_password,
         "vcenter_ca_cert": str(testbed.pki.ca_cert),
         "vcenter_cluster": "DC0_C0",
-        "supervisor_server": layout.apiserver_url,
+        # the Supervisor's own address: /wcp/login where the collection looks for it by default
+        "supervisor_server": layout.supervisor_url,
         "supervisor_token": wcp_token(testbed, creds.developer_user, creds.developer_password),
         "supervisor_admin_token": creds.admin_token,
         "supervisor_viewer_token": wcp_token(testbed, creds.viewer_user, creds.viewer_password),
         "supervisor_outsider_token": wcp_token(testbed, creds.outsider_user, creds.outsider_password),
         "supervisor_nobody_token": creds.nobody_token,
         "supervisor_ca_cert": str(testbed.pki.ca_cert),
-        "supervisor_login_url": f"{layout.vcenter_url}/wcp/login",
+        "supervisor_login_url": layout.supervisor_login_url,  # for the tasks that override it, and messages
         "developer_username": creds.developer_user,
         "developer_password": creds.developer_password,
         "viewer_username": creds.viewer_user,

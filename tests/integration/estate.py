@@ -170,7 +170,7 @@ def connections(testbed, user: str, ca: bool = True) -> dict:
     admin's token); without ``ca`` nothing names the testbed's CA."""
     layout, creds = testbed.layout, testbed.credentials
     trust = {"ca_cert": str(testbed.pki.ca_cert)} if ca else {}
-    supervisor = {"server": layout.apiserver_url, "login_url": f"{layout.vcenter_url}/wcp/login", **trust}
+    supervisor = {"server": layout.supervisor_url, **trust}  # the login URL by default: /wcp/login on 443 there
     if user == "developer":
         supervisor.update(username=creds.developer_user, password=creds.developer_password)
     else:

@@ -122,9 +122,9 @@ def test_the_inventory_verifies_tls_and_shows_a_developer_only_their_namespaces(
     untrusted = _inventory(work, "untrusted", vcenter)
     assert untrusted.returncode != 0 and "not trusted" in untrusted.stderr, untrusted.stderr[-2000:]
     developer = {**vcenter, "ca_cert": str(testbed.pki.ca_cert), "supervisor": True,
-                 "supervisor_server": layout.apiserver_url, "supervisor_username": creds.developer_user,
+                 "supervisor_server": layout.supervisor_url, "supervisor_username": creds.developer_user,
                  "supervisor_password": creds.developer_password,
-                 "supervisor_login_url": f"{layout.vcenter_url}/wcp/login", "supervisor_kinds": ["VirtualMachine"]}
+                 "supervisor_kinds": ["VirtualMachine"]}
     untrusted = _inventory(work, "untrusted-supervisor", developer | {"supervisor_namespaces": [estate.NAMESPACE]})
     assert untrusted.returncode != 0 and "not trusted" in untrusted.stderr, untrusted.stderr[-2000:]
     refused = _inventory(work, "other", {**developer, "supervisor_ca_cert": str(testbed.pki.ca_cert),
@@ -136,9 +136,8 @@ def test_the_inventory_verifies_tls_and_shows_a_developer_only_their_namespaces(
 def test_the_event_sources_verify_tls_and_refuse_another_namespace(testbed, estate, private):
     main = runpy.run_path(str(SOURCES / "supervisor_events.py"))["main"]
     layout, creds = testbed.layout, testbed.credentials
-    developer = {"server": layout.apiserver_url, "username": creds.developer_user,
-                 "password": creds.developer_password, "login_url": f"{layout.vcenter_url}/wcp/login",
-                 "kinds": ["VirtualMachine"], "namespaces": [estate.NAMESPACE]}
+    developer = {"server": layout.supervisor_url, "username": creds.developer_user,
+                 "password": creds.developer_password, "kinds": ["VirtualMachine"], "namespaces": [estate.NAMESPACE]}
     with pytest.raises(Exception, match=UNTRUSTED):
         asyncio.run(asyncio.wait_for(main(asyncio.Queue(), developer), 30))
     with pytest.raises(Exception, match=FORBIDDEN) as refused:
@@ -155,9 +154,9 @@ def test_the_event_sources_verify_tls_and_refuse_another_namespace(testbed, esta
 def test_the_function_activator_verifies_tls_and_refuses_another_namespace(testbed, estate, private):
     main = runpy.run_path(str(SOURCES / "function_activator.py"))["main"]
     layout, creds = testbed.layout, testbed.credentials
-    developer = {"server": layout.apiserver_url, "username": creds.developer_user,
-                 "password": creds.developer_password, "login_url": f"{layout.vcenter_url}/wcp/login",
-                 "namespaces": [estate.NAMESPACE], "host": "127.0.0.1", "port": 0}
+    developer = {"server": layout.supervisor_url, "username": creds.developer_user,
+                 "password": creds.developer_password, "namespaces": [estate.NAMESPACE], "host": "127.0.0.1",
+                 "port": 0}
     with pytest.raises(Exception, match=UNTRUSTED):
         asyncio.run(asyncio.wait_for(main(asyncio.Queue(), developer), 30))
     with pytest.raises(Exception, match=FORBIDDEN) as refused:

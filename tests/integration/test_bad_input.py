@@ -106,9 +106,8 @@ def test_the_inventory_refuses_bad_options_with_one_clear_message(testbed, admin
     places = _places(estate, tmp_path)
     base = {"plugin": "pacific.supervisor.workloads", "hostname": "127.0.0.1", "port": layout.ports.wcp,
             "username": creds.vcenter_user, "password": creds.vcenter_password, "ca_cert": str(testbed.pki.ca_cert)}
-    developer = {"supervisor_server": layout.apiserver_url, "supervisor_username": creds.developer_user,
-                 "supervisor_password": creds.developer_password, "supervisor_ca_cert": str(testbed.pki.ca_cert),
-                 "supervisor_login_url": f"{layout.vcenter_url}/wcp/login"}
+    developer = {"supervisor_server": layout.supervisor_url, "supervisor_username": creds.developer_user,
+                 "supervisor_password": creds.developer_password, "supervisor_ca_cert": str(testbed.pki.ca_cert)}
     env = estate.ansible_environment(tmp_path, ANSIBLE_INVENTORY_UNPARSED_FAILED="1")
     outcomes = []
     before = estate.snapshot(testbed, admin_client)
@@ -132,12 +131,12 @@ def test_the_event_sources_refuse_bad_arguments_at_once_with_one_message(testbed
     layout, creds = testbed.layout, testbed.credentials
     places = _places(estate, tmp_path)
     connections = {
-        "supervisor_events": {"server": layout.apiserver_url, "username": creds.developer_user,
-                              "password": creds.developer_password, "login_url": f"{layout.vcenter_url}/wcp/login",
-                              "ca_cert": str(testbed.pki.ca_cert), "namespaces": [estate.NAMESPACE]},
-        "function_activator": {"server": layout.apiserver_url, "username": creds.developer_user,
-                               "password": creds.developer_password, "login_url": f"{layout.vcenter_url}/wcp/login",
-                               "ca_cert": str(testbed.pki.ca_cert), "namespaces": [estate.NAMESPACE],
+        "supervisor_events": {"server": layout.supervisor_url, "username": creds.developer_user,
+                              "password": creds.developer_password, "ca_cert": str(testbed.pki.ca_cert),
+                              "namespaces": [estate.NAMESPACE]},
+        "function_activator": {"server": layout.supervisor_url, "username": creds.developer_user,
+                               "password": creds.developer_password, "ca_cert": str(testbed.pki.ca_cert),
+                               "namespaces": [estate.NAMESPACE],
                                "host": "127.0.0.1", "port": 0},
         "vcenter_events": {"hostname": "127.0.0.1", "port": layout.ports.wcp, "username": creds.vcenter_user,
                            "password": creds.vcenter_password, "ca_cert": str(testbed.pki.ca_cert)},

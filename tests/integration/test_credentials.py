@@ -87,9 +87,9 @@ def test_a_named_kubeconfig_is_not_overridden_by_the_environments_token(admin_en
 
 
 def test_a_named_user_with_a_wrong_password_is_refused_not_run_as_the_admin(admin_environment, testbed):
-    result = module(admin_environment, "vm_info", namespace="default", server=testbed.layout.apiserver_url,
+    result = module(admin_environment, "vm_info", namespace="default", server=testbed.layout.supervisor_url,
                     username=testbed.credentials.developer_user, password="not-the-password",
-                    login_url=f"{testbed.layout.vcenter_url}/wcp/login", ca_cert=str(testbed.pki.ca_cert))
+                    ca_cert=str(testbed.pki.ca_cert))
     assert result.get("failed") and "refused" in result["msg"].lower(), result
     assert testbed.credentials.admin_token not in json.dumps(result)
 

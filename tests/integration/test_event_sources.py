@@ -143,8 +143,8 @@ def namespace(testbed, admin_client):
 def token_args(testbed):
     """The developer face as the namespace developer: a token of a real /wcp/login as devops."""
     creds = testbed.credentials
-    return {"server": testbed.layout.apiserver_url, "token": wcp_token(testbed, creds.developer_user,
-                                                                       creds.developer_password),
+    return {"server": testbed.layout.supervisor_url, "token": wcp_token(testbed, creds.developer_user,
+                                                                        creds.developer_password),
             "ca_cert": str(testbed.pki.ca_cert)}
 
 
@@ -158,9 +158,8 @@ def admin_token_args(testbed):
 @pytest.fixture
 def login_args(testbed):
     creds = testbed.credentials
-    return {"server": testbed.layout.apiserver_url, "username": creds.developer_user,
-            "password": creds.developer_password, "login_url": testbed.layout.vcenter_url + "/wcp/login",
-            "ca_cert": str(testbed.pki.ca_cert)}
+    return {"server": testbed.layout.supervisor_url, "username": creds.developer_user,
+            "password": creds.developer_password, "ca_cert": str(testbed.pki.ca_cert)}
 
 
 def vm_body(name, power="PoweredOn"):
@@ -264,7 +263,7 @@ def test_label_selector_and_initial_snapshot(namespace, admin_client, token_args
 ])
 def test_bad_source_args_fail_at_once_with_one_message(namespace, testbed, token_args, args, error, message):
     main = load_source("supervisor_events")
-    args = {**token_args, "namespaces": [namespace], "login_url": testbed.layout.vcenter_url + "/wcp/login", **args}
+    args = {**token_args, "namespaces": [namespace], **args}
 
     async def start():
         await asyncio.wait_for(main(asyncio.Queue(), args), 15)

@@ -19,7 +19,7 @@ from kubernetes import client
 from testbed.vcenter import connect, session, vm_named, vm_rows, wait_for_task
 from testbed.vcenter import wcp_token
 from tests.integration.conftest import collection_tree
-from tests.testbed.conftest import Vcenter, _absent, _until
+from tests.testbed.conftest import Vcenter, _absent, _until, vds_namespace  # noqa: F401 (vds_namespace: a fixture)
 
 pytestmark = pytest.mark.testbed
 
@@ -433,3 +433,14 @@ def test_a_developer_token_without_namespaces_says_what_to_give(testbed, invento
     done = inventory(options)
     assert done.returncode != 0
     assert "give namespace, or username and password instead of a token" in done.stderr, done.stderr[-2000:]
+
+
+def test_a_namespace_on_a_vds_supervisor_says_it_runs_no_vsphere_pods(testbed, inventory, vds_namespace):
+    options = {**supervisor_options(testbed), "supervisor_namespaces": [vds_namespace], "supervisor_kinds": ["Pod"]}
+    done = inventory({**vcenter_options(testbed), **options}, "--export")  # group variables as such
+    listing = listed(done)
+    group = listing[f"namespace_{vds_namespace.replace('-', '_')}"]
+    assert group["vars"]["supervisor_vsphere_pods"] is False
+    assert group["vars"]["supervisor_network_provider"] == "VSPHERE_NETWORK"
+    assert "vSphere Distributed Switch (VDS) networking" in group["vars"]["supervisor_vsphere_pods_reason"]
+    assert "vSphere Pods are not available in vSphere Namespace " + vds_namespace in " ".join(done.stderr.split())

@@ -104,9 +104,9 @@ def grepped(testbed, admin_client, estate, tmp_path_factory):
     inventory.write_text(yaml.safe_dump({
         "plugin": "pacific.supervisor.workloads", "hostname": "127.0.0.1", "port": layout.ports.wcp,
         "username": creds.vcenter_user, "password": creds.vcenter_password, "ca_cert": str(testbed.pki.ca_cert),
-        "supervisor": True, "supervisor_server": layout.apiserver_url, "supervisor_username": creds.developer_user,
-        "supervisor_password": creds.developer_password, "supervisor_login_url": f"{layout.vcenter_url}/wcp/login",
-        "supervisor_ca_cert": str(testbed.pki.ca_cert), "supervisor_namespaces": [estate.NAMESPACE]}))
+        "supervisor": True, "supervisor_server": layout.supervisor_url, "supervisor_username": creds.developer_user,
+        "supervisor_password": creds.developer_password, "supervisor_ca_cert": str(testbed.pki.ca_cert),
+        "supervisor_namespaces": [estate.NAMESPACE]}))
     env = estate.ansible_environment(work)
     listed = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-inventory"), "-i", str(inventory),
                              "--list", "-vvv"], env=env, capture_output=True, text=True, timeout=300, check=False)
@@ -130,8 +130,8 @@ async def _events(testbed, estate, work, admin_client) -> dict:
     queues = {"supervisor": asyncio.Queue(), "vcenter": asyncio.Queue()}
     tasks = [
         asyncio.ensure_future(supervisor(queues["supervisor"], {
-            "server": layout.apiserver_url, "username": creds.developer_user, "password": creds.developer_password,
-            "login_url": f"{layout.vcenter_url}/wcp/login", "ca_cert": str(testbed.pki.ca_cert),
+            "server": layout.supervisor_url, "username": creds.developer_user, "password": creds.developer_password,
+            "ca_cert": str(testbed.pki.ca_cert),
             "kinds": ["VirtualMachine", "Pod", "Event", "ResourceQuota"], "namespaces": [estate.NAMESPACE],
             "initial_snapshot": True})),
         asyncio.ensure_future(vcenter(queues["vcenter"], {

@@ -8,6 +8,7 @@ import requests
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
+from testbed import admission
 from testbed.vcenter import session
 
 
@@ -117,3 +118,42 @@ def _get(objects, name):
 
 def _conditions(vm) -> dict[str, tuple[str, str]]:
     return {c["type"]: (c["status"], c["reason"]) for c in vm.get("status", {}).get("conditions", [])}
+
+
+VDS_CLUSTERS = "/api/vcenter/namespace-management/clusters"
+VDS_NAMESPACE = "vds-team"
+VSAN_POLICY = "aa6d5a82-1c88-45da-85d3-3d74b91a5bad"  # vcsim's "vSAN Default Storage Policy"
+
+
+@pytest.fixture(scope="module")
+def vds_namespace(testbed, admin_client):
+    """A vSphere Namespace (the developer EDITs it) on a second cluster enabled with VDS networking (the
+    testbed's own Supervisor uses NSX)."""
+    admin = Vcenter(testbed, testbed.credentials.vcenter_user, testbed.credentials.vcenter_password)
+    enabled = {c["cluster"] for c in admin.call("GET", VDS_CLUSTERS).json()}
+    primary = admin.call("GET", VDS_CLUSTERS).json()[0]["cluster"]
+    spare = next(c["cluster"] for c in admin.call("GET", "/api/vcenter/cluster").json() if c["cluster"] != primary)
+    core = client.CoreV1Api(admin_client)
+    admin.call("DELETE", f"/api/vcenter/namespaces/instances/{VDS_NAMESPACE}")  # an aborted run's
+    _until(lambda: _absent(core.read_namespace, VDS_NAMESPACE), 60, "the namespace of an earlier run to go")
+    if spare in enabled:  # an aborted run's, or another test's
+        admin.call("POST", f"{VDS_CLUSTERS}/{spare}?action=disable")
+        _until(lambda: admin.call("GET", f"{VDS_CLUSTERS}/{spare}").status_code == 404, 30, "the second Supervisor gone")
+    spec = {"size_hint": "TINY", "network_provider": "VSPHERE_NETWORK", "master_storage_policy": VSAN_POLICY}
+    answer = admin.call("POST", f"{VDS_CLUSTERS}/{spare}?action=enable", json=spec)
+    assert answer.status_code == 204, answer.text
+    _until(lambda: admin.call("GET", f"{VDS_CLUSTERS}/{spare}").json()["config_status"] == "RUNNING", 30,
+           "the second Supervisor RUNNING")
+    assert admin.call("GET", f"{VDS_CLUSTERS}/{spare}").json()["network_provider"] == "VSPHERE_NETWORK"
+    user, domain = testbed.credentials.developer_user.split("@")
+    answer = admin.call("POST", "/api/vcenter/namespaces/instances", json={
+        "cluster": spare, "namespace": VDS_NAMESPACE,
+        "access_list": [{"role": "EDIT", "subject_type": "USER", "subject": user, "domain": domain}]})
+    assert answer.status_code == 204, answer.text
+    _until(lambda: admission.refuses_pods(core.read_namespace(VDS_NAMESPACE).metadata.labels), 30,
+           "the namespace mirrored with its Supervisor's network provider")
+    yield VDS_NAMESPACE
+    admin.call("DELETE", f"/api/vcenter/namespaces/instances/{VDS_NAMESPACE}")
+    _until(lambda: _absent(core.read_namespace, VDS_NAMESPACE), 60, "the namespace to go")
+    admin.call("POST", f"{VDS_CLUSTERS}/{spare}?action=disable")
+    _until(lambda: admin.call("GET", f"{VDS_CLUSTERS}/{spare}").status_code == 404, 30, "the second Supervisor disabled")

@@ -70,7 +70,7 @@ def test_wcp_token_expiry(testbed):
     creds = testbed.credentials
     http = requests.Session()
     http.trust_env, http.verify = False, str(testbed.pki.ca_cert)
-    login = testbed.layout.vcenter_url + "/wcp/login"
+    login = testbed.layout.supervisor_login_url
 
     def whoami_status(token: str) -> int:
         # who-am-I: 201 for any authenticated user, 401 for a refused token (no anonymous fallback)

@@ -64,7 +64,7 @@ def developer_namespace(testbed, admin_client):
         "access_list": [{"role": "EDIT", "subject_type": "USER", "subject": user, "domain": domain}]})
     assert answer.status_code == 204, answer.text
     _until(lambda: core.read_namespaced_service_account("default", NAMESPACE), 30, "default ServiceAccount")
-    login = requests.post(testbed.layout.vcenter_url + "/wcp/login", auth=(creds.developer_user, creds.developer_password),
+    login = requests.post(testbed.layout.supervisor_login_url, auth=(creds.developer_user, creds.developer_password),
                           verify=str(testbed.pki.ca_cert))
     assert login.status_code == 200, login.text
     token = login.json()["session_id"]

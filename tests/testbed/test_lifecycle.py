@@ -94,7 +94,7 @@ def test_env_prints_what_a_client_needs(testbed):
     out = _cli(testbed.layout, "env")
     assert out.returncode == 0
     exported = dict(line.removeprefix("export ").split("=", 1) for line in out.stdout.splitlines())
-    assert exported["PACIFIC_SUPERVISOR_SERVER"] == testbed.layout.apiserver_url
+    assert exported["PACIFIC_SUPERVISOR_SERVER"] == testbed.layout.supervisor_url
     # the developer face logs in as the developer; the admin's kubeconfig has a name of its own
     assert exported["PACIFIC_SUPERVISOR_USERNAME"] == testbed.credentials.developer_user
     assert Path(exported["PACIFIC_ADMIN_KUBECONFIG"]).is_file() and "KUBECONFIG" not in exported

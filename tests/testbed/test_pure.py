@@ -94,6 +94,18 @@ def test_storage_class_is_named_after_the_policy_name(policy, storage_class):
     assert quota_hard(info, {"id-1": policy}) == {f"{storage_class}.storageclass.storage.k8s.io/requests.storage": "100Mi"}
 
 
+def test_a_namespace_carries_its_supervisors_network_provider_and_vds_refuses_pods():
+    from testbed import admission
+    from testbed.wcp.mirror import desired_objects
+
+    vds = desired_objects("team-b", {"cluster": "domain-c61"}, {}, {}, "VSPHERE_NETWORK")[0]
+    nsx = desired_objects("team-a", {"cluster": "domain-c8"}, {}, {}, "NSXT_CONTAINER_PLUGIN")[0]
+    assert admission.refuses_pods(vds["metadata"]["labels"]) and not admission.refuses_pods(nsx["metadata"]["labels"])
+    assert admission.binding()["spec"]["matchResources"]["namespaceSelector"]["matchLabels"] == {
+        admission.NETWORK_PROVIDER_LABEL: "VSPHERE_NETWORK"}
+    assert admission.policy()["spec"]["validations"][0]["reason"] == "Forbidden"
+
+
 def test_a_relist_queues_the_pods_deleted_while_no_watch_ran():
     """A force-deleted pod is gone at once: if no watch saw it go, the next list must still
     bring its teardown (its pod VM and process), and leave the listed pods alone."""
@@ -149,7 +161,9 @@ def test_env_gives_the_developer_login_for_the_developer_face(tmp_path):
     creds = Credentials.load_or_create(tmp_path / "state" / "credentials.json")
     assert exported["PACIFIC_SUPERVISOR_USERNAME"] == creds.developer_user == "devops@vsphere.local"
     assert exported["PACIFIC_SUPERVISOR_PASSWORD"] == creds.developer_password
-    assert exported["PACIFIC_WCP_LOGIN_URL"].endswith("/wcp/login")
+    # the Supervisor at its own address, with /wcp/login where the collection looks by default
+    assert exported["PACIFIC_SUPERVISOR_SERVER"].endswith(":6443") and "PACIFIC_WCP_LOGIN_URL" not in exported
+    assert "127.0.0.1" not in exported["PACIFIC_SUPERVISOR_SERVER"]
     assert exported["PACIFIC_ADMIN_TOKEN"] == creds.admin_token
     assert not {"PACIFIC_SUPERVISOR_TOKEN", "KUBECONFIG", "PACIFIC_DEVELOPER_PASSWORD"} & exported.keys()
 

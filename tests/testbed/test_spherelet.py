@@ -59,6 +59,13 @@ def test_native_pod_runs_on_an_esxi_node_with_a_pod_vm_and_answers_http(core, te
     assert pod.status.pod_ip.startswith(network.prefix + "." if network.possible() else "127.1.")
     assert pod.status.container_statuses[0].ready
     assert vcsim_vms(vcenter_si, namespace).get("echo-a") == namespace
+    # its pod VM runs on the ESXi host of its Node
+    node = core.read_node(pod.spec.node_name)
+    content = vcenter_si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    pod_vms = [vm for vm in view.view if vm.name == "echo-a" and vm.parent.name == namespace]
+    view.Destroy()
+    assert [vm.runtime.host._moId for vm in pod_vms] == [node.metadata.annotations["vmware-system-esxi-node-moid"]]
     reasons = {e.reason for e in core.list_namespaced_event(namespace, field_selector="involvedObject.name=echo-a").items}
     assert {"Scheduled", "Started"} <= reasons
     answer = _until(lambda: _fetch(f"http://{pod.status.pod_ip}:8080/"), 30, "the echo server")

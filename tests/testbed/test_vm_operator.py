@@ -26,6 +26,20 @@ def test_virtual_machine_becomes_a_vcsim_vm(namespace, admin_client, vcenter_si)
     assert (real.config.hardware.numCPU, real.config.hardware.memoryMB) == (2, 4096)
     assert real.config.uuid == status["biosUUID"] and real.config.instanceUuid == status["instanceUUID"]
     assert real.runtime.powerState == "poweredOn"
+    # spec.image as VM Operator's mutating webhook resolves spec.imageName
+    assert vm["spec"]["image"] == {"kind": "ClusterVirtualMachineImage", "name": "vmi-0a1b2c3d4e5f60001"}
+    # the image's boot disk: a Classic volume, counted in storage usage
+    disk = next(d for d in real.config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk))
+    assert status["volumes"] == [{"name": disk.backing.fileName.rsplit("/", 1)[-1].removesuffix(".vmdk"),
+                                  "type": "Classic", "attached": True, "diskUUID": disk.backing.uuid, "limit": "10Gi"}]
+    assert status["storage"]["usage"]["disks"] == "10Gi"
+    assert status["zone"] and status["hardwareVersion"] == int(real.config.version.removeprefix("vmx-"))
+    # its zone: the cluster's AvailabilityZone, and the namespace's Zone naming the VM's pool and folder
+    topology = ("topology.tanzu.vmware.com", "v1alpha1")
+    zone = objects.get_cluster_custom_object(*topology, "availabilityzones", status["zone"])
+    assert zone["spec"]["clusterComputeResourceMoIDs"] == [real.resourcePool.owner._moId]
+    own = objects.get_namespaced_custom_object(*topology, namespace, "zones", status["zone"])
+    assert own["spec"]["managedVMs"] == {"poolMoIDs": [real.resourcePool._moId], "folderMoID": real.parent._moId}
     events = client.CoreV1Api(admin_client).list_namespaced_event(
         namespace, field_selector="involvedObject.name=web-1").items
     assert "CreateSuccess" in {event.reason for event in events}

@@ -143,7 +143,7 @@ def test_wcp_login_token_is_honoured_by_kube_apiserver_per_namespace(testbed, ad
     admin.call("POST", "/api/vcenter/namespaces/instances", json=_namespace_spec(cluster, "wcp-login-b"))
     namespaces.extend(["wcp-login-a", "wcp-login-b"])
     creds = testbed.credentials
-    answer = admin.http.post(testbed.layout.vcenter_url + "/wcp/login",
+    answer = admin.http.post(testbed.layout.supervisor_login_url,
                              auth=(creds.developer_user, creds.developer_password), headers={"vmware-api-session-id": ""})
     assert answer.status_code == 200
     token = answer.json()["session_id"]
@@ -161,7 +161,7 @@ def test_wcp_login_token_is_honoured_by_kube_apiserver_per_namespace(testbed, ad
 
 
 def test_wcp_login_refuses_a_wrong_password(testbed, admin):
-    answer = admin.http.post(testbed.layout.vcenter_url + "/wcp/login",
+    answer = admin.http.post(testbed.layout.supervisor_login_url,
                              auth=(testbed.credentials.developer_user, "wrong"))
     assert answer.status_code == 401 and "session_id" not in answer.text
 
@@ -333,7 +333,7 @@ def test_namespace_roles_reach_the_supervisor_api_groups(admin, cluster, admin_c
 
 
 def _login(testbed, user: str, password: str) -> str:
-    answer = requests.post(testbed.layout.vcenter_url + "/wcp/login", auth=(user, password),
+    answer = requests.post(testbed.layout.supervisor_login_url, auth=(user, password),
                            verify=str(testbed.pki.ca_cert))
     assert answer.status_code == 200, answer.text
     return answer.json()["session_id"]
@@ -381,11 +381,11 @@ def test_users_get_what_a_supervisor_grants(testbed, admin, cluster, vm_class, n
     for user, password, listed in ((creds.developer_user, creds.developer_password, True),
                                    (creds.viewer_user, creds.viewer_password, True),
                                    (creds.outsider_user, creds.outsider_password, False)):
-        answer = requests.get(testbed.layout.vcenter_url + "/wcp/workloads", auth=(user, password),
+        answer = requests.get(f"https://{testbed.layout.supervisor_host}/wcp/workloads", auth=(user, password),
                               verify=str(testbed.pki.ca_cert))
         assert answer.status_code == 200, answer.text
         assert ("wcp-users" in [entry["namespace"] for entry in answer.json()]) is listed, user
-    assert requests.get(testbed.layout.vcenter_url + "/wcp/workloads", auth=(creds.viewer_user, "wrong"),
+    assert requests.get(f"https://{testbed.layout.supervisor_host}/wcp/workloads", auth=(creds.viewer_user, "wrong"),
                         verify=str(testbed.pki.ca_cert)).status_code == 401
 
 

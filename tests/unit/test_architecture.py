@@ -30,7 +30,7 @@ LAYERS = (
     ("clients", "talk to one API each (Kubernetes, vCenter REST and SOAP, a Docker engine), errors as data",
      ("_supervisor/client.py", "_supervisor/login.py", "_vcenter/rest.py", "_vcenter/soap.py",
       "_vcenter/retrieve.py", "_vcenter/bulk.py", "_vcenter/resources.py", "_vcenter/libraries.py",
-      "_vcenter/tagging.py", "_migrate/engine_source.py")),
+      "_vcenter/tagging.py", "_vcenter/vsphere_pods.py", "_migrate/engine_source.py")),
     ("builders and tables", "pure: manifests, specs, names, readiness, drift, errors, settings (no network)",
      ("_supervisor/*_manifest.py", "_supervisor/manifests.py", "_supervisor/names.py", "_supervisor/kinds.py",
       "_supervisor/event_kinds.py", "_supervisor/drift.py", "_supervisor/transitions.py",

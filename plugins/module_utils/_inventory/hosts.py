@@ -328,6 +328,13 @@ def default_groups(hostvars, prefix=""):
     return groups
 
 
+def namespace_vars(facts):
+    """The group variables of a namespace group, from its ``vsphere_pods.facts``."""
+    return {"supervisor_network_provider": facts["network_provider"],
+            "supervisor_vsphere_pods": facts["available"],
+            "supervisor_vsphere_pods_reason": facts["reason"]}
+
+
 def guest_cluster_group(namespace, name, prefix=""):
     return group_name(prefix, "guest_cluster", namespace, name)
 

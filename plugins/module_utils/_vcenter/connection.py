@@ -12,7 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import names
+from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors, settings
+from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter import names, vsphere_pods
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.libraries import content_libraries
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.rest import VcenterSession
 from ansible_collections.pacific.supervisor.plugins.module_utils._vcenter.soap import VcenterInventory
@@ -26,6 +27,53 @@ def connection_args(params):
 
 def rest_session(params, flavour="api"):
     return VcenterSession(flavour=flavour, **connection_args(params))
+
+
+# the option ``vcenter`` of a developer-face module that may ask vCenter (doc fragment vsphere_pods)
+VCENTER_LOOKUP_SPEC = dict(vcenter=dict(type="dict", options=dict(
+    hostname=dict(type="str", required=True),
+    port=dict(type="int", default=443),
+    username=dict(type="str"),
+    password=dict(type="str", no_log=True),
+    validate_certs=dict(type="bool", default=True),
+    ca_cert=dict(type="path"),
+)))
+
+
+def lookup_settings(params):
+    """The vCenter settings of a developer-face task's ``vcenter`` option, or None when it has none:
+    its user and password are the task's own (the Supervisor login's SSO user) unless it names others.
+    Only what the task gives is used (no environment)."""
+    given = dict(params.get("vcenter") or {})
+    if not given:
+        return None
+    for key in ("username", "password"):
+        if not given.get(key):
+            given[key] = params.get(key)
+    missing = [key for key in ("username", "password") if not given.get(key)]
+    if missing:
+        raise errors.InvalidArgument(
+            "vcenter needs {0}: give them in vcenter, or log in to the Supervisor with username and password "
+            "(the same SSO user asks vCenter)".format(" and ".join(missing)))
+    resolved = settings.resolve(settings.VCENTER, given, {})
+    resolved.pop("source")
+    return resolved
+
+
+def vsphere_pod_support(params, namespace=None):
+    """``vsphere_pods.facts`` of ``namespace`` (a dict), or of every vSphere Namespace (name -> facts),
+    asked of the vCenter of the task's ``vcenter`` option; None when the task gives none. A namespace
+    vCenter does not know has no facts (None): the Supervisor alone decides there."""
+    found = lookup_settings(params)
+    if found is None:
+        return None
+    with rest_session(found) as session:
+        if namespace is None:
+            return vsphere_pods.support_by_namespace(session)
+        try:
+            return vsphere_pods.support(session, namespace)
+        except errors.NotFound:
+            return None
 
 
 class Lookup(object):
