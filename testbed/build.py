@@ -30,12 +30,13 @@ BINARIES = {
     "govc": "./govc",
     "vapi-probe": "./vapi-probe",
     "kubectl": "k8s.io/kubernetes/cmd/kubectl",
+    "clusterctl": "sigs.k8s.io/cluster-api/cmd/clusterctl",
 }
 # Commands built in a Go module of their own under the tools module (name -> its directory): the
 # clients of tests/conformance need packages the main tools module does not (govc's command
 # packages, kubectl's k8s.io/cli-runtime), and a module of their own keeps those go.sum lines out
 # of the keys of the Supervisor's binaries above, so adding them rebuilt none of those.
-OWN_MODULES = {"govc": "govc", "vapi-probe": "vapi-probe", "kubectl": "kubectl"}
+OWN_MODULES = {"govc": "govc", "vapi-probe": "vapi-probe", "kubectl": "kubectl", "clusterctl": "clusterctl"}
 # Guest clusters run kube-apiserver too, answering /version with their release's minor. The
 # testbed has one Kubernetes source; an older minor is the same code stamped with that release,
 # marked "+testbed" so nobody mistakes it for the real thing.
@@ -79,7 +80,22 @@ def _ldflags(name: str) -> str:
             flags += [f"-X {stamp}.gitVersion={version}", f"-X {stamp}.gitMajor={major}",
                       f"-X {stamp}.gitMinor={minor}", f"-X {stamp}.gitTreeState=clean",
                       f"-X {stamp}.buildDate={kubernetes_source_date()}"]
+    if name == "clusterctl":
+        # as Cluster API's release build stamps it (clusterctl version, its provider version checks)
+        version = _required_version(_module_dir(name), "sigs.k8s.io/cluster-api")
+        major, minor = version.lstrip("v").split(".")[:2]
+        flags += [f"-X sigs.k8s.io/cluster-api/version.{key}={value}" for key, value in (
+            ("gitVersion", version), ("gitMajor", major), ("gitMinor", minor), ("gitTreeState", "clean"))]
     return " ".join(flags)
+
+
+def _required_version(module: Path, path: str) -> str:
+    """The version of ``path`` that the go.mod in ``module`` requires."""
+    for line in (module / "go.mod").read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == path and parts[1].startswith("v"):
+            return parts[1]
+    raise TestbedError(f"{module / 'go.mod'} does not require {path}")
 
 
 def _module_dir(name: str) -> Path:

@@ -45,8 +45,15 @@ UPSTREAM = (
     UpstreamCrds("github.com/vmware-tanzu/vm-operator", "topology.tanzu.vmware.com_*.yaml",
                  "config/crd/external-crds"),
     UpstreamCrds("sigs.k8s.io/cluster-api", "cluster.x-k8s.io_*.yaml"),
+    # a guest cluster's control plane: Cluster API's kubeadm control plane provider
+    UpstreamCrds("sigs.k8s.io/cluster-api", "controlplane.cluster.x-k8s.io_*.yaml",
+                 "controlplane/kubeadm/config/crd/bases"),
+    # its infrastructure: CAPV in supervisor mode (VSphereCluster, VSphereMachine and their templates)
+    UpstreamCrds("sigs.k8s.io/cluster-api-provider-vsphere", "vmware.infrastructure.cluster.x-k8s.io_*.yaml",
+                 "config/supervisor/crd/bases"),
 )
-CRD_GROUPS = ("vmoperator.vmware.com", "cluster.x-k8s.io", "run.tanzu.vmware.com")
+CRD_GROUPS = ("vmoperator.vmware.com", "cluster.x-k8s.io", "run.tanzu.vmware.com", "controlplane.cluster.x-k8s.io",
+              "vmware.infrastructure.cluster.x-k8s.io")
 
 
 def _semver(version: str) -> tuple | None:
@@ -66,7 +73,7 @@ def newest_module_dir(cache: Path, upstream: UpstreamCrds) -> Path:
     candidates = []
     for entry in parent.glob(f"{stem}@v*"):
         version = _semver(entry.name.split("@", 1)[1])
-        if version and (entry / "config" / "crd" / "bases").is_dir():
+        if version and (entry / upstream.directory).is_dir():
             candidates.append((version, entry))
     if not candidates:
         raise TestbedError(

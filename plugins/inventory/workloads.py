@@ -219,9 +219,15 @@ notes:
     C(supervisor_class), C(supervisor_image), C(supervisor_storage_class), C(supervisor_power_state),
     C(supervisor_desired_power_state), C(supervisor_primary_ip4), C(supervisor_unique_id), C(supervisor_bios_uuid),
     C(supervisor_conditions) (type -> true/false); of a guest cluster node also C(supervisor_guest_cluster),
-    C(supervisor_guest_cluster_role) (V(control_plane) or V(worker)), C(supervisor_guest_cluster_kind),
-    C(supervisor_guest_cluster_endpoint) (V(host:port)), C(supervisor_guest_cluster_server) (an URL),
-    C(supervisor_guest_cluster_phase), C(supervisor_guest_cluster_ready), C(supervisor_guest_cluster_version)."
+    C(supervisor_guest_cluster_role) (V(control_plane) or V(worker), from CAPV's C(capv.vmware.com/cluster.role)
+    label), C(supervisor_guest_cluster_kind), C(supervisor_guest_cluster_endpoint) (V(host:port)),
+    C(supervisor_guest_cluster_server) (an URL), C(supervisor_guest_cluster_phase), C(supervisor_guest_cluster_ready),
+    C(supervisor_guest_cluster_version), C(supervisor_guest_cluster_capi_cluster) and
+    C(supervisor_guest_cluster_class) (the Cluster API Cluster realising it and its ClusterClass)."
+  - "A TanzuKubernetesCluster and the Cluster API Cluster a Supervisor realises it as (same name, vSphere 8) are one
+    guest cluster of kind V(TanzuKubernetesCluster); where the TKC reports no readiness, phase, endpoint or version,
+    its Cluster's are used (readiness: C(Ready), else C(ControlPlaneReady) and C(InfrastructureReady)). A Cluster
+    made directly is a guest cluster of kind V(Cluster)."
   - "Supervisor host variables of a pod: C(supervisor_kind) (V(Pod)), C(supervisor_namespace), C(supervisor_name),
     C(supervisor_qualified_name), C(supervisor_uid), C(supervisor_labels), C(supervisor_pod_phase), C(supervisor_pod_ip),
     C(supervisor_node_name), C(supervisor_containers) (images), C(supervisor_conditions)."

@@ -208,8 +208,15 @@ cluster:
       description: The phase the controller reports, for example C(running) or C(Provisioned).
       type: str
     ready:
-      description: Whether the cluster is Ready.
+      description:
+        - Whether the cluster is Ready; of a TanzuKubernetesCluster that reports no Ready condition, whether the
+          Cluster API Cluster it is realised as is (C(ControlPlaneReady) and C(InfrastructureReady)).
       type: bool
+    capi_cluster:
+      description:
+        - The Cluster API Cluster that realises the cluster (on vSphere 8 a TanzuKubernetesCluster is realised as
+          the Cluster of the same name, of the C(tanzukubernetescluster) ClusterClass), once there is one.
+      type: str
     state_message:
       description: Why it is not ready yet, or why it failed.
       type: str
@@ -310,7 +317,8 @@ def handle(params, run):
                             wait_timeout=params["wait_timeout"], before=before, readiness=gcm.readiness)
     obj = outcome["object"]
     machines = guest_clusters.machines(engine, params["namespace"], params["name"]) if not run.check_mode else []
-    result = {"changed": outcome["changed"], "cluster": gcm.summarize(obj, machines)}
+    realising = guest_clusters.realising_cluster(engine, obj) if not run.check_mode else None
+    result = {"changed": outcome["changed"], "cluster": gcm.summarize(obj, machines, realising)}
     if run.diff:
         result["diff"] = outcome["diff"]
     return result

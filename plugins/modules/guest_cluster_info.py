@@ -90,8 +90,15 @@ clusters:
       description: The phase the controller reports.
       type: str
     ready:
-      description: Whether the cluster is Ready.
+      description:
+        - Whether the cluster is Ready; of a TanzuKubernetesCluster that reports no Ready condition, whether the
+          Cluster API Cluster it is realised as is (C(ControlPlaneReady) and C(InfrastructureReady)).
       type: bool
+    capi_cluster:
+      description:
+        - The Cluster API Cluster that realises the cluster (on vSphere 8 a TanzuKubernetesCluster is realised as
+          the Cluster of the same name, of the C(tanzukubernetescluster) ClusterClass), if there is one.
+      type: str
     conditions:
       description: The controller's conditions.
       type: list
@@ -143,18 +150,20 @@ def _listed(engine, resource, namespace, name):
     """The clusters of one kind; none when the Supervisor does not serve the kind."""
     selector = "metadata.name=" + name if name else None
     try:
-        items = engine.list_readable(resource, namespace, field_selector=selector)
+        return engine.list_readable(resource, namespace, field_selector=selector)
     except errors.NamespaceMissing:
         raise
     except errors.NotFound:
         return []
-    if resource is gcm.RESOURCES[gcm.CAPI]:
-        # a Cluster without topology is not a guest cluster we describe; one a TanzuKubernetesCluster
-        # owns (how a Supervisor realises a TKC) is listed as that TKC
-        items = [item for item in items if (item.get("spec") or {}).get("topology") and not any(
-            owner.get("kind") == "TanzuKubernetesCluster"
-            for owner in (item.get("metadata") or {}).get("ownerReferences") or [])]
-    return items
+
+
+def _realises_a_tkc(cluster):
+    return any(owner.get("kind") == "TanzuKubernetesCluster"
+               for owner in (cluster.get("metadata") or {}).get("ownerReferences") or [])
+
+
+def _key(obj):
+    return (obj["metadata"].get("namespace"), obj["metadata"]["name"])
 
 
 def handle(params, run):
@@ -165,11 +174,15 @@ def handle(params, run):
         check_name(name, "guest cluster name", label=True)
     engine = Engine(connect(params), run=run)
     apis = [gcm.TKC, gcm.CAPI] if params["api"] == "all" else [params["api"]]
-    clusters = []
-    for api in apis:
-        clusters.extend(_listed(engine, gcm.RESOURCES[api], namespace, name))
+    tkcs = _listed(engine, gcm.RESOURCES[gcm.TKC], namespace, name) if gcm.TKC in apis else []
+    # a Cluster without topology is not a guest cluster we describe; one a TanzuKubernetesCluster
+    # owns (how a Supervisor of vSphere 8 realises a TKC) is described with that TKC
+    capi = _listed(engine, gcm.RESOURCES[gcm.CAPI], namespace, name)
+    realising = dict((_key(item), item) for item in capi if _realises_a_tkc(item))
+    clusters = tkcs + [item for item in capi if gcm.CAPI in apis and (item.get("spec") or {}).get("topology")
+                       and not _realises_a_tkc(item)]
     machines = guest_clusters.machines_by_cluster(guest_clusters.machines(engine, namespace, name)) if clusters else {}
-    summaries = [gcm.summarize(obj, machines.get((obj["metadata"].get("namespace"), obj["metadata"]["name"]), []))
+    summaries = [gcm.summarize(obj, machines.get(_key(obj), []), realising.get(_key(obj)) if obj in tkcs else None)
                  for obj in clusters]
     summaries.sort(key=lambda summary: (summary["namespace"], summary["name"], summary["api"]))
     return {"changed": False, "clusters": summaries}

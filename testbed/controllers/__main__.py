@@ -12,6 +12,7 @@ from kubernetes import config
 from testbed.controllers.guest_apiservers import GuestApiservers
 from testbed.controllers.guest_clusters import GuestClusters
 from testbed.controllers.load_balancers import LoadBalancers
+from testbed.controllers.resource_policies import ResourcePolicies
 from testbed.controllers.spherelet import Spherelet
 from testbed.controllers.vm_operator import VmOperator
 from testbed.controllers.vm_services import VmServices
@@ -58,6 +59,7 @@ def main() -> None:
     _retry(operator.seed_images, "the VM Operator CRDs")
     operator.start(stop)
     VmServices(api_client).start(stop)
+    ResourcePolicies(api_client, vsphere).start(stop)
     VolumeProvisioner(api_client).start(stop)
     LoadBalancers(api_client).start(stop)
     GuestClusters(api_client, GuestApiservers(Testbed(layout))).start(stop)

@@ -51,6 +51,28 @@ class Vsphere:
                               None) or folder.CreateFolder(child_folder)
         return pool, folder
 
+    def remove_child_placement(self, namespace: str, cluster_moref: str | None, child_pool: str | None,
+                               child_folder: str | None) -> bool:
+        """Destroy a resource policy's child pool and folder in a namespace's once no VM is left in
+        them; False while one is (the caller tries again)."""
+        with self._lock:  # found, not made: a namespace gone meanwhile took its pool and folder along
+            parent_pool = next((p for p in self.cluster(cluster_moref).resourcePool.resourcePool
+                                if p.name == namespace), None)
+            namespaces = next((f for f in self.datacenter.vmFolder.childEntity
+                               if isinstance(f, vim.Folder) and f.name == NAMESPACES_FOLDER), None)
+            parent_folder = next((f for f in namespaces.childEntity if isinstance(f, vim.Folder)
+                                  and f.name == namespace), None) if namespaces is not None else None
+            pool = next((p for p in parent_pool.resourcePool if p.name == child_pool), None) \
+                if parent_pool is not None and child_pool else None
+            folder = next((f for f in parent_folder.childEntity if isinstance(f, vim.Folder) and f.name == child_folder),
+                          None) if parent_folder is not None and child_folder else None
+            if (pool is not None and pool.vm) or (folder is not None and folder.childEntity):
+                return False
+            for entity in (pool, folder):
+                if entity is not None:
+                    wait_for_task(entity.Destroy_Task())
+        return True
+
     def _namespace_placement(self, namespace: str, cluster_moref: str | None):
         with self._lock:
             cluster = self.cluster(cluster_moref)

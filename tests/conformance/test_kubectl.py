@@ -414,7 +414,7 @@ CALLS = [
          name="kubectl (developer) apply -f tkc.yaml"),
     Call("developer", ("wait", f"tanzukubernetesclusters.run.tanzu.vmware.com/{GUEST}", "--for=condition=Ready",
                        "--timeout=120s"), lines_with("condition met")),
-    Call("developer", ("get", "clusters.cluster.x-k8s.io", "-o", "name"), lines_with(f"cluster/{GUEST}"),
+    Call("developer", ("get", "clusters.cluster.x-k8s.io", "-o", "name"), lines_with(f"cluster.cluster.x-k8s.io/{GUEST}"),
          name="kubectl (developer) get clusters.cluster.x-k8s.io (the TKC as a Cluster API Cluster)"),
     Call("login", (json.dumps({"guest_cluster_name": GUEST}),), guest_login,
          name="kubectl vsphere login --tanzu-kubernetes-cluster-name (no namespace)"),

@@ -227,6 +227,10 @@ def test_guest_cluster_nodes_are_grouped_with_the_cluster_endpoint(testbed, inve
         next(iter(members(listing, "guest_cluster_inv_test_tkc_1")))]
     assert group_vars["supervisor_guest_cluster_kind"] == "TanzuKubernetesCluster"
     assert group_vars["supervisor_guest_cluster_ready"] is True
+    # on vSphere 8 the TKC is realised as a Cluster API Cluster of its ClusterClass, its VMs in a folder of their own
+    assert (group_vars["supervisor_guest_cluster_capi_cluster"], group_vars["supervisor_guest_cluster_class"]) == (
+        "tkc-1", "tanzukubernetescluster")
+    assert node["vsphere_folder"] == f"/DC0/vm/Namespaces/{NAMESPACE}/tkc-1"
 
 
 def test_compose_groups_and_keyed_groups(testbed, inventory, estate):

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from kubernetes import client, config
 
-from testbed.vcenter import vcsim_vms
+from testbed.vcenter import vcsim_vms, vm_named
 from tests.testbed.conftest import VM_CLASS, _absent, _until
 
 pytestmark = pytest.mark.testbed
@@ -16,6 +16,8 @@ pytestmark = pytest.mark.testbed
 TKC = ("run.tanzu.vmware.com", "v1alpha3", "tanzukubernetesclusters")
 CAPI_CLUSTER = ("cluster.x-k8s.io", "v1beta1", "clusters")
 MACHINES = ("cluster.x-k8s.io", "v1beta1", "machines")
+VSPHERE_CLUSTERS = ("vmware.infrastructure.cluster.x-k8s.io", "v1beta1", "vsphereclusters")
+VSPHERE_MACHINES = ("vmware.infrastructure.cluster.x-k8s.io", "v1beta1", "vspheremachines")
 
 
 def tkc(name: str, workers: int, release: str = "v1.34.4---vmware.1-fips-vkr.2") -> dict:
@@ -45,8 +47,35 @@ def _machines(objects, namespace, cluster):
         *MACHINES[:2], namespace, MACHINES[2], label_selector=f"cluster.x-k8s.io/cluster-name={cluster}")["items"])
 
 
-def _vcsim_vms(vcenter_si, namespace) -> set[str]:
-    return set(vcsim_vms(vcenter_si, namespace))
+def _vcsim_vms(vcenter_si, cluster) -> set[str]:
+    """The VMs in the guest cluster's own folder (CAPV's resource policy puts them there)."""
+    return set(vcsim_vms(vcenter_si, cluster))
+
+
+def _own_placement(vcenter_si, namespace, cluster) -> list[str]:
+    """The guest cluster's own resource pool and folder in vCenter, those that are there."""
+    from pyVmomi import vim
+
+    content = vcenter_si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ResourcePool, vim.Folder], True)
+    try:
+        return [f"{type(entity).__name__}:{entity.name}" for entity in view.view
+                if entity.name == cluster and entity.parent.name == namespace]
+    finally:
+        view.Destroy()
+
+
+def _placement(vcenter_si, name) -> tuple[str, str]:
+    """(folder path under the datacenter's VM folder, resource pool path) of the VM called ``name``."""
+    vm = vm_named(vcenter_si, name)
+
+    def path(entity, stop):
+        parts = []
+        while entity is not None and entity.name != stop:
+            parts.insert(0, entity.name)
+            entity = entity.parent
+        return "/".join(parts)
+    return path(vm.parent, "vm"), path(vm.resourcePool, "Resources")
 
 
 def _guest(admin_client, namespace, cluster):
@@ -65,7 +94,8 @@ def test_tkc_becomes_ready_and_its_kubeconfig_reaches_a_real_guest_apiserver(nam
     assert status["totalWorkerReplicas"] == 2
     machines = _machines(objects, namespace, "tkc-a")
     assert len(machines) == 3 and sum("control-plane" in m for m in machines) == 1
-    assert set(machines) <= _vcsim_vms(vcenter_si, namespace)
+    assert set(machines) <= _vcsim_vms(vcenter_si, "tkc-a")
+    assert _placement(vcenter_si, machines[0]) == (f"Namespaces/{namespace}/tkc-a", f"{namespace}/tkc-a")
 
     guest = _guest(admin_client, namespace, "tkc-a")
     version = client.VersionApi(guest).get_code()
@@ -75,6 +105,38 @@ def test_tkc_becomes_ready_and_its_kubeconfig_reaches_a_real_guest_apiserver(nam
     assert "inside-the-guest" not in {n.metadata.name for n in client.CoreV1Api(admin_client).list_namespace().items}
     ssh = client.CoreV1Api(admin_client).read_namespaced_secret("tkc-a-ssh", namespace)
     assert {"ssh-privatekey", "ssh-publickey"} <= set(ssh.data)
+
+
+def test_the_tkc_is_realised_as_a_cluster_api_cluster_of_its_cluster_class(namespace, admin_client):
+    """As on vSphere 8: TKC -> Cluster (class tanzukubernetescluster) -> KubeadmControlPlane and a
+    MachineDeployment per node pool -> Machines -> VSphereMachines -> VirtualMachines."""
+    objects = client.CustomObjectsApi(admin_client)
+    cluster = _read(objects, namespace, CAPI_CLUSTER, "tkc-a")
+    assert cluster["spec"]["topology"]["class"] == "tanzukubernetescluster"
+    assert [(o["kind"], o["name"]) for o in cluster["metadata"]["ownerReferences"]] == [("TanzuKubernetesCluster", "tkc-a")]
+    assert {c["type"]: c["status"] for c in cluster["status"]["conditions"]
+            if c["type"] in ("Ready", "ControlPlaneReady", "InfrastructureReady")} == {
+        "Ready": "True", "ControlPlaneReady": "True", "InfrastructureReady": "True"}
+    plane_ref, infra_ref = cluster["spec"]["controlPlaneRef"], cluster["spec"]["infrastructureRef"]
+    assert (plane_ref["kind"], infra_ref["kind"]) == ("KubeadmControlPlane", "VSphereCluster")
+    plane = _read(objects, namespace, ("controlplane.cluster.x-k8s.io", "v1beta1", "kubeadmcontrolplanes"),
+                  plane_ref["name"])
+    assert plane["status"]["readyReplicas"] == 1 and plane["status"]["initialized"] is True
+    assert _read(objects, namespace, VSPHERE_CLUSTERS, infra_ref["name"])["status"]["ready"] is True
+    deployments = objects.list_namespaced_custom_object(
+        "cluster.x-k8s.io", "v1beta1", namespace, "machinedeployments",
+        label_selector="cluster.x-k8s.io/cluster-name=tkc-a")["items"]
+    assert [(d["metadata"]["labels"]["topology.cluster.x-k8s.io/deployment-name"], d["status"]["readyReplicas"],
+             d["status"]["phase"]) for d in deployments] == [("workers", 2, "Running")]
+    for name in _machines(objects, namespace, "tkc-a"):
+        machine = _read(objects, namespace, MACHINES, name)
+        owner = machine["metadata"]["ownerReferences"][0]["kind"]
+        assert owner == ("KubeadmControlPlane" if "control-plane" in name else "MachineSet")
+        infra = _read(objects, namespace, VSPHERE_MACHINES, machine["spec"]["infrastructureRef"]["name"])
+        assert infra["status"]["ready"] is True and infra["spec"]["providerID"] == machine["spec"]["providerID"]
+        vm = _read(objects, namespace, ("vmoperator.vmware.com", "v1alpha3", "virtualmachines"), name)
+        assert vm["metadata"]["ownerReferences"][0]["uid"] == infra["metadata"]["uid"]
+        assert vm["spec"]["reserved"]["resourcePolicyName"] == "tkc-a"
 
 
 def test_scale_workers_2_3_1_is_reflected_in_machines_and_vcsim(namespace, admin_client, vcenter_si):
@@ -90,7 +152,7 @@ def test_scale_workers_2_3_1_is_reflected_in_machines_and_vcsim(namespace, admin
         labels = objects.get_namespaced_custom_object(*MACHINES[:2], namespace, MACHINES[2], workers_now[0])[
             "metadata"]["labels"]
         assert labels["topology.cluster.x-k8s.io/deployment-name"] == "workers"
-        _until(lambda: set(machines) == {vm for vm in _vcsim_vms(vcenter_si, namespace) if vm.startswith("tkc-a-")},
+        _until(lambda: set(machines) == _vcsim_vms(vcenter_si, "tkc-a"),
                30, f"vcsim VMs of tkc-a matching {workers} workers")
 
 
@@ -151,8 +213,10 @@ def test_deleting_the_cluster_removes_machines_vms_and_apiserver(namespace, admi
     objects.delete_namespaced_custom_object(*kind[:2], namespace, kind[2], name)
     _until(lambda: _absent(_read, objects, namespace, kind, name), 20, f"{name} deleted")
     _until(lambda: _machines(objects, namespace, name) == [], 30, "Machines removed")
-    _until(lambda: not {vm for vm in _vcsim_vms(vcenter_si, namespace) if vm.startswith(f"{name}-")}, 30,
+    _until(lambda: not _vcsim_vms(vcenter_si, name), 30,
            "vcsim VMs removed")
+    # as the VM Operator tidies after a resource policy: the cluster's own pool and folder go with its VMs
+    _until(lambda: not _own_placement(vcenter_si, namespace, name), 30, f"{name}'s resource pool and folder removed")
     from testbed import processes
 
     _until(lambda: processes.port_is_free(port), 30, "guest apiserver stopped")

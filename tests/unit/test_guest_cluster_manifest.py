@@ -199,3 +199,20 @@ def test_an_older_release_than_the_cluster_runs_is_refused():
         gcm.check_no_downgrade("v1.35.4+vmware.1-fips-vkr.1", older, "tkc-1")
     assert caught.value.msg == ("guest cluster tkc-1 runs v1.35.4+vmware.1-fips-vkr.1; it cannot be downgraded to "
                                 + TKR_134)
+
+
+def test_a_tkc_without_a_ready_condition_is_as_ready_as_the_cluster_api_cluster_realising_it():
+    obj = gcm.build(params(), None, gcm.resolve_release("v1.34", TKRS))
+    obj["metadata"].update(generation=1)
+    obj["status"] = {"observedGeneration": 1}
+    realising = {"apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "Cluster",
+                 "metadata": {"name": "tkc-1", "namespace": "team-a", "generation": 3},
+                 "spec": {"topology": {"class": "tanzukubernetescluster"}},
+                 "status": {"observedGeneration": 3, "phase": "Provisioned", "conditions": [
+                     {"type": "ControlPlaneReady", "status": "True"}, {"type": "InfrastructureReady", "status": "True"}]}}
+    summary = gcm.summarize(obj, [], realising)
+    assert summary["ready"] and summary["phase"] == "Provisioned" and summary["capi_cluster"] == "tkc-1"
+    assert gcm.summarize(obj, [])["ready"] is False and gcm.summarize(obj, [])["capi_cluster"] is None
+    # the TKC's own Ready condition wins
+    obj["status"]["conditions"] = [{"type": "Ready", "status": "False", "reason": "Provisioning"}]
+    assert gcm.summarize(obj, [], realising)["ready"] is False

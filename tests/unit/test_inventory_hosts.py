@@ -124,6 +124,52 @@ def test_guest_cluster_nodes_get_the_cluster_and_its_endpoint():
                                                "guest_cluster_team_a_tkc"]
 
 
+def _capi_cluster(name, conditions, owner=None, **status):
+    meta = {"name": name, "namespace": "team-a"}
+    if owner:
+        meta["ownerReferences"] = [{"kind": "TanzuKubernetesCluster", "name": owner}]
+    return {"metadata": meta,
+            "spec": {"topology": {"class": "tanzukubernetescluster", "version": "v1.35.4+vmware.1-fips"},
+                     "controlPlaneEndpoint": {"host": "10.0.0.5", "port": 6443}},
+            "status": dict(status, conditions=[{"type": t, "status": s} for t, s in conditions.items()])}
+
+
+def test_a_tkc_is_one_guest_cluster_with_its_cluster_api_cluster_whose_conditions_fill_what_it_lacks():
+    tkc = {"metadata": {"name": "tkc", "namespace": "team-a"}, "status": {}}
+    cluster = _capi_cluster("tkc", {"ControlPlaneReady": "True", "InfrastructureReady": "True"}, owner="tkc",
+                            phase="Provisioned")
+    facts = hosts.guest_clusters([tkc], [cluster])[("team-a", "tkc")]
+    assert facts["supervisor_guest_cluster_kind"] == "TanzuKubernetesCluster"
+    assert facts["supervisor_guest_cluster_ready"] is True and facts["supervisor_guest_cluster_phase"] == "Provisioned"
+    assert facts["supervisor_guest_cluster_capi_cluster"] == "tkc"
+    assert facts["supervisor_guest_cluster_class"] == "tanzukubernetescluster"
+    assert facts["supervisor_guest_cluster_version"] == "v1.35.4+vmware.1-fips"
+    assert facts["supervisor_guest_cluster_endpoint"] == "10.0.0.5:6443"
+    # the TKC's own Ready condition wins over its Cluster's
+    tkc["status"] = {"phase": "updating", "conditions": [{"type": "Ready", "status": "False"}]}
+    facts = hosts.guest_clusters([tkc], [cluster])[("team-a", "tkc")]
+    assert facts["supervisor_guest_cluster_ready"] is False and facts["supervisor_guest_cluster_phase"] == "updating"
+
+
+def test_a_cluster_made_directly_is_a_guest_cluster_of_kind_cluster():
+    clusters = hosts.guest_clusters([], [_capi_cluster("capi-a", {"ControlPlaneReady": "True",
+                                                                  "InfrastructureReady": "False"})])
+    facts = clusters[("team-a", "capi-a")]
+    assert facts["supervisor_guest_cluster_kind"] == "Cluster" and facts["supervisor_guest_cluster_ready"] is False
+    assert hosts.guest_clusters([], [_capi_cluster("capi-b", {})])[("team-a", "capi-b")][
+        "supervisor_guest_cluster_ready"] is None
+
+
+def test_a_node_vm_says_its_role_with_capv_labels():
+    """CAPV labels a node's VirtualMachine with its cluster and role; Cluster API's control-plane
+    label is on the Machine, not on the VirtualMachine."""
+    labels = {"cluster.x-k8s.io/cluster-name": "tkc", "capv.vmware.com/cluster.name": "tkc"}
+    plane = _virtual_machine("tkc-a", moid="vm-1", labels=dict(labels, **{"capv.vmware.com/cluster.role": "controlplane"}))
+    worker = _virtual_machine("tkc-b", moid="vm-2", labels=dict(labels, **{"capv.vmware.com/cluster.role": "node"}))
+    merged = hosts.merge(_vsphere(_vm("vm-1", "tkc-a"), _vm("vm-2", "tkc-b", bios="b2")), [plane, worker])
+    assert sorted(h["supervisor_guest_cluster_role"] for h in merged) == ["control_plane", "worker"]
+
+
 def test_a_pod_matches_its_pod_vm_by_annotation_else_by_name_in_its_namespace_pool():
     vsphere = _vsphere(_vm("vm-5", "echo", guest="crxPod1Guest"), _vm("vm-6", "other", guest="crxPod1Guest", bios="b6"))
     merged = hosts.merge(vsphere, [], [_pod("echo"), _pod("renamed", {"vmware-system-vm-uuid": "b6"})])

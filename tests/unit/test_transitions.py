@@ -234,3 +234,14 @@ def test_backoff_is_exponential_bounded_and_resets():
     backoff.reset()
     assert backoff.next() == 1
     assert 0.5 <= Backoff(base=1, jitter=lambda: 0.0).next() == 0.5
+
+
+def test_an_event_names_the_kind_of_its_objects_controlling_owner():
+    """A Cluster API Cluster that realises a TanzuKubernetesCluster says so (rules about the TKC skip it)."""
+    kind = event_kinds.resolve(["Cluster"])[0]
+    realised = {"apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "Cluster",
+                "metadata": {"name": "tkc-1", "namespace": "team-a", "uid": "c1", "ownerReferences": [
+                    {"kind": "TanzuKubernetesCluster", "name": "tkc-1", "controller": True}]}}
+    assert transitions.identity(kind, realised)["owner_kind"] == "TanzuKubernetesCluster"
+    realised["metadata"]["ownerReferences"] = [{"kind": "Other", "name": "x"}]  # an owner, not the controller
+    assert transitions.identity(kind, realised)["owner_kind"] == ""

@@ -46,6 +46,8 @@ KINDS = ("vm", "pod_vm", "guest_cluster_node", "plain_vm")
 POWER_GROUPS = {"poweredon": "powered_on", "poweredoff": "powered_off", "suspended": "suspended"}
 GUEST_CLUSTER_LABELS = ("cluster.x-k8s.io/cluster-name", "capw.vmware.com/cluster.name", "capv.vmware.com/cluster.name")
 CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane"
+# what CAPV (supervisor mode) labels a guest cluster node's VirtualMachine with: controlplane or node
+GUEST_CLUSTER_ROLE_LABELS = ("capv.vmware.com/cluster.role", "capw.vmware.com/cluster.role")
 POD_VM_UUID_ANNOTATION = "vmware-system-vm-uuid"
 POD_VM_GUEST_PREFIX = "crxPod"
 NAMESPACES_FOLDER = "Namespaces"
@@ -112,39 +114,70 @@ def _namespace_from_folder(folder):
     return None
 
 
-def _ready(obj):
-    for condition in obj.get("status", {}).get("conditions") or []:
-        if condition.get("type") == "Ready":
+def _condition(obj, kind):
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind:
             return condition.get("status") == "True"
     return None
 
 
+def _ready(obj):
+    return _condition(obj, "Ready")
+
+
+def _cluster_ready(obj):
+    """A Cluster API Cluster's readiness: its Ready condition, else ControlPlaneReady and
+    InfrastructureReady together (None while it reports none of them)."""
+    ready = _condition(obj, "Ready")
+    if ready is not None:
+        return ready
+    parts = [_condition(obj, kind) for kind in ("ControlPlaneReady", "InfrastructureReady")]
+    if False in parts:
+        return False
+    return True if parts == [True, True] else None
+
+
+def _endpoint_facts(facts, endpoint):
+    if endpoint.get("host"):
+        facts["supervisor_guest_cluster_endpoint"] = "%s:%s" % (endpoint["host"], endpoint.get("port", 6443))
+        facts["supervisor_guest_cluster_server"] = "https://%s:%s" % (endpoint["host"], endpoint.get("port", 6443))
+
+
 def guest_clusters(tkcs, clusters):
-    """``{(namespace, name): facts}`` of the guest clusters; a TanzuKubernetesCluster and the
-    Cluster API Cluster of the same name are one guest cluster."""
+    """``{(namespace, name): facts}`` of the guest clusters. On vSphere 8 a TanzuKubernetesCluster
+    is realised as the Cluster API Cluster of the same name (of the ``tanzukubernetescluster``
+    ClusterClass): the two are one guest cluster, of kind TanzuKubernetesCluster, whose facts
+    come from the TKC where it reports them and from its Cluster where it does not (readiness,
+    phase, endpoint, version). A Cluster made directly is a guest cluster of kind Cluster."""
     found = {}
-    for kind, items in (("Cluster", clusters), ("TanzuKubernetesCluster", tkcs)):
-        for obj in items or []:
-            meta, spec, status = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
-            key = (meta["namespace"], meta["name"])
-            endpoint = spec.get("controlPlaneEndpoint") or {}
-            if not endpoint.get("host"):
-                endpoint = next(iter(status.get("apiEndpoints") or []), {})
-            facts = found.setdefault(key, {})
-            if endpoint.get("host"):
-                facts["supervisor_guest_cluster_endpoint"] = "%s:%s" % (endpoint["host"], endpoint.get("port", 6443))
-                facts["supervisor_guest_cluster_server"] = "https://%s:%s" % (
-                    endpoint["host"], endpoint.get("port", 6443))
-            version = (status.get("version") or (spec.get("topology") or {}).get("version")
-                       or facts.get("supervisor_guest_cluster_version"))
-            facts.update({
-                "supervisor_guest_cluster": meta["name"],
-                "supervisor_guest_cluster_kind": kind,
-                "supervisor_namespace": meta["namespace"],
-                "supervisor_guest_cluster_phase": status.get("phase"),
-                "supervisor_guest_cluster_ready": _ready(obj),
-                "supervisor_guest_cluster_version": version,
-            })
+    for obj in clusters or []:
+        meta, spec, status = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+        topology = spec.get("topology") or {}
+        facts = found.setdefault((meta["namespace"], meta["name"]), {})
+        _endpoint_facts(facts, spec.get("controlPlaneEndpoint") or {})
+        facts.update({
+            "supervisor_guest_cluster": meta["name"],
+            "supervisor_guest_cluster_kind": "Cluster",
+            "supervisor_namespace": meta["namespace"],
+            "supervisor_guest_cluster_phase": status.get("phase"),
+            "supervisor_guest_cluster_ready": _cluster_ready(obj),
+            "supervisor_guest_cluster_version": topology.get("version"),
+            "supervisor_guest_cluster_capi_cluster": meta["name"],
+            "supervisor_guest_cluster_class": topology.get("class"),
+        })
+    for obj in tkcs or []:
+        meta, status = obj["metadata"], obj.get("status") or {}
+        facts = found.setdefault((meta["namespace"], meta["name"]), {})
+        _endpoint_facts(facts, next(iter(status.get("apiEndpoints") or []), {}))
+        ready = _ready(obj)
+        facts.update({
+            "supervisor_guest_cluster": meta["name"],
+            "supervisor_guest_cluster_kind": "TanzuKubernetesCluster",
+            "supervisor_namespace": meta["namespace"],
+            "supervisor_guest_cluster_phase": status.get("phase") or facts.get("supervisor_guest_cluster_phase"),
+            "supervisor_guest_cluster_ready": ready if ready is not None else facts.get("supervisor_guest_cluster_ready"),
+            "supervisor_guest_cluster_version": status.get("version") or facts.get("supervisor_guest_cluster_version"),
+        })
     return found
 
 
@@ -154,6 +187,11 @@ def _conditions(status):
 
 def _guest_cluster_of(labels):
     return next((labels[label] for label in GUEST_CLUSTER_LABELS if labels.get(label)), None)
+
+
+def _guest_cluster_role(labels):
+    role = next((labels[label] for label in GUEST_CLUSTER_ROLE_LABELS if labels.get(label)), None)
+    return "control_plane" if CONTROL_PLANE_LABEL in labels or role == "controlplane" else "worker"
 
 
 def _virtual_machine_vars(obj):
@@ -180,7 +218,7 @@ def _virtual_machine_vars(obj):
     }
     if cluster:
         hostvars["supervisor_guest_cluster"] = cluster
-        hostvars["supervisor_guest_cluster_role"] = "control_plane" if CONTROL_PLANE_LABEL in labels else "worker"
+        hostvars["supervisor_guest_cluster_role"] = _guest_cluster_role(labels)
     return hostvars
 
 

@@ -354,20 +354,34 @@ def _endpoint(obj):
     return {"host": endpoint["host"], "port": endpoint.get("port")}
 
 
-def summarize(obj, machines=()):
+def realised_by_capi(obj, realising):
+    """Of a TanzuKubernetesCluster's readiness where it reports none (no Ready condition): its
+    Cluster API Cluster's (``realising``, the Cluster of the same name it owns on vSphere 8)."""
+    has_ready = any(c.get("type") == "Ready" for c in (obj.get("status") or {}).get("conditions") or [])
+    if api_of(obj) == TKC and not has_ready and realising is not None:
+        return kinds.cluster(realising)
+    return readiness(obj)
+
+
+def summarize(obj, machines=(), realising=None):
     """What the modules return of one guest cluster: the facts most playbooks need, flat, with
-    node pools counted from its ``machines``, and the whole object under ``resource``."""
+    node pools counted from its ``machines``, and the whole object under ``resource``; of a
+    TanzuKubernetesCluster, ``realising`` is the Cluster API Cluster a Supervisor realises it as
+    (named under ``capi_cluster``; its readiness and phase stand in where the TKC reports none)."""
     if obj is None:
         return None
     api = api_of(obj)
     metadata, status = obj.get("metadata") or {}, obj.get("status") or {}
+    if api == CAPI:
+        realising = obj
     options = current_options(obj, api)
     running = {}
     for machine in machines or ():
         if machine_running(machine):
             pool = machine_pool(machine)
             running[pool] = running.get(pool, 0) + 1
-    verdict = readiness(obj)
+    verdict = realised_by_capi(obj, realising)
+    realising_status = (realising or {}).get("status") or {}
     return {
         "name": metadata.get("name"),
         "namespace": metadata.get("namespace"),
@@ -375,8 +389,9 @@ def summarize(obj, machines=()):
         "kind": obj.get("kind"),
         "version": options["version"],
         "kubernetes_version": status.get("version"),
-        "phase": status.get("phase"),
+        "phase": status.get("phase") or realising_status.get("phase"),
         "ready": verdict.state == kinds.READY,
+        "capi_cluster": ((realising or {}).get("metadata") or {}).get("name"),
         "state_message": verdict.message,
         "conditions": status.get("conditions") or [],
         "control_plane_endpoint": _endpoint(obj),

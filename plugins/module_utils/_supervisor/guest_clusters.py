@@ -48,6 +48,20 @@ def machines(engine, namespace=None, cluster=None):
     return items
 
 
+def realising_cluster(engine, obj):
+    """The Cluster API Cluster a TanzuKubernetesCluster is realised as (the Cluster of the same name
+    it owns, on vSphere 8); None for a Cluster itself, or when there is none (yet) or it may not be read."""
+    if (obj or {}).get("kind") != "TanzuKubernetesCluster":
+        return None
+    metadata = obj.get("metadata") or {}
+    try:
+        cluster = engine.get(kinds.CAPI_CLUSTER, metadata.get("name"), metadata.get("namespace"))
+    except (errors.NotFound, errors.Forbidden):  # a Supervisor without Cluster API, or no read access
+        return None
+    owners = ((cluster or {}).get("metadata") or {}).get("ownerReferences") or []
+    return cluster if any(owner.get("uid") == metadata.get("uid") for owner in owners) else None
+
+
 def machines_by_cluster(items):
     grouped = {}
     for machine in items:

@@ -120,6 +120,9 @@ def identity(kind, obj):
         "uid": meta.get("uid"),
         "resource_version": meta.get("resourceVersion"),
         "labels": dict(meta.get("labels") or {}),
+        # a Cluster API Cluster that realises a TanzuKubernetesCluster says so: rules about the TKC
+        # need not act on its Cluster too
+        "owner_kind": next((ref.get("kind") for ref in meta.get("ownerReferences") or [] if ref.get("controller")), ""),
     }
 
 
@@ -315,6 +318,7 @@ class EventTracker(object):
             "uid": involved.get("uid"),
             "resource_version": meta.get("resourceVersion"),
             "labels": {},
+            "owner_kind": "",
         }
         source = obj.get("source") or {}
         return [transition(ident, EVENT, reason=obj.get("reason"), message=obj.get("message"),

@@ -7,4 +7,6 @@ go 1.25.0
 require (
 	github.com/vmware-tanzu/vm-operator v1.10.0
 	sigs.k8s.io/cluster-api v1.10.7
+	// CAPV's supervisor mode (VSphereCluster, VSphereMachine, ... of vmware.infrastructure.cluster.x-k8s.io)
+	sigs.k8s.io/cluster-api-provider-vsphere v1.14.0
 )

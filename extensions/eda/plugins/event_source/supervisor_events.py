@@ -30,8 +30,9 @@ description:
     change is a transition.'
   - 'Every event has the keys C(change) (one of C(added), C(deleted), C(snapshot), C(condition),
     C(phase), C(power_state), C(container), C(quota), C(event)), C(kind), C(api_version),
-    C(namespace), C(name), C(uid), C(resource_version), C(labels), C(from), C(to), C(reason) and
-    C(message).'
+    C(namespace), C(name), C(uid), C(resource_version), C(labels), C(owner_kind) (the kind of the controlling owner
+    of the object, empty when it has none: a Cluster API Cluster that realises a TanzuKubernetesCluster has
+    V(TanzuKubernetesCluster)), C(from), C(to), C(reason) and C(message).'
   - C(condition) events add C(condition) (its type); C(from) and C(to) are
     C({status, reason, message}) or null. A condition changes when its status or reason does.
   - C(phase) and C(power_state) events have the old and new value in C(from) and C(to).
