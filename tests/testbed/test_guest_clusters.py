@@ -54,13 +54,19 @@ def _vcsim_vms(vcenter_si, cluster) -> set[str]:
 
 def _own_placement(vcenter_si, namespace, cluster) -> list[str]:
     """The guest cluster's own resource pool and folder in vCenter, those that are there."""
-    from pyVmomi import vim
+    from pyVmomi import vim, vmodl
 
     content = vcenter_si.RetrieveContent()
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.ResourcePool, vim.Folder], True)
+    found = []
     try:
-        return [f"{type(entity).__name__}:{entity.name}" for entity in view.view
-                if entity.name == cluster and entity.parent.name == namespace]
+        for entity in view.view:
+            try:
+                if entity.name == cluster and entity.parent.name == namespace:
+                    found.append(f"{type(entity).__name__}:{entity.name}")
+            except vmodl.fault.ManagedObjectNotFound:  # destroyed between the view and the read: gone
+                continue
+        return found
     finally:
         view.Destroy()
 
