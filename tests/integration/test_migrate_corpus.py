@@ -97,6 +97,11 @@ def _reach_running(engine, core, name, manifests):
     finally:
         items, _label = _items(engine, name, manifests)
         batch.converge(engine, items, state="absent", wait=True, wait_timeout=120)
+        # a Deployment's pods go after it (garbage collection): the next test starts without them
+        deadline = time.monotonic() + 120
+        while core.list_namespaced_pod(made.NAMESPACE, label_selector=selector).items:
+            assert time.monotonic() < deadline, f"{name}'s pods are not gone 120 s after its project"
+            time.sleep(1)
 
 
 def _stated(phrase):
