@@ -47,13 +47,14 @@ def _http(testbed) -> requests.Session:
 def estate(testbed):
     """A vSphere Namespace where the developer may edit, with a VM class and the vSAN policy, made over REST
     as an admin would; the Supervisor's address as vCenter reports it."""
-    from tests.testbed.conftest import Vcenter
+    from tests.testbed.conftest import Vcenter, _absent, _until
     vcenter = Vcenter(testbed, testbed.credentials.vcenter_user, testbed.credentials.vcenter_password)
     classes, instances = ("/api/vcenter/namespace-management/virtual-machine-classes",
                           "/api/vcenter/namespaces/instances")
     vcenter.call("DELETE", f"{instances}/{NAMESPACE}")  # an aborted run's
     vcenter.call("DELETE", f"{classes}/{VM_CLASS}")
-    _until_namespace(testbed, lambda found: found is None, "the namespace of an earlier run to go")
+    read_namespace = _namespace_reader(testbed)
+    _until(lambda: _absent(read_namespace, NAMESPACE), 60, "the namespace of an earlier run to go")
     cluster = vcenter.call("GET", "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
     info = vcenter.call("GET", f"/api/vcenter/namespace-management/clusters/{cluster}").json()
     user, domain = testbed.credentials.developer_user.split("@")
@@ -67,41 +68,26 @@ def estate(testbed):
     while vcenter.call("GET", f"{instances}/{NAMESPACE}").json().get("config_status") != "RUNNING":
         assert time.monotonic() < deadline, "the namespace did not become RUNNING"
         time.sleep(0.2)
-    _until_namespace(testbed, lambda found: found is not None and found.status.phase == "Active",
-                     "the namespace to be Active in the Supervisor")
+    _until(lambda: read_namespace(NAMESPACE).status.phase == "Active", 60,
+           "the namespace to be Active in the Supervisor")
     _until_developer_may_edit(testbed)
     yield {"cluster": cluster, "endpoint": info["api_server_management_endpoint"]}
     vcenter.call("DELETE", f"{instances}/{NAMESPACE}")
     vcenter.call("DELETE", f"{classes}/{VM_CLASS}")
 
 
-def _until_namespace(testbed, done: Callable, what: str, seconds: float = 60) -> None:
-    """Wait until ``done`` holds of the Supervisor's Namespace object (None when there is none)."""
+def _namespace_reader(testbed):
+    """``read_namespace`` of the Supervisor, as its admin."""
     from kubernetes import client as kube, config as kube_config
-    from kubernetes.client.rest import ApiException
-    core = kube.CoreV1Api(kube_config.new_client_from_config(str(testbed.layout.admin_kubeconfig)))
-
-    def found():
-        try:
-            return core.read_namespace(NAMESPACE)
-        except ApiException as err:
-            if err.status == 404:
-                return None
-            raise
-    deadline = time.monotonic() + seconds
-    while not done(found()):
-        assert time.monotonic() < deadline, f"waited {seconds:.0f}s for {what}"
-        time.sleep(0.2)
+    return kube.CoreV1Api(kube_config.new_client_from_config(str(testbed.layout.admin_kubeconfig))).read_namespace
 
 
 def diagnosis(testbed) -> str:
     """When a developer's call fails: the namespace as the Supervisor holds it, and who deleted
     namespaces or bindings there (kube-apiserver's audit log, the WCP simulator's log)."""
-    from kubernetes import client as kube, config as kube_config
     lines = []
     try:
-        core = kube.CoreV1Api(kube_config.new_client_from_config(str(testbed.layout.admin_kubeconfig)))
-        found = core.read_namespace(NAMESPACE)
+        found = _namespace_reader(testbed)(NAMESPACE)
         lines.append(f"namespace {NAMESPACE}: phase {found.status.phase}, deletionTimestamp "
                      f"{found.metadata.deletion_timestamp}, created {found.metadata.creation_timestamp}")
     except Exception as err:  # pylint: disable=broad-except - a diagnosis never fails the diagnosis
