@@ -31,12 +31,16 @@ BINARIES = {
     "vapi-probe": "./vapi-probe",
     "kubectl": "k8s.io/kubernetes/cmd/kubectl",
     "clusterctl": "sigs.k8s.io/cluster-api/cmd/clusterctl",
+    "vmop-webhook": "./vmop-webhook",
 }
 # Commands built in a Go module of their own under the tools module (name -> its directory): the
 # clients of tests/conformance need packages the main tools module does not (govc's command
 # packages, kubectl's k8s.io/cli-runtime), and a module of their own keeps those go.sum lines out
 # of the keys of the Supervisor's binaries above, so adding them rebuilt none of those.
-OWN_MODULES = {"govc": "govc", "vapi-probe": "vapi-probe", "kubectl": "kubectl", "clusterctl": "clusterctl"}
+OWN_MODULES = {"govc": "govc", "vapi-probe": "vapi-probe", "kubectl": "kubectl", "clusterctl": "clusterctl",
+               # VM Operator's conversion webhook: its API module wants controller-runtime and Kubernetes
+               # libraries older than the kube-apiserver's
+               "vmop-webhook": "vmop-webhook"}
 # Guest clusters run kube-apiserver too, answering /version with their release's minor. The
 # testbed has one Kubernetes source; an older minor is the same code stamped with that release,
 # marked "+testbed" so nobody mistakes it for the real thing.

@@ -7,7 +7,9 @@ warm start.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import re
 import subprocess
 import time
@@ -101,11 +103,35 @@ def sources(cache: Path | None = None) -> list[tuple[str, Path]]:
     return found
 
 
-def install(api_client: client.ApiClient, timeout: float = 60.0) -> dict[str, int]:
+# VM Operator's kustomize config: which of its CRDs it patches to convert with its webhook
+CONVERSION_CONFIG = UpstreamCrds("github.com/vmware-tanzu/vm-operator", "kustomization.yaml", "config/crd")
+
+
+def webhook_conversions(url: str, ca_bundle: bytes, cache: Path | None = None) -> dict[str, dict]:
+    """spec.conversion of each CRD that VM Operator's own kustomize config (config/crd) converts with
+    its webhook (the patches/webhook_in_*.yaml it applies: strategy Webhook, conversionReviewVersions),
+    pointed at ``url`` and trusting ``ca_bundle`` instead of VM Operator's in-cluster Service."""
+    config = newest_module_dir(cache or module_cache(), CONVERSION_CONFIG) / CONVERSION_CONFIG.directory
+    kustomization = read_manifests(config / CONVERSION_CONFIG.file_glob)[0]
+    conversions = {}
+    for entry in kustomization.get("patches", []):
+        if not Path(entry.get("path", "")).name.startswith("webhook_in_"):
+            continue
+        for patch in read_manifests(config / entry["path"]):
+            conversion = patch["spec"]["conversion"]
+            conversion["webhook"]["clientConfig"] = {"url": url, "caBundle": base64.b64encode(ca_bundle).decode()}
+            conversions[patch["metadata"]["name"]] = conversion
+    return conversions
+
+
+def install(api_client: client.ApiClient, timeout: float = 60.0, conversions: dict[str, dict] | None = None) -> dict[str, int]:
     """Create or update every CRD, wait until all are Established; return counts per group.
 
-    A CRD whose source file is unchanged since it was installed is not even parsed again.
+    ``conversions`` is spec.conversion by CRD name (webhook_conversions). A CRD whose source file
+    and conversion are unchanged since it was installed is not even parsed again.
     """
+    conversions = conversions or {}
+    salt = json.dumps(conversions, sort_keys=True).encode() if conversions else b""
     api = client.ApiextensionsV1Api(api_client)
     existing = {crd.metadata.name: crd for crd in api.list_custom_resource_definition().items}
     installed = {
@@ -114,7 +140,7 @@ def install(api_client: client.ApiClient, timeout: float = 60.0) -> dict[str, in
     }
     wanted = set()
     for label, path in sources():
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:20]
+        digest = hashlib.sha256(path.read_bytes() + salt).hexdigest()[:20]
         recorded, name = installed.get(label, (None, None))
         if recorded == digest:
             wanted.add(name)
@@ -123,6 +149,8 @@ def install(api_client: client.ApiClient, timeout: float = 60.0) -> dict[str, in
             annotations = manifest.setdefault("metadata", {}).setdefault("annotations", {})
             annotations.update({SOURCE_HASH: digest, SOURCE: label})
             name = manifest["metadata"]["name"]
+            if name in conversions:
+                manifest["spec"]["conversion"] = conversions[name]
             wanted.add(name)
             current = existing.get(name)
             if current is None:

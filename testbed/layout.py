@@ -43,6 +43,7 @@ class Ports:
     vcsim: int
     wcp: int
     controllers: int
+    vmop_webhook: int  # VM Operator's CRD conversion webhook
 
     @classmethod
     def from_base(cls, base: int) -> "Ports":
@@ -54,6 +55,7 @@ class Ports:
             vcsim=base + 5,
             wcp=base + 6,
             controllers=base + 7,
+            vmop_webhook=base + 8,
         )
 
     @property

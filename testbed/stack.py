@@ -19,7 +19,7 @@ from testbed.layout import HOST, REPO_ROOT, SUPERVISOR_API_PORT, SUPERVISOR_LOGI
 from testbed.pki import Pki, ensure_pki, serving_addresses
 
 # start order; `down` stops them in reverse
-DAEMONS = ("etcd", "vcsim", "wcp", "kube-apiserver", "kube-controller-manager", "controllers")
+DAEMONS = ("etcd", "vcsim", "wcp", "vmop-webhook", "kube-apiserver", "kube-controller-manager", "controllers")
 SERVICE_CIDR = "10.96.0.0/24"
 
 
@@ -80,7 +80,13 @@ class Testbed:
             "kube-controller-manager": ports.controller_manager,
             "wcp": ports.wcp,
             "controllers": ports.controllers,
+            "vmop-webhook": ports.vmop_webhook,
         }[name]
+
+    @property
+    def conversion_webhook_url(self) -> str:
+        """Where the kube-apiserver sends VM Operator's ConversionReviews."""
+        return f"https://{HOST}:{self.layout.ports.vmop_webhook}/convert"
 
     # --- command lines -------------------------------------------------------------------
     def daemon(self, name: str, binaries: dict[str, Path]) -> processes.Daemon:
@@ -127,6 +133,11 @@ class Testbed:
                 f"-tlscert={pki.serving_cert}", f"-tlskey={pki.serving_key}",
                 f"-username={creds.vcenter_user}", f"-password={creds.vcenter_password}",
                 f"-ready-file={self._vcsim_ready_file()}",
+            ], self.port(name))
+        if name == "vmop-webhook":
+            return processes.Daemon(name, [
+                str(binaries[name]), f"-listen={HOST}:{ports.vmop_webhook}",
+                f"-tls-cert={pki.serving_cert}", f"-tls-key={pki.serving_key}",
             ], self.port(name))
         if name in ("wcp", "controllers"):
             return processes.Daemon(name, [sys.executable, "-m", f"testbed.{name}"], self.port(name),
@@ -200,6 +211,8 @@ class Testbed:
                     and processes.port_accepts(SUPERVISOR_API_PORT, self.layout.supervisor_host))
         if name == "controllers":
             return processes.port_accepts(ports.controllers)
+        if name == "vmop-webhook":
+            return self._https_ok(f"https://{HOST}:{ports.vmop_webhook}/healthz")
         raise KeyError(name)
 
     def wait_ready(self, name: str, timeout: float = 60.0) -> None:
@@ -268,7 +281,9 @@ class Testbed:
             self._vcsim_ready_file().unlink(missing_ok=True)
         started = []
         try:
-            for group in (("etcd", "vcsim", "wcp"), ("kube-apiserver",), ("kube-controller-manager", "controllers")):
+            # VM Operator's conversion webhook before the kube-apiserver, whose CRDs of VM Operator name it
+            for group in (("etcd", "vcsim", "wcp", "vmop-webhook"), ("kube-apiserver",),
+                          ("kube-controller-manager", "controllers")):
                 for name in group:
                     if not running[name]:
                         processes.start(self.layout, self.daemon(name, binaries))
@@ -306,7 +321,8 @@ class Testbed:
         from testbed import admission, cluster_info, crds, rbac
 
         with self.admin_client() as api_client:
-            crds.install(api_client)
+            crds.install(api_client, conversions=crds.webhook_conversions(self.conversion_webhook_url,
+                                                                           self.pki.ca_cert.read_bytes()))
             rbac.install(api_client)
             cluster_info.publish(api_client, self.layout.supervisor_url, self.pki.ca_cert.read_text())
             admission.install(api_client)

@@ -38,6 +38,10 @@ from testbed.wcp.libraries import library_resource_name
 log = logging.getLogger("testbed.controllers.vm_operator")
 
 GROUP, VERSION = "vmoperator.vmware.com", "v1alpha3"
+# VirtualMachines are read and written at the hub version, as VM Operator's controllers work (its status
+# too: v1alpha3's conversion restores a VM's status from the hub's, so a status written there is lost);
+# readers of other versions see them through VM Operator's conversion webhook (vmop-webhook)
+HUB = "v1alpha5"
 FINALIZER = "vmoperator.vmware.com/virtualmachine"
 ANNOTATION = "VirtualMachine "  # how a VM made by the VM Operator says so in vCenter
 CLUSTER_LABEL = "vSphereClusterID"
@@ -86,8 +90,8 @@ def _interfaces(placed, guest_ip: str | None) -> list[dict] | None:
     if not guest_ip:
         return None
     cards = [device for device in placed.config.hardware.device if isinstance(device, vim.vm.device.VirtualEthernetCard)]
-    return [{"name": f"eth{index}", "deviceKey": card.key, "macAddr": card.macAddress,
-             **({"ip": {"addresses": [{"address": f"{guest_ip}/16"}]}} if index == 0 else {})}
+    return [{"name": f"eth{index}", "deviceKey": card.key,
+             "ip": {"macAddr": card.macAddress, **({"addresses": [{"address": f"{guest_ip}/16"}]} if index == 0 else {})}}
             for index, card in enumerate(cards)] or None
 
 
@@ -100,10 +104,11 @@ def _quantity(size_bytes: int) -> str:
 
 
 def _storage_status(placed) -> dict:
-    """status.volumes and status.storage as VM Operator reports a VM's own (non-PVC) disks: a Classic
-    volume per virtual disk (its name the disk file's, its UUID, capacity as limit, what it holds as
-    used) and the usage counted against the namespace's storage quota. A thin disk of a VM that never
-    ran holds nothing; the rest of the VM's files (configuration, logs, swap) are ``other``."""
+    """status.volumes and status.storage (v1alpha5) as VM Operator reports a VM's own (non-PVC) disks:
+    a Classic volume per virtual disk (its name the disk file's, its UUID, capacity as limit) and what
+    counts against the namespace's storage quota: the disks' capacity requested, the rest of the VM's
+    files (configuration, logs, swap) used as ``other``, and their sum as ``total`` (v1alpha3 shows
+    all three under ``usage``)."""
     disks = [device for device in placed.config.hardware.device if isinstance(device, vim.vm.device.VirtualDisk)]
     committed = int(getattr(placed.summary.storage, "committed", 0) or 0) if placed.summary.storage else 0
     volumes = []
@@ -114,9 +119,9 @@ def _storage_status(placed) -> dict:
                         "limit": _quantity(disk.capacityInKB * 1024)})
     capacity = sum(disk.capacityInKB * 1024 for disk in disks)
     return {"volumes": volumes or None,
-            "storage": {"usage": {"disks": _quantity(capacity) if capacity else "0",
-                                  "other": _quantity(committed) if committed else "0",
-                                  "total": _quantity(capacity + committed) if capacity + committed else "0"}}}
+            "storage": {"requested": {"disks": _quantity(capacity) if capacity else "0"},
+                        "usage": {"other": _quantity(committed) if committed else "0"},
+                        "total": _quantity(capacity + committed) if capacity + committed else "0"}}
 
 
 def primary_ip(moref: str) -> str:
@@ -142,7 +147,7 @@ class VmOperator:
         kube.run_workers(self.queue, self.reconcile, count=4, name="vm-operator")
         threading.Thread(target=kube.watch_forever, daemon=True, name="vm-watch", args=(
             self.custom.list_cluster_custom_object, self._enqueue, stop),
-            kwargs={"group": GROUP, "version": VERSION, "plural": "virtualmachines"}).start()
+            kwargs={"group": GROUP, "version": HUB, "plural": "virtualmachines"}).start()
         threading.Thread(target=self.poll_power, args=(stop,), daemon=True, name="vm-power").start()
 
     def _enqueue(self, obj: dict) -> None:
@@ -221,7 +226,7 @@ class VmOperator:
 
     # --- reconcile -------------------------------------------------------------------------
     def _get(self, key: kube.Key) -> dict | None:
-        return kube.unless_absent(self.custom.get_namespaced_custom_object, GROUP, VERSION, key[0],
+        return kube.unless_absent(self.custom.get_namespaced_custom_object, GROUP, HUB, key[0],
                                   "virtualmachines", key[1])
 
     def _write_status(self, vm: dict, status: dict) -> None:
@@ -229,7 +234,7 @@ class VmOperator:
         namespace, name = vm["metadata"]["namespace"], vm["metadata"]["name"]
         if vm.get("status") == _without_none(status):
             return
-        self.custom.patch_namespaced_custom_object_status(GROUP, VERSION, namespace, "virtualmachines", name,
+        self.custom.patch_namespaced_custom_object_status(GROUP, HUB, namespace, "virtualmachines", name,
                                                           {"status": status})
 
     def reconcile(self, key: kube.Key) -> None:
@@ -247,12 +252,12 @@ class VmOperator:
                 self.vsphere.destroy(placed)
                 record_event(self.core, vm, "DeleteSuccess", f"deleted VM {placed._moId}")
             finalizers = [f for f in meta.get("finalizers", []) if f != FINALIZER]
-            self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines", name,
+            self.custom.patch_namespaced_custom_object(GROUP, HUB, namespace, "virtualmachines", name,
                                                        {"metadata": {"finalizers": finalizers or None}})
             self.reconciled.pop(key, None)
             return
         if FINALIZER not in meta.get("finalizers", []):
-            self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, "virtualmachines", name, {
+            self.custom.patch_namespaced_custom_object(GROUP, HUB, namespace, "virtualmachines", name, {
                 "metadata": {"finalizers": [*meta.get("finalizers", []), FINALIZER],
                              "resourceVersion": meta["resourceVersion"]}})
             return  # the MODIFIED event brings us back with the finalizer in place
@@ -321,7 +326,7 @@ class VmOperator:
             "biosUUID": placed.config.uuid,
             "instanceUUID": placed.config.instanceUuid,
             "powerState": power,
-            "class": {"apiVersion": f"{GROUP}/{VERSION}", "kind": "VirtualMachineClass",
+            "class": {"apiVersion": f"{GROUP}/{HUB}", "kind": "VirtualMachineClass",
                       "name": spec.get("className")},
             "conditions": conditions,
         })
@@ -330,9 +335,10 @@ class VmOperator:
         if (placed.guest.ipAddress or None) != wanted_ip:
             self.vsphere.set_guest(placed, wanted_ip, name)
         guest_ip = placed.guest.ipAddress or None
-        # (v1alpha3's status.host is v1alpha5's nodeName: without VM Operator's conversion webhook the
-        # stored version's schema prunes it, so the testbed reports neither)
-        status.update({"zone": f"zone-{placed.runtime.host.parent._moId}",
+        # the ESXi host the VM runs on, by its name in vCenter, as VM Operator's reconcileStatusNodeName
+        # reports it (v1alpha3 readers see it as status.host)
+        status.update({"nodeName": placed.runtime.host.name if placed.runtime.host else None,
+                       "zone": f"zone-{placed.runtime.host.parent._moId}",
                        "hardwareVersion": int(placed.config.version.removeprefix("vmx-") or 0) or None,
                        **_storage_status(placed)})
         # None deletes the address in the merge patch: a VM that is not running reports none
@@ -369,7 +375,7 @@ class VmOperator:
         ref = {"kind": image["kind"], "name": image["metadata"]["name"]}
         meta = vm["metadata"]
         try:
-            self.custom.patch_namespaced_custom_object(GROUP, VERSION, meta["namespace"], "virtualmachines",
+            self.custom.patch_namespaced_custom_object(GROUP, HUB, meta["namespace"], "virtualmachines",
                                                        meta["name"], {"metadata": {"resourceVersion": meta["resourceVersion"]},
                                                                       "spec": {"image": ref}})
         except ApiException as err:
@@ -413,7 +419,7 @@ class VmOperator:
                    if moref in self.known_power and self.known_power[moref] != power}
         if not drifted and not requeue_uncreated:
             return
-        for vm in self.custom.list_cluster_custom_object(GROUP, VERSION, "virtualmachines")["items"]:
+        for vm in self.custom.list_cluster_custom_object(GROUP, HUB, "virtualmachines")["items"]:
             unique_id = vm.get("status", {}).get("uniqueID")
             if unique_id in drifted or (requeue_uncreated and not unique_id):
                 self._enqueue(vm)

@@ -12,7 +12,7 @@ from testbed.layout import HOST
 from testbed.vic.api import make_app
 from testbed.vic.host import Host
 
-PORT_OFFSET = 20  # from PACIFIC_TESTBED_PORT_BASE; the testbed's own peers use +1..+7
+PORT_OFFSET = 20  # from PACIFIC_TESTBED_PORT_BASE; the testbed's own peers use +1..+8
 
 
 def default_port() -> int:

@@ -1,0 +1,34 @@
+// vmop-webhook: VM Operator's CRD conversion webhook for the testbed, built from VM Operator's API
+// module (its conversion functions) and controller-runtime's conversion handler. A module of its
+// own: its Kubernetes libraries are older than those of the kube-apiserver the tools module builds.
+module pacific.supervisor/testbed/tools/vmop-webhook
+
+go 1.25.0
+
+require (
+	github.com/go-logr/logr v1.4.2
+	github.com/vmware-tanzu/vm-operator/api v1.10.0
+	k8s.io/apimachinery v0.32.3
+	sigs.k8s.io/controller-runtime v0.20.4
+)
+
+require (
+	github.com/fxamacker/cbor/v2 v2.7.0 // indirect
+	github.com/gogo/protobuf v1.3.2 // indirect
+	github.com/google/gofuzz v1.2.0 // indirect
+	github.com/json-iterator/go v1.1.12 // indirect
+	github.com/kr/text v0.2.0 // indirect
+	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
+	github.com/modern-go/reflect2 v1.0.2 // indirect
+	github.com/x448/float16 v0.8.4 // indirect
+	golang.org/x/net v0.30.0 // indirect
+	golang.org/x/text v0.19.0 // indirect
+	gopkg.in/inf.v0 v0.9.1 // indirect
+	k8s.io/api v0.32.3 // indirect
+	k8s.io/apiextensions-apiserver v0.32.3 // indirect
+	k8s.io/klog/v2 v2.130.1 // indirect
+	k8s.io/utils v0.0.0-20241104100929-3ea5e8cea738 // indirect
+	sigs.k8s.io/json v0.0.0-20241010143419-9aa6b5e7a4b3 // indirect
+	sigs.k8s.io/structured-merge-diff/v4 v4.4.2 // indirect
+	sigs.k8s.io/yaml v1.4.0 // indirect
+)
