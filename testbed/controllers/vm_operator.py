@@ -14,6 +14,9 @@
   at once and power it back on; the testbed models it switched off, so that an out-of-band
   power-off stays visible to remediation rulebooks and the modules.
 - Deleting the VirtualMachine destroys the VM behind a finalizer.
+- VirtualMachines are reconciled at v1alpha5, the version stored, as VM Operator's controllers do;
+  clients of other versions see them through VM Operator's conversion webhook (vmop-webhook).
+  Status reports the ESXi host the VM runs on (status.nodeName; v1alpha3's status.host).
 - vSphere Zones (topology.tanzu.vmware.com): the Supervisor's cluster is one zone, ``zone-<cluster>``
   (what the VMs' status.zone and the Supervisor's topology name), an AvailabilityZone; a namespace
   gets its Zone (its pool and folder for VMs) when a VM is first placed there (WCP makes it with
