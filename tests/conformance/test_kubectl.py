@@ -274,6 +274,23 @@ def vm_status(out: str) -> str | None:
     return None
 
 
+def node_name(out: str) -> str | None:
+    """The ESXi host a VM runs on, as VM Operator reports it (v1alpha5's status.nodeName)."""
+    SEEN["host"] = out.strip()
+    return None if SEEN["host"] else "no status.nodeName: VM Operator reports the VM's ESXi host by its vCenter name"
+
+
+def same_host(out: str) -> str | None:
+    return None if out.strip() == SEEN.get("host") else \
+        f"answered {out.strip()!r}, the VM's status.nodeName is {SEEN.get('host')!r}"
+
+
+def runs_on_that_host(out: str) -> str | None:
+    hosts = [line.split(":", 1)[1].strip() for line in out.splitlines() if line.strip().startswith("Host:")]
+    return None if hosts == [SEEN.get("host")] else \
+        f"vCenter runs the VM on {hosts}, its status.nodeName is {SEEN.get('host')!r}"
+
+
 def in_namespace_folder(out: str) -> str | None:
     paths = [line for line in out.splitlines() if line.endswith(f"/vm/Namespaces/{NAMESPACE}/{VM}")]
     if len(paths) != 1:
@@ -382,6 +399,10 @@ CALLS = [
     Call("developer", ("get", "vm", VM, "-o", "jsonpath={.status.network.primaryIP4}"),
          lambda out: None if out.count(".") == 3 else f"no primaryIP4: {out!r}"),
     Call("developer", ("get", "vm", VM, "-o", "json"), vm_status, name="kubectl (developer) get vm: status as VM Operator fills it"),
+    # the ESXi host: v1alpha5's status.nodeName (kubectl reads the preferred version), v1alpha3's status.host
+    # through VM Operator's conversion webhook
+    Call("developer", ("get", "vm", VM, "-o", "jsonpath={.status.nodeName}"), node_name),
+    Call("developer", ("get", f"virtualmachines.v1alpha3.{VMOP}", VM, "-o", "jsonpath={.status.host}"), same_host),
     Call("developer", ("get", "availabilityzones,zones", "-o", "name"),
          lambda out: None if {line.split("/")[0] for line in out.split()} >= {
              "availabilityzone.topology.tanzu.vmware.com", "zone.topology.tanzu.vmware.com"} else f"no zones: {out!r}",
@@ -392,6 +413,7 @@ CALLS = [
     Call("govc", ("ls", "{folder}"), lines_with(VM), name="govc ls (its vSphere Namespace's folder)"),
     Call("govc", ("vm.ip", "-wait=30s", "{path}"), same_ip, name="govc vm.ip (a VM made through the Supervisor)"),
     Call("govc", ("vm.info", "-json", "{path}"), vcenter_vm, name="govc vm.info -json (a VM made through the Supervisor)"),
+    Call("govc", ("vm.info", "{path}"), runs_on_that_host, name="govc vm.info (the host of a VM made through the Supervisor)"),
     Call("govc", ("vm.info", "-e", "{path}"), lines_with("vmservice.namespacedName", f"{NAMESPACE}/{VM}"),
          name="govc vm.info -e (a VM made through the Supervisor)"),
     Call("developer", ("delete", f"virtualmachines.{VMOP}", VM, "--wait=true", "--timeout=60s"), lines_with("deleted")),
