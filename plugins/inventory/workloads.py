@@ -218,7 +218,8 @@ notes:
     C(supervisor_name), C(supervisor_qualified_name) (V(namespace/name)), C(supervisor_uid), C(supervisor_labels),
     C(supervisor_class), C(supervisor_image), C(supervisor_storage_class), C(supervisor_power_state),
     C(supervisor_desired_power_state), C(supervisor_primary_ip4), C(supervisor_unique_id), C(supervisor_bios_uuid),
-    C(supervisor_conditions) (type -> true/false); of a guest cluster node also C(supervisor_guest_cluster),
+    C(supervisor_node_name) (the ESXi host it runs on, by its vCenter name, as VM Operator reports it in the
+    VirtualMachine's status), C(supervisor_conditions) (type -> true/false); of a guest cluster node also C(supervisor_guest_cluster),
     C(supervisor_guest_cluster_role) (V(control_plane) or V(worker), from CAPV's C(capv.vmware.com/cluster.role)
     label), C(supervisor_guest_cluster_kind), C(supervisor_guest_cluster_endpoint) (V(host:port)),
     C(supervisor_guest_cluster_server) (an URL), C(supervisor_guest_cluster_phase), C(supervisor_guest_cluster_ready),

@@ -194,6 +194,7 @@ def test_a_supervisor_vm_is_one_host_with_both_views(testbed, inventory, estate)
     web = hostvars[f"{NAMESPACE}/web-1"]
     assert web["vsphere_moid"] == web["supervisor_unique_id"] == vm["status"]["uniqueID"]
     assert web["vsphere_bios_uuid"] == vm["status"]["biosUUID"]
+    assert web["supervisor_node_name"] == vm["status"]["host"] and web["supervisor_node_name"]  # its ESXi host
     assert web["vsphere_folder"] == f"/DC0/vm/Namespaces/{NAMESPACE}"
     assert web["vsphere_resource_pool"].endswith(f"/Resources/{NAMESPACE}")
     assert (web["supervisor_class"], web["supervisor_power_state"]) == (VM_CLASS, "PoweredOn")

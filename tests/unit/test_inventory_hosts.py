@@ -90,6 +90,15 @@ def test_a_virtual_machine_merges_with_its_vm_by_moid_and_is_one_host():
     assert other["supervisor_workload_kind"] == "plain_vm" and "supervisor_name" not in other
 
 
+def test_a_virtual_machine_names_its_esxi_host_at_either_api_version():
+    old, new = _virtual_machine("web-1", moid="vm-1"), _virtual_machine("web-2", moid="vm-2")
+    old["status"]["host"] = "esx-1"  # v1alpha3
+    new["status"]["nodeName"] = "esx-2"  # v1alpha5
+    merged = hosts.merge(_vsphere(_vm("vm-1", "web-1"), _vm("vm-2", "web-2")), [old, new, _virtual_machine("web-3")])
+    assert {h["supervisor_name"]: h.get("supervisor_node_name") for h in merged} == {
+        "web-1": "esx-1", "web-2": "esx-2", "web-3": None}
+
+
 def test_a_virtual_machine_falls_back_to_the_bios_uuid():
     merged = hosts.merge(_vsphere(_vm("vm-1", "web-1", bios="4201")), [_virtual_machine("web-1", moid="vm-99", bios="4201")])
     assert len(merged) == 1 and merged[0]["supervisor_name"] == "web-1"

@@ -213,6 +213,8 @@ def _virtual_machine_vars(obj):
         "supervisor_primary_ip4": (status.get("network") or {}).get("primaryIP4"),
         "supervisor_unique_id": status.get("uniqueID"),
         "supervisor_bios_uuid": status.get("biosUUID"),
+        # the ESXi host it runs on, by its vCenter name, as VM Operator reports it (v1alpha3: host; v1alpha5: nodeName)
+        "supervisor_node_name": status.get("host") or status.get("nodeName"),
         "supervisor_conditions": _conditions(status),
         "supervisor_workload_kind": "guest_cluster_node" if cluster else "vm",
     }
