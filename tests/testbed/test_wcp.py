@@ -85,9 +85,11 @@ def test_namespace_is_mirrored_into_kubernetes(admin, cluster, vm_class, admin_c
     assert limits.spec.limits[0].default == {"memory": "512Mi"}
     vm_classes = _wait(lambda: client.CustomObjectsApi(admin_client).list_namespaced_custom_object(
         "vmoperator.vmware.com", "v1alpha3", "wcp-team-a", "virtualmachineclasses")["items"], what="VM classes")
-    assert [(c["metadata"]["name"], c["spec"]["hardware"]) for c in vm_classes] == [
-        (vm_class, {"cpus": 2, "memory": "2048Mi"})]
-    assert vm_classes[0]["spec"]["policies"]["resources"]["requests"] == {"memory": "1024Mi"}
+    # through VM Operator's conversion (written at v1alpha3, stored at v1alpha5): quantities in canonical form,
+    # an unset quantity as 0
+    assert [(c["metadata"]["name"], c["spec"]["hardware"]["cpus"], c["spec"]["hardware"]["memory"])
+            for c in vm_classes] == [(vm_class, 2, "2Gi")]
+    assert vm_classes[0]["spec"]["policies"]["resources"]["requests"]["memory"] == "1Gi"
 
     info = _wait(lambda: (lambda i: i if i["config_status"] == "RUNNING" else None)(
         admin.call("GET", "/api/vcenter/namespaces/instances/wcp-team-a").json()), what="RUNNING")
