@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass
@@ -248,6 +249,8 @@ def version(out: str) -> str | None:
         return f"gitVersion {server.get('gitVersion')!r}"
     if server.get("buildDate", "").startswith("1970"):
         return f"buildDate {server.get('buildDate')!r}: a release's build is stamped with its date"
+    if not re.fullmatch(r"[0-9a-f]{40}", server.get("gitCommit", "")):
+        return f"gitCommit {server.get('gitCommit')!r}: a release's build is stamped with its tag's commit"
     return None
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from testbed import crds
+from testbed import build, crds
 from testbed.credentials import Credentials
 from testbed.errors import TestbedError
 from testbed.layout import REPO_ROOT, Layout
@@ -39,6 +39,16 @@ def test_own_tkc_crd_is_structural_and_served_as_v1alpha3():
     assert version["name"] == "v1alpha3" and version["storage"] is True
     topology = version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["topology"]
     assert set(topology["properties"]) == {"controlPlane", "nodePools"}
+
+
+def test_the_pinned_kubernetes_release_is_stamped_with_its_tags_commit():
+    # a version bump in tools/go.mod without its commit here would leave /version's gitCommit unstamped
+    version = build.kubernetes_version()
+    assert version in build.RELEASE_COMMITS
+    flags = build._ldflags("kube-apiserver")
+    assert f"k8s.io/component-base/version.gitCommit={build.RELEASE_COMMITS[version]}" in flags
+    # a guest release stamped "+testbed" is no real tag: no commit is claimed for it
+    assert "gitCommit" not in build._ldflags("kube-apiserver-1.34")
 
 
 def test_credentials_are_created_once_and_kept_private(tmp_path):
