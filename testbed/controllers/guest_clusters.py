@@ -29,7 +29,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from testbed import build
-from testbed.controllers import capi_conditions
+from testbed.controllers import capi_conditions as capi_v1beta2
 from testbed.controllers import capi_objects as objects
 from testbed.controllers import kube
 from testbed.controllers.capi_conditions import Replicas
@@ -423,7 +423,7 @@ class GuestClusters:
                                              "InfrastructureReady": (running, reason, message),
                                              "Ready": (running, reason, message)}, error=failed or lost)
         control_plane = objects.CONTROL_PLANE_LABEL in machine["metadata"].get("labels", {})
-        v1beta2 = capi_conditions.machine(
+        v1beta2 = capi_v1beta2.machine(
             control_plane=control_plane, bootstrap_ready=bootstrap.ready,
             bootstrap_message=f"* DataSecretAvailable: {bootstrap.message}" if bootstrap.message else "",
             running=running, lost=lost or failed, up_to_date=up_to_date, provider_id=provider_id)
@@ -431,7 +431,7 @@ class GuestClusters:
             "phase": "Running" if running else ("Failed" if failed or lost else
                                                 ("Provisioning" if bootstrap.ready else "Pending")),
             "bootstrapReady": bootstrap.ready, "infrastructureReady": running, "conditions": conditions,
-            "v1beta2": {"conditions": capi_conditions.v1beta2_conditions(machine, v1beta2)},
+            "v1beta2": {"conditions": capi_v1beta2.v1beta2_conditions(machine, v1beta2)},
             "addresses": [{"type": "InternalIP", "address": address}] if address else [],
             "observedGeneration": machine["metadata"].get("generation", 1),
         })
@@ -500,8 +500,8 @@ class GuestClusters:
         name = plane["metadata"]["name"]
         cluster = plane["metadata"]["labels"][CLUSTER_LABEL]
         replicas = Replicas.of(mine, running, wanted_plane, len(wanted_plane))
-        v1beta2 = {"conditions": capi_conditions.v1beta2_conditions(
-            plane, capi_conditions.control_plane(replicas, initialized=available)), **replicas.counters()}
+        v1beta2 = {"conditions": capi_v1beta2.v1beta2_conditions(
+            plane, capi_v1beta2.control_plane(replicas, initialized=available)), **replicas.counters()}
         self._status(KCP[:2], KCP[2], plane, {"v1beta2": v1beta2,
             "selector": f"{CLUSTER_LABEL}={cluster},{objects.CONTROL_PLANE_NAME_LABEL}={name}",
             "replicas": len(mine), "updatedReplicas": len(updated), "readyReplicas": len(ready),
@@ -524,8 +524,8 @@ class GuestClusters:
             replicas = Replicas.of(members, running, members if set_name == current_set else (),
                                    machine_set["spec"].get("replicas") or 0)
             self._status(CAPI, "machinesets", machine_set, {
-                "v1beta2": {"conditions": capi_conditions.v1beta2_conditions(
-                    machine_set, capi_conditions.machine_set(replicas)), **replicas.counters()},
+                "v1beta2": {"conditions": capi_v1beta2.v1beta2_conditions(
+                    machine_set, capi_v1beta2.machine_set(replicas)), **replicas.counters()},
                 "selector": ",".join(f"{k}={v}" for k, v in machine_set["spec"]["selector"]["matchLabels"].items()),
                 "replicas": len(members), "fullyLabeledReplicas": len(members), "readyReplicas": len(ready),
                 "availableReplicas": len(ready), "observedGeneration": machine_set["metadata"]["generation"],
@@ -541,8 +541,8 @@ class GuestClusters:
         message = "" if done else f"{len(ready)} of {pool.replicas} machines ready"
         replicas = Replicas.of(mine, running, updated, pool.replicas)
         self._status(CAPI, "machinedeployments", deployment, {
-            "v1beta2": {"conditions": capi_conditions.v1beta2_conditions(
-                deployment, capi_conditions.machine_deployment(replicas)), **replicas.counters()},
+            "v1beta2": {"conditions": capi_v1beta2.v1beta2_conditions(
+                deployment, capi_v1beta2.machine_deployment(replicas)), **replicas.counters()},
             "selector": ",".join(f"{k}={v}" for k, v in deployment["spec"]["selector"]["matchLabels"].items()),
             "replicas": len(mine), "updatedReplicas": len(updated), "readyReplicas": len(ready),
             "availableReplicas": len(ready), "unavailableReplicas": max(pool.replicas - len(ready), 0),
@@ -631,7 +631,7 @@ def _cluster_v1beta2(cluster: dict, failure: str | None, wanted: dict, machines:
                      endpoint: dict | None) -> dict:
     """A Cluster's ``status.v1beta2``: its conditions, and its control plane's and workers' counters."""
     if failure:
-        return {"conditions": capi_conditions.v1beta2_conditions(cluster, capi_conditions.cluster(
+        return {"conditions": capi_v1beta2.v1beta2_conditions(cluster, capi_v1beta2.cluster(
             plane=Replicas.of((), (), (), 0), workers=Replicas.of((), (), (), 0), deployments=0, initialized=False,
             plane_available=False, workers_available=False, probe=False, failure=failure))}
     plane_names = [n for n, m in machines.items() if objects.CONTROL_PLANE_LABEL in m["metadata"].get("labels", {})]
@@ -646,11 +646,11 @@ def _cluster_v1beta2(cluster: dict, failure: str | None, wanted: dict, machines:
             ready_by_pool[pool] = ready_by_pool.get(pool, 0) + 1
     workers_available = all(ready_by_pool.get(pool.name, 0) >= pool.replicas for pool in deployments)
     initialized = bool(endpoint)
-    conditions = capi_conditions.cluster(
+    conditions = capi_v1beta2.cluster(
         plane=plane, workers=workers, deployments=len(deployments), initialized=initialized,
         plane_available=initialized and bool(plane.ready), workers_available=workers_available, probe=bool(endpoint))
-    return {"conditions": capi_conditions.v1beta2_conditions(cluster, conditions),
-            **capi_conditions.cluster_counters(plane, workers)}
+    return {"conditions": capi_v1beta2.v1beta2_conditions(cluster, conditions),
+            **capi_v1beta2.cluster_counters(plane, workers)}
 
 
 def _owned_by(obj: dict, owner: dict) -> bool:
