@@ -146,10 +146,10 @@ def v1beta2_tree(out: str) -> str | None:
     """``--v1beta2``: the v1beta2 columns (REPLICAS AVAILABLE READY UP TO DATE STATUS ...), the
     Cluster and MachineDeployment rows by their Available condition (the Cluster's replicas summed
     over control plane and workers), each Machine by its Ready condition."""
-    lines = out.splitlines()
+    lines = [line for line in out.splitlines() if line.strip()]
     header = lines[0].split() if lines else []
     if header[:4] != ["NAME", "REPLICAS", "AVAILABLE", "READY"] or "UP" not in header:
-        return f"not the v1beta2 columns: {lines[:1]!r}"
+        return f"not the v1beta2 columns: {out[:600]!r}"
     cluster = next((line for line in lines if f"Cluster/{GUEST}" in line), "")
     if "Available: True" not in cluster or "2/2" not in cluster.split():
         return f"the Cluster's row is {cluster!r}, 2/2 replicas and Available: True expected"
