@@ -250,6 +250,8 @@ def test_scale_workers_2_3_1_is_reflected_in_machines_and_vcsim(namespace, admin
         assert labels["topology.cluster.x-k8s.io/deployment-name"] == "workers"
         _until(lambda: set(machines) == _vcsim_vms(vcenter_si, "tkc-a"),
                30, f"vcsim VMs of tkc-a matching {workers} workers")
+        _until(lambda: _listed(objects, namespace, KUBEADM_CONFIGS, "tkc-a") == machines, 30,
+               f"a KubeadmConfig per Machine of {workers} workers")
 
 
 def test_upgrade_rolls_every_machine(namespace, admin_client):
@@ -260,6 +262,11 @@ def test_upgrade_rolls_every_machine(namespace, admin_client):
     ready = _ready(objects, namespace, TKC, "tkc-a")
     _until(lambda: not set(before) & set(_machines(objects, namespace, "tkc-a")), 30, "old Machines removed")
     assert ready["status"]["version"] == "v1.35.4"
+    # the new control plane Machine joins the initialized cluster; no Machine of the old version is left bootstrapped
+    plane = next(m for m in _machines(objects, namespace, "tkc-a") if "control-plane" in m)
+    assert _read(objects, namespace, KUBEADM_CONFIGS, plane)["spec"]["joinConfiguration"]["controlPlane"] == {}
+    _until(lambda: _listed(objects, namespace, KUBEADM_CONFIGS, "tkc-a") == _machines(objects, namespace, "tkc-a"), 30,
+           "the old Machines' KubeadmConfigs removed")
     assert client.VersionApi(_guest(admin_client, namespace, "tkc-a")).get_code().minor == "35"
 
 
