@@ -7,7 +7,7 @@ Conditions under ``status.v1beta2.conditions`` (and, where the type has them, th
 Cluster API's v1beta2 condition constants (``api/v1beta1/*_types.go``,
 ``controlplane/kubeadm/api/v1beta1/v1beta2_condition_consts.go``,
 ``bootstrap/kubeadm/api/v1beta1/v1beta2_condition_consts.go``); each object gets the types its
-controller sets in v1.10. A value here is ``(status, reason, message)``, status True/False/Unknown
+controller sets in v1.10, and a VSphereMachine those CAPV v1.14 sets in supervisor mode. A value here is ``(status, reason, message)``, status True/False/Unknown
 (or a bool).
 """
 from __future__ import annotations
@@ -222,6 +222,28 @@ def cluster_counters(plane: Replicas, workers: Replicas) -> dict:
     def part(replicas: Replicas) -> dict:
         return {"desiredReplicas": replicas.desired, "replicas": len(replicas.names), **replicas.counters()}
     return {"controlPlane": part(plane), "workers": part(workers)}
+
+
+def vsphere_machine(*, running: bool, failed: bool, bootstrapped: bool, vm_status: dict, address: str | None) -> Wanted:
+    """CAPV's (v1.14, supervisor mode) of a VSphereMachine: VirtualMachineProvisioned through the
+    VM Operator VirtualMachine's progress, and the Ready summary of it."""
+    if running:
+        provisioned = (True, "Provisioned", "")
+    elif failed:
+        provisioned = (False, "NotProvisioned", "the VirtualMachine's class or image is not available")
+    elif not bootstrapped:
+        provisioned = (False, "WaitingForBootstrapData", "Waiting for bootstrap data to be available")
+    elif not vm_status.get("uniqueID"):
+        provisioned = (False, "Provisioning", "")
+    elif vm_status.get("powerState") != "PoweredOn":
+        provisioned = (False, "PoweringOn", "")
+    elif not address:
+        provisioned = (False, "WaitingForNetworkAddress", "")
+    else:
+        provisioned = (False, "WaitingForBIOSUUID", "")
+    ready = (True, "Ready", "") if provisioned[0] is True else \
+        (False, "NotReady", f"* VirtualMachineProvisioned: {provisioned[2] or provisioned[1]}")
+    return {"Ready": ready, "VirtualMachineProvisioned": provisioned, "Paused": CALM["Paused"]}
 
 
 def kubeadm_config(ready: bool, waiting: str) -> Wanted:

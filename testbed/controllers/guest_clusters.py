@@ -454,11 +454,14 @@ class GuestClusters:
                                       ("VMProvisionStarted" if bootstrapped else "WaitingForBootstrapData")))
         conditions = conditions_of(vsphere_machine, {"VMProvisioned": (running, reason or "Ready", ""),
                                                      "Ready": (running, reason or "Ready", "")}, error=failed)
+        v1beta2 = capi_v1beta2.vsphere_machine(running=running, failed=failed, bootstrapped=bootstrapped,
+                                               vm_status=vm_status, address=address)
         self._status(CAPV, "vspheremachines", vsphere_machine, {
             "ready": running, "vmstatus": "ready" if running else ("error" if failed else "pending"),
             "vmIp": address or None, "vmID": vm_status.get("biosUUID"),
             "addresses": [{"type": "InternalIP", "address": address}] if address else None,
-            "conditions": conditions})
+            "conditions": conditions,
+            "v1beta2": {"conditions": capi_v1beta2.v1beta2_conditions(vsphere_machine, v1beta2)}})
 
     def _retire_sets(self, cluster: str, namespace: str, sets: dict, machines: dict, version: str,
                      pools: list[Pool]) -> None:

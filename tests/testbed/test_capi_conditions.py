@@ -71,3 +71,16 @@ def test_deployment_and_control_plane_report_rollouts_and_scaling():
     assert plane["ScalingUp"] == (True, "ScalingUp", "Scaling up from 0 to 1 replicas")
     assert v1beta2.kubeadm_config(False, "Waiting for Cluster control plane to be initialized")[
         "DataSecretAvailable"] == (False, "NotAvailable", "Waiting for Cluster control plane to be initialized")
+
+
+def test_a_vsphere_machine_reports_its_virtual_machines_progress():
+    def provisioned(**kwargs):
+        args = {"running": False, "failed": False, "bootstrapped": True, "vm_status": {}, "address": None, **kwargs}
+        return v1beta2.vsphere_machine(**args)["VirtualMachineProvisioned"][:2]
+    assert provisioned(bootstrapped=False) == (False, "WaitingForBootstrapData")
+    assert provisioned() == (False, "Provisioning")
+    assert provisioned(vm_status={"uniqueID": "vm-1", "powerState": "PoweredOff"}) == (False, "PoweringOn")
+    assert provisioned(vm_status={"uniqueID": "vm-1", "powerState": "PoweredOn"}) == (False, "WaitingForNetworkAddress")
+    assert provisioned(running=True) == (True, "Provisioned")
+    assert v1beta2.vsphere_machine(running=True, failed=False, bootstrapped=True, vm_status={}, address="10.0.0.2")[
+        "Ready"] == (True, "Ready", "")

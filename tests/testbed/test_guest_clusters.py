@@ -233,6 +233,9 @@ def test_cluster_api_v1beta2_conditions_and_counters(namespace, admin_client):
             ("Available", "Ready", "UpToDate", "BootstrapConfigReady", "InfrastructureReady", "NodeReady",
              "NodeHealthy"), "True")
         assert ("EtcdMemberHealthy" in machine) == ("control-plane" in name)
+        # CAPV's, on the VSphereMachine
+        assert _v1beta2(_read(objects, namespace, VSPHERE_MACHINES, name)) == {
+            "Ready": "True", "VirtualMachineProvisioned": "True", "Paused": "False"}
 
 
 def test_scale_workers_2_3_1_is_reflected_in_machines_and_vcsim(namespace, admin_client, vcenter_si):
