@@ -7,8 +7,8 @@ Conditions under ``status.v1beta2.conditions`` (and, where the type has them, th
 Cluster API's v1beta2 condition constants (``api/v1beta1/*_types.go``,
 ``controlplane/kubeadm/api/v1beta1/v1beta2_condition_consts.go``,
 ``bootstrap/kubeadm/api/v1beta1/v1beta2_condition_consts.go``); each object gets the types its
-controller sets in v1.10, and a VSphereMachine those CAPV v1.14 sets in supervisor mode. A value here is ``(status, reason, message)``, status True/False/Unknown
-(or a bool).
+controller sets in v1.10, and a VSphereMachine those CAPV v1.14 sets in supervisor mode. A value
+here is ``(status, reason, message)``, status True/False/Unknown (or a bool).
 """
 from __future__ import annotations
 
@@ -188,7 +188,8 @@ def cluster(*, plane: Replicas, workers: Replicas, deployments: int, initialized
     TopologyReconciled are."""
     if failure:
         wanted: Wanted = {"TopologyReconciled": (False, "ReconcileFailed", failure),
-                          "InfrastructureReady": ("Unknown", "NotReady", "Waiting for the topology to be reconciled"),
+                          "InfrastructureReady": (False, "ObjectDoesNotExist",
+                                                  "Waiting for cluster topology to be reconciled"),
                           "ControlPlaneInitialized": (False, "NotInitialized", "Control plane not yet initialized")}
         wanted["Available"] = (False, "NotAvailable", f"* TopologyReconciled: {failure}")
         return {**wanted, **CALM}
@@ -199,7 +200,8 @@ def cluster(*, plane: Replicas, workers: Replicas, deployments: int, initialized
         "ControlPlaneAvailable": (True, "Available", "") if plane_available else
         (False, "NotAvailable", "* KubeadmControlPlane: not available"),
         "WorkersAvailable": (True, "NoWorkers", "") if not deployments else
-        ((True, "Available", "") if workers_available else (False, "NotAvailable", "* MachineDeployments: not available")),
+        ((True, "Available", "") if workers_available else
+         (False, "NotAvailable", "* MachineDeployments: not available")),
         "RemoteConnectionProbe": (True, "ProbeSucceeded", "") if probe else
         (False, "ProbeFailed", "Remote connection probe failed, the control plane is not reachable"),
         "ControlPlaneMachinesReady": machines_ready(plane), "WorkerMachinesReady": machines_ready(workers),

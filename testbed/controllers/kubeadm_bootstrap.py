@@ -28,6 +28,7 @@ CONFIGS = "kubeadmconfigs"
 TEMPLATES = "kubeadmconfigtemplates"
 WAITING_FOR_CONTROL_PLANE = "Waiting for Cluster control plane to be initialized"
 WAITING_FOR_PREDECESSOR = "Waiting for the KubeadmConfig of the Machine this one replaces to be deleted"
+WAITING_FOR_PREDECESSORS_SECRET = "Waiting for the bootstrap data Secret of the Machine this one replaces to be deleted"
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class KubeadmBootstrap:
                     raise
                 return machine, Bootstrap(False, "Waiting for the bootstrap data Secret")
         elif not any(ref.uid == config["metadata"]["uid"] for ref in secret.metadata.owner_references or []):
-            return machine, Bootstrap(False, "Waiting for the bootstrap data Secret of a replaced Machine to be deleted")
+            return machine, Bootstrap(False, WAITING_FOR_PREDECESSORS_SECRET)
         self._status(config, ready=True)
         if machine["spec"]["bootstrap"].get("dataSecretName") != name:
             machine = self.custom.patch_namespaced_custom_object(*CAPI, namespace, "machines", name,

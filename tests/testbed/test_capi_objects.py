@@ -122,6 +122,6 @@ def test_bootstrap_objects_are_named_and_owned_as_the_kubeadm_providers_make_the
     assert secret["stringData"]["format"] == "cloud-config"
     data = secret["stringData"]["value"]
     assert data.startswith("## template: jinja\n#cloud-config\n") and "kubeadm init --config" in data
-    worker_config = objects.kubeadm_config(first, objects.machine_config_spec(None, template["spec"]["template"]["spec"],
-                                                                               initialized=True))
+    worker_spec = objects.machine_config_spec(None, template["spec"]["template"]["spec"], initialized=True)
+    worker_config = objects.kubeadm_config(first, worker_spec)
     assert "kubeadm join --config" in objects.bootstrap_data(worker_config)

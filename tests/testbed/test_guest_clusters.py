@@ -153,8 +153,9 @@ def _listed(objects, namespace, kind, cluster):
 
 
 def _bootstrap_secrets(admin_client, namespace, cluster):
-    return sorted(s.metadata.name for s in client.CoreV1Api(admin_client).list_namespaced_secret(
-        namespace, label_selector=f"cluster.x-k8s.io/cluster-name={cluster}").items if s.type == "cluster.x-k8s.io/secret")
+    secrets = client.CoreV1Api(admin_client).list_namespaced_secret(
+        namespace, label_selector=f"cluster.x-k8s.io/cluster-name={cluster}").items
+    return sorted(s.metadata.name for s in secrets if s.type == "cluster.x-k8s.io/secret")
 
 
 def _v1beta2(obj) -> dict[str, str]:
