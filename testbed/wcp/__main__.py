@@ -61,7 +61,7 @@ def vcsim_compute(layout: Layout, credentials: Credentials, pki: Pki) -> dict[st
     """vcsim's clusters and VMs as vCenter's ``/api/vcenter/cluster`` and ``/api/vcenter/vm`` list them, and
     the morefs of its distributed switches and port groups."""
     from pyVim.connect import Disconnect, SmartConnect
-    from pyVmomi import vim
+    from pyVmomi import vim, vmodl
 
     context = ssl.create_default_context(cafile=str(pki.ca_cert))
     si = SmartConnect(host=HOST, port=layout.ports.vcsim, user=credentials.vcenter_user,
@@ -81,7 +81,10 @@ def vcsim_compute(layout: Layout, credentials: Credentials, pki: Pki) -> dict[st
                     for cluster in every(vim.ClusterComputeResource)]
         vms = []
         for vm in every(vim.VirtualMachine):
-            summary = vm.summary
+            try:
+                summary = vm.summary
+            except vmodl.fault.ManagedObjectNotFound:  # destroyed between the view and the read: gone
+                continue
             vms.append({"vm": vm._moId, "name": summary.config.name,
                         "power_state": POWER_STATES.get(summary.runtime.powerState, "POWERED_OFF"),
                         "cpu_count": summary.config.numCpu, "memory_size_MiB": summary.config.memorySizeMB})

@@ -18,6 +18,8 @@ CAPI_CLUSTER = ("cluster.x-k8s.io", "v1beta1", "clusters")
 MACHINES = ("cluster.x-k8s.io", "v1beta1", "machines")
 VSPHERE_CLUSTERS = ("vmware.infrastructure.cluster.x-k8s.io", "v1beta1", "vsphereclusters")
 VSPHERE_MACHINES = ("vmware.infrastructure.cluster.x-k8s.io", "v1beta1", "vspheremachines")
+KUBEADM_CONFIGS = ("bootstrap.cluster.x-k8s.io", "v1beta1", "kubeadmconfigs")
+KUBEADM_CONFIG_TEMPLATES = ("bootstrap.cluster.x-k8s.io", "v1beta1", "kubeadmconfigtemplates")
 
 
 def tkc(name: str, workers: int, release: str = "v1.34.4---vmware.1-fips-vkr.2") -> dict:
@@ -145,6 +147,98 @@ def test_the_tkc_is_realised_as_a_cluster_api_cluster_of_its_cluster_class(names
         assert vm["spec"]["reserved"]["resourcePolicyName"] == "tkc-a"
 
 
+def _listed(objects, namespace, kind, cluster):
+    return sorted(o["metadata"]["name"] for o in objects.list_namespaced_custom_object(
+        *kind[:2], namespace, kind[2], label_selector=f"cluster.x-k8s.io/cluster-name={cluster}")["items"])
+
+
+def _bootstrap_secrets(admin_client, namespace, cluster):
+    secrets = client.CoreV1Api(admin_client).list_namespaced_secret(
+        namespace, label_selector=f"cluster.x-k8s.io/cluster-name={cluster}").items
+    return sorted(s.metadata.name for s in secrets if s.type == "cluster.x-k8s.io/secret")
+
+
+def _v1beta2(obj) -> dict[str, str]:
+    return {c["type"]: c["status"] for c in obj["status"]["v1beta2"]["conditions"]}
+
+
+def test_every_machine_is_bootstrapped_by_a_kubeadm_config_and_its_data_secret(namespace, admin_client):
+    """As Cluster API's kubeadm bootstrap provider: the control plane's kubeadmConfigSpec, a
+    KubeadmConfigTemplate per MachineDeployment, and per Machine a KubeadmConfig of its name, owned
+    by it, Ready, whose data Secret the Machine names."""
+    objects = client.CustomObjectsApi(admin_client)
+    plane = _read(objects, namespace, ("controlplane.cluster.x-k8s.io", "v1beta1", "kubeadmcontrolplanes"),
+                  "tkc-a-control-plane")
+    assert {"clusterConfiguration", "initConfiguration", "joinConfiguration"} <= set(plane["spec"]["kubeadmConfigSpec"])
+    deployment = _read(objects, namespace, ("cluster.x-k8s.io", "v1beta1", "machinedeployments"), "tkc-a-workers")
+    template_ref = deployment["spec"]["template"]["spec"]["bootstrap"]["configRef"]
+    assert (template_ref["kind"], template_ref["name"]) == ("KubeadmConfigTemplate", "tkc-a-workers")
+    template = _read(objects, namespace, KUBEADM_CONFIG_TEMPLATES, "tkc-a-workers")
+    assert "joinConfiguration" in template["spec"]["template"]["spec"]
+    machines = _machines(objects, namespace, "tkc-a")
+    assert _listed(objects, namespace, KUBEADM_CONFIGS, "tkc-a") == machines
+    assert _bootstrap_secrets(admin_client, namespace, "tkc-a") == machines
+    for name in machines:
+        machine = _read(objects, namespace, MACHINES, name)
+        bootstrap = machine["spec"]["bootstrap"]
+        assert (bootstrap["configRef"]["kind"], bootstrap["configRef"]["name"], bootstrap["dataSecretName"]) == (
+            "KubeadmConfig", name, name)
+        config = _read(objects, namespace, KUBEADM_CONFIGS, name)
+        assert [(o["kind"], o["uid"], o.get("controller")) for o in config["metadata"]["ownerReferences"]] == [
+            ("Machine", machine["metadata"]["uid"], True)]
+        assert config["status"]["ready"] is True and config["status"]["dataSecretName"] == name
+        assert {c["type"]: c["status"] for c in config["status"]["conditions"]} == {
+            "Ready": "True", "DataSecretAvailable": "True", "CertificatesAvailable": "True"}
+        assert _v1beta2(config) == {"Ready": "True", "DataSecretAvailable": "True", "CertificatesAvailable": "True",
+                                    "Paused": "False"}
+        secret = client.CoreV1Api(admin_client).read_namespaced_secret(name, namespace)
+        assert secret.type == "cluster.x-k8s.io/secret"
+        assert [(o.kind, o.uid) for o in secret.metadata.owner_references] == [("KubeadmConfig",
+                                                                                config["metadata"]["uid"])]
+        data = base64.b64decode(secret.data["value"]).decode()
+        assert base64.b64decode(secret.data["format"]).decode() == "cloud-config"
+        assert data.startswith("## template: jinja\n#cloud-config") and "kubeadm " in data
+        assert machine["status"]["bootstrapReady"] is True
+
+
+def test_cluster_api_v1beta2_conditions_and_counters(namespace, admin_client):
+    """Cluster API v1.10 writes metav1 conditions under status.v1beta2 next to the v1beta1 ones."""
+    objects = client.CustomObjectsApi(admin_client)
+    cluster = _read(objects, namespace, CAPI_CLUSTER, "tkc-a")
+    conditions = _v1beta2(cluster)
+    for kind in ("Available", "InfrastructureReady", "ControlPlaneInitialized", "ControlPlaneAvailable",
+                 "WorkersAvailable", "ControlPlaneMachinesReady", "WorkerMachinesReady", "ControlPlaneMachinesUpToDate",
+                 "WorkerMachinesUpToDate", "RemoteConnectionProbe", "TopologyReconciled"):
+        assert conditions[kind] == "True", kind
+    assert conditions["RollingOut"] == conditions["ScalingUp"] == conditions["Deleting"] == "False"
+    assert cluster["status"]["v1beta2"]["controlPlane"] == {"desiredReplicas": 1, "replicas": 1, "readyReplicas": 1,
+                                                            "availableReplicas": 1, "upToDateReplicas": 1}
+    assert cluster["status"]["v1beta2"]["workers"]["readyReplicas"] == 2
+    assert all(c["observedGeneration"] == cluster["metadata"]["generation"]
+               for c in cluster["status"]["v1beta2"]["conditions"])
+    plane = _read(objects, namespace, ("controlplane.cluster.x-k8s.io", "v1beta1", "kubeadmcontrolplanes"),
+                  "tkc-a-control-plane")
+    assert {k: v for k, v in _v1beta2(plane).items() if k in ("Available", "Initialized", "MachinesReady")} == {
+        "Available": "True", "Initialized": "True", "MachinesReady": "True"}
+    assert (plane["status"]["v1beta2"]["readyReplicas"], plane["status"]["v1beta2"]["upToDateReplicas"]) == (1, 1)
+    deployment = _read(objects, namespace, ("cluster.x-k8s.io", "v1beta1", "machinedeployments"), "tkc-a-workers")
+    assert _v1beta2(deployment)["Available"] == "True" and deployment["status"]["v1beta2"]["availableReplicas"] == 2
+    machine_set = objects.list_namespaced_custom_object("cluster.x-k8s.io", "v1beta1", namespace, "machinesets",
+                                                        label_selector="cluster.x-k8s.io/deployment-name=tkc-a-workers")
+    assert [(_v1beta2(ms)["MachinesReady"], ms["status"]["v1beta2"]["upToDateReplicas"])
+            for ms in machine_set["items"]] == [("True", 2)]
+    for name in _machines(objects, namespace, "tkc-a"):
+        machine = _v1beta2(_read(objects, namespace, MACHINES, name))
+        assert {k: machine[k] for k in ("Available", "Ready", "UpToDate", "BootstrapConfigReady", "InfrastructureReady",
+                                        "NodeReady", "NodeHealthy")} == dict.fromkeys(
+            ("Available", "Ready", "UpToDate", "BootstrapConfigReady", "InfrastructureReady", "NodeReady",
+             "NodeHealthy"), "True")
+        assert ("EtcdMemberHealthy" in machine) == ("control-plane" in name)
+        # CAPV's, on the VSphereMachine
+        assert _v1beta2(_read(objects, namespace, VSPHERE_MACHINES, name)) == {
+            "Ready": "True", "VirtualMachineProvisioned": "True", "Paused": "False"}
+
+
 def test_scale_workers_2_3_1_is_reflected_in_machines_and_vcsim(namespace, admin_client, vcenter_si):
     objects = client.CustomObjectsApi(admin_client)
     for workers in (3, 1):
@@ -160,6 +254,8 @@ def test_scale_workers_2_3_1_is_reflected_in_machines_and_vcsim(namespace, admin
         assert labels["topology.cluster.x-k8s.io/deployment-name"] == "workers"
         _until(lambda: set(machines) == _vcsim_vms(vcenter_si, "tkc-a"),
                30, f"vcsim VMs of tkc-a matching {workers} workers")
+        _until(lambda: _listed(objects, namespace, KUBEADM_CONFIGS, "tkc-a") == machines, 30,
+               f"a KubeadmConfig per Machine of {workers} workers")
 
 
 def test_upgrade_rolls_every_machine(namespace, admin_client):
@@ -170,6 +266,11 @@ def test_upgrade_rolls_every_machine(namespace, admin_client):
     ready = _ready(objects, namespace, TKC, "tkc-a")
     _until(lambda: not set(before) & set(_machines(objects, namespace, "tkc-a")), 30, "old Machines removed")
     assert ready["status"]["version"] == "v1.35.4"
+    # the new control plane Machine joins the initialized cluster; no Machine of the old version is left bootstrapped
+    plane = next(m for m in _machines(objects, namespace, "tkc-a") if "control-plane" in m)
+    assert _read(objects, namespace, KUBEADM_CONFIGS, plane)["spec"]["joinConfiguration"]["controlPlane"] == {}
+    _until(lambda: _listed(objects, namespace, KUBEADM_CONFIGS, "tkc-a") == _machines(objects, namespace, "tkc-a"), 30,
+           "the old Machines' KubeadmConfigs removed")
     assert client.VersionApi(_guest(admin_client, namespace, "tkc-a")).get_code().minor == "35"
 
 
@@ -219,6 +320,11 @@ def test_deleting_the_cluster_removes_machines_vms_and_apiserver(namespace, admi
     objects.delete_namespaced_custom_object(*kind[:2], namespace, kind[2], name)
     _until(lambda: _absent(_read, objects, namespace, kind, name), 20, f"{name} deleted")
     _until(lambda: _machines(objects, namespace, name) == [], 30, "Machines removed")
+    # the bootstrap objects go with them: KubeadmConfigs with their Machines, data Secrets with their configs
+    _until(lambda: _listed(objects, namespace, KUBEADM_CONFIGS, name) == [], 30, "KubeadmConfigs removed")
+    _until(lambda: _bootstrap_secrets(admin_client, namespace, name) == [], 30, "bootstrap data Secrets removed")
+    _until(lambda: _listed(objects, namespace, KUBEADM_CONFIG_TEMPLATES, name) == [], 30,
+           "KubeadmConfigTemplates removed")
     _until(lambda: not _vcsim_vms(vcenter_si, name), 30,
            "vcsim VMs removed")
     # as the VM Operator tidies after a resource policy: the cluster's own pool and folder go with its VMs
