@@ -45,6 +45,9 @@ class Wcp:
     # the Supervisor's own address: /wcp/login on 443, the Kubernetes API on 6443 (testbed.layout)
     supervisor_host: str = "127.0.0.1"
     supervisor_api_port: int = 6443
+    # a guest kube-apiserver's port -> its cluster's control-plane VIP, whose 6443 leads to it (testbed.layout)
+    guest_vip: object = None
+    guest_api_port: int = 6443
     mirror: object = None  # testbed.wcp.mirror.Mirror, once Kubernetes answers
     storage_policies: dict[str, str] = field(default_factory=dict)  # id -> name, read from vcsim at start
     pod_cidr: str = "10.244.0.0/16"  # where vSphere Pods get their addresses (testbed.podnet)
@@ -194,7 +197,7 @@ async def login(request: web.Request) -> web.Response:
     if key not in ports:
         raise ApiError("NOT_FOUND", f"guest cluster {key} does not exist or is not ready")
     return _json({"session_id": tokens.issue(wcp.jwt_key, user, guest=key),
-                  "guest_cluster_server": f"127.0.0.1:{ports[key]}",
+                  "guest_cluster_server": f"{wcp.guest_vip(ports[key])}:{wcp.guest_api_port}",
                   "guest_cluster_ca": base64.b64encode(wcp.ca_pem.encode()).decode()})
 
 
@@ -910,11 +913,11 @@ def supervisor_routes(app: web.Application) -> None:
 
 
 def routes(app: web.Application) -> None:
+    """vCenter's endpoint: the vSphere Automation API (and the rest proxied to vcsim). The login
+    endpoints are not here, as on vCenter: only the Supervisor's address serves them
+    (``supervisor_routes``). The health check and TokenReview webhook are the testbed's own."""
     add = app.router.add_route
     add("GET", "/wcp/healthz", healthz)
-    add("POST", "/wcp/login", login)
-    add("GET", "/wcp/loginbanner", login_banner)
-    add("GET", "/wcp/workloads", workloads)
     add("POST", "/wcp/tokenreview", token_review)
     add("POST", "/wcp/tokenreview/guest/{namespace}/{cluster}", token_review)
     add("POST", "/api", json_rpc)
