@@ -902,14 +902,32 @@ async def proxy(request: web.Request) -> web.StreamResponse:
         return web.Response(status=answer.status, body=payload, headers=forwarded)
 
 
+PUBLIC_CONFIG_MAPS = ("cluster-info", "vip-cluster-info")  # testbed.cluster_info.PUBLIC
+
+
+async def public_config_map(request: web.Request) -> web.Response:
+    """``GET /api/v1/namespaces/kube-public/configmaps/{name}`` on 443, unauthenticated: the discovery
+    ConfigMaps the Tanzu CLI reads there (``vip-cluster-info``), read anonymously from the kube-apiserver;
+    any other name is a Kubernetes 404, as where the Supervisor publishes no such discovery."""
+    wcp, name = wcp_of(request), request.match_info["name"]
+    if name not in PUBLIC_CONFIG_MAPS:
+        return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                      "message": f'configmaps "{name}" not found', "reason": "NotFound",
+                      "details": {"name": name, "kind": "configmaps"}, "code": 404}, status=404)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{wcp.apiserver_url}{request.path}", ssl=wcp.upstream_tls) as answer:
+            return web.Response(status=answer.status, body=await answer.read(), content_type="application/json")
+
+
 def supervisor_routes(app: web.Application) -> None:
     """What port 443 of the Supervisor's address serves: the login endpoints of ``kubectl vsphere login``
-    (the vCenter API is not there, as on a Supervisor)."""
+    and the public discovery ConfigMaps (the vCenter API is not there, as on a Supervisor)."""
     add = app.router.add_route
     add("GET", "/wcp/healthz", healthz)
     add("POST", "/wcp/login", login)
     add("GET", "/wcp/loginbanner", login_banner)
     add("GET", "/wcp/workloads", workloads)
+    add("GET", "/api/v1/namespaces/kube-public/configmaps/{name}", public_config_map)
 
 
 def routes(app: web.Application) -> None:

@@ -155,6 +155,8 @@ def developer_login(testbed, estate, tmp_path_factory):
     steps = {"banner": http.get(f"{base}/wcp/loginbanner"), "login": http.post(f"{base}/wcp/login", auth=auth),
              "wrong": http.post(f"{base}/wcp/login", auth=(creds.developer_user, "not-the-password"))}
     steps["workloads"] = http.get(f"{base}/wcp/workloads", auth=auth)
+    # tanzu context create --endpoint <address>: the discovery ConfigMap on 443, no credentials
+    steps["vip-cluster-info"] = http.get(f"{base}/api/v1/namespaces/kube-public/configmaps/vip-cluster-info")
     kubeconfig = None
     if steps["login"].ok and steps["workloads"].ok:
         namespaces = [item["namespace"] for item in steps["workloads"].json()]
@@ -207,6 +209,23 @@ LOGIN_STEPS = {
         "workloads", lambda answer: None if answer.ok and NAMESPACE in [item.get("namespace") for item in answer.json()]
         else f"{answer.status_code}: {answer.text[:200]}"),
 }
+
+
+def _vip_cluster_info(answer: requests.Response) -> str | None:
+    """As the Tanzu CLI parses it (``clusterInfoConfig``): ``data.kubeconfig``, a kubeconfig whose cluster
+    is the Supervisor's API on 6443 of its address, with the CA that signs it."""
+    if answer.status_code != 200:
+        return f"{answer.status_code}: {answer.text[:200]}"
+    clusters = (yaml.safe_load((answer.json().get("data") or {}).get("kubeconfig") or "{}") or {}).get("clusters") or []
+    cluster = clusters[0].get("cluster", {}) if clusters else {}
+    server = cluster.get("server", "")
+    if not server.endswith(f":{SUPERVISOR_API_PORT}") or not cluster.get("certificate-authority-data"):
+        return f"the kubeconfig's cluster is {cluster!r}"
+    return None
+
+
+LOGIN_STEPS["tanzu context create: GET kube-public/vip-cluster-info on 443 (no credentials)"] = (
+    "vip-cluster-info", _vip_cluster_info)
 
 
 @pytest.mark.parametrize("name", LOGIN_STEPS)

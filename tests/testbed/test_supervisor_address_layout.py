@@ -74,8 +74,10 @@ def test_cluster_info_is_a_kubeconfig_of_the_supervisor_address_and_ca_only():
                                                 "certificate-authority-data": base64.b64encode(b"PEM").decode()}
     assert not config["users"]  # no credentials in a public object
     role, binding = cluster_info.reader()
-    assert role["rules"] == [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["cluster-info"],
-                              "verbs": ["get"]}]
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["configmaps"],
+                              "resourceNames": ["cluster-info", "vip-cluster-info"], "verbs": ["get"]}]
+    vip = cluster_info.config_map("https://127.82.148.2:6443", "PEM", "vip-cluster-info")
+    assert vip["metadata"]["name"] == "vip-cluster-info" and vip["data"] == body["data"]
     assert {subject["name"] for subject in binding["subjects"]} == {"system:unauthenticated", "system:authenticated"}
 
 
