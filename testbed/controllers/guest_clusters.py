@@ -341,7 +341,7 @@ class GuestClusters:
         endpoint = None
         if any(n in running and wanted[n].control_plane for n in wanted):
             port = self.apiservers.ensure(f"{namespace}/{name}", version)
-            endpoint = {"host": "127.0.0.1", "port": port}
+            endpoint = self.apiservers.endpoint(port)  # its control-plane VIP, port 6443
             self._secrets(cluster, port)
             if cluster["spec"].get("controlPlaneEndpoint") != endpoint:
                 cluster = self.custom.patch_namespaced_custom_object(*CAPI, namespace, "clusters", name,

@@ -45,6 +45,9 @@ class Wcp:
     # the Supervisor's own address: /wcp/login on 443, the Kubernetes API on 6443 (testbed.layout)
     supervisor_host: str = "127.0.0.1"
     supervisor_api_port: int = 6443
+    # a guest kube-apiserver's port -> its cluster's control-plane VIP, whose 6443 leads to it (testbed.layout)
+    guest_vip: object = None
+    guest_api_port: int = 6443
     mirror: object = None  # testbed.wcp.mirror.Mirror, once Kubernetes answers
     storage_policies: dict[str, str] = field(default_factory=dict)  # id -> name, read from vcsim at start
     pod_cidr: str = "10.244.0.0/16"  # where vSphere Pods get their addresses (testbed.podnet)
@@ -194,7 +197,7 @@ async def login(request: web.Request) -> web.Response:
     if key not in ports:
         raise ApiError("NOT_FOUND", f"guest cluster {key} does not exist or is not ready")
     return _json({"session_id": tokens.issue(wcp.jwt_key, user, guest=key),
-                  "guest_cluster_server": f"127.0.0.1:{ports[key]}",
+                  "guest_cluster_server": f"{wcp.guest_vip(ports[key])}:{wcp.guest_api_port}",
                   "guest_cluster_ca": base64.b64encode(wcp.ca_pem.encode()).decode()})
 
 
@@ -899,22 +902,40 @@ async def proxy(request: web.Request) -> web.StreamResponse:
         return web.Response(status=answer.status, body=payload, headers=forwarded)
 
 
+PUBLIC_CONFIG_MAPS = ("cluster-info", "vip-cluster-info")  # testbed.cluster_info.PUBLIC
+
+
+async def public_config_map(request: web.Request) -> web.Response:
+    """``GET /api/v1/namespaces/kube-public/configmaps/{name}`` on 443, unauthenticated: the discovery
+    ConfigMaps the Tanzu CLI reads there (``vip-cluster-info``), read anonymously from the kube-apiserver;
+    any other name is a Kubernetes 404, as where the Supervisor publishes no such discovery."""
+    wcp, name = wcp_of(request), request.match_info["name"]
+    if name not in PUBLIC_CONFIG_MAPS:
+        return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                      "message": f'configmaps "{name}" not found', "reason": "NotFound",
+                      "details": {"name": name, "kind": "configmaps"}, "code": 404}, status=404)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{wcp.apiserver_url}{request.path}", ssl=wcp.upstream_tls) as answer:
+            return web.Response(status=answer.status, body=await answer.read(), content_type="application/json")
+
+
 def supervisor_routes(app: web.Application) -> None:
     """What port 443 of the Supervisor's address serves: the login endpoints of ``kubectl vsphere login``
-    (the vCenter API is not there, as on a Supervisor)."""
+    and the public discovery ConfigMaps (the vCenter API is not there, as on a Supervisor)."""
     add = app.router.add_route
     add("GET", "/wcp/healthz", healthz)
     add("POST", "/wcp/login", login)
     add("GET", "/wcp/loginbanner", login_banner)
     add("GET", "/wcp/workloads", workloads)
+    add("GET", "/api/v1/namespaces/kube-public/configmaps/{name}", public_config_map)
 
 
 def routes(app: web.Application) -> None:
+    """vCenter's endpoint: the vSphere Automation API (and the rest proxied to vcsim). The login
+    endpoints are not here, as on vCenter: only the Supervisor's address serves them
+    (``supervisor_routes``). The health check and TokenReview webhook are the testbed's own."""
     add = app.router.add_route
     add("GET", "/wcp/healthz", healthz)
-    add("POST", "/wcp/login", login)
-    add("GET", "/wcp/loginbanner", login_banner)
-    add("GET", "/wcp/workloads", workloads)
     add("POST", "/wcp/tokenreview", token_review)
     add("POST", "/wcp/tokenreview/guest/{namespace}/{cluster}", token_review)
     add("POST", "/api", json_rpc)

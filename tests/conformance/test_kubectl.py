@@ -156,6 +156,8 @@ def developer_login(testbed, estate, tmp_path_factory):
     steps = {"banner": http.get(f"{base}/wcp/loginbanner"), "login": http.post(f"{base}/wcp/login", auth=auth),
              "wrong": http.post(f"{base}/wcp/login", auth=(creds.developer_user, "not-the-password"))}
     steps["workloads"] = http.get(f"{base}/wcp/workloads", auth=auth)
+    # tanzu context create --endpoint <address>: the discovery ConfigMap on 443, no credentials
+    steps["vip-cluster-info"] = http.get(f"{base}/api/v1/namespaces/kube-public/configmaps/vip-cluster-info")
     kubeconfig = None
     if steps["login"].ok and steps["workloads"].ok:
         namespaces = [item["namespace"] for item in steps["workloads"].json()]
@@ -208,6 +210,23 @@ LOGIN_STEPS = {
         "workloads", lambda answer: None if answer.ok and NAMESPACE in [item.get("namespace") for item in answer.json()]
         else f"{answer.status_code}: {answer.text[:200]}"),
 }
+
+
+def _vip_cluster_info(answer: requests.Response) -> str | None:
+    """As the Tanzu CLI parses it (``clusterInfoConfig``): ``data.kubeconfig``, a kubeconfig whose cluster
+    is the Supervisor's API on 6443 of its address, with the CA that signs it."""
+    if answer.status_code != 200:
+        return f"{answer.status_code}: {answer.text[:200]}"
+    clusters = (yaml.safe_load((answer.json().get("data") or {}).get("kubeconfig") or "{}") or {}).get("clusters") or []
+    cluster = clusters[0].get("cluster", {}) if clusters else {}
+    server = cluster.get("server", "")
+    if not server.endswith(f":{SUPERVISOR_API_PORT}") or not cluster.get("certificate-authority-data"):
+        return f"the kubeconfig's cluster is {cluster!r}"
+    return None
+
+
+LOGIN_STEPS["tanzu context create: GET kube-public/vip-cluster-info on 443 (no credentials)"] = (
+    "vip-cluster-info", _vip_cluster_info)
 
 
 @pytest.mark.parametrize("name", LOGIN_STEPS)
@@ -312,6 +331,11 @@ def guest_login(out: str) -> str | None:
     missing = [key for key in ("session_id", "guest_cluster_server", "guest_cluster_ca") if not answer.get(key)]
     if missing:
         return f"no {', '.join(missing)} in {out[:200]}"
+    host, _, port = answer["guest_cluster_server"].rpartition(":")
+    if port != str(GUEST_API_PORT) or host in ("127.0.0.1", "localhost", SEEN.get("supervisor")):
+        return (f"guest_cluster_server is {answer['guest_cluster_server']!r}; a TKG cluster's API is its "
+                f"control-plane VIP (not the Supervisor's address) on port {GUEST_API_PORT}")
+    SEEN["guest_server"] = answer["guest_cluster_server"]
     config = Path(SEEN["home"]) / "guest-kubeconfig"
     config.write_text(yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": GUEST,
@@ -321,6 +345,25 @@ def guest_login(out: str) -> str | None:
         "contexts": [{"name": GUEST, "context": {"cluster": GUEST, "user": f"wcp:{GUEST}"}}]}))
     SEEN["guest_kubeconfig"] = str(config)
     return None
+
+
+GUEST_API_PORT = 6443  # where a TKG cluster's control-plane VIP serves its Kubernetes API
+
+
+def the_guest_login_server(out: str) -> str | None:
+    """An endpoint the guest cluster reports (``host:port``) is the server its login gave: its VIP, 6443."""
+    if "guest_server" not in SEEN:
+        return "no guest_cluster_server from the guest login"
+    return None if out.strip() == SEEN["guest_server"] else f"{out.strip()!r}, the login gave {SEEN['guest_server']!r}"
+
+
+def kubeconfig_secret_server(out: str) -> str | None:
+    """The ``<cluster>-kubeconfig`` Secret's kubeconfig names the guest login's server."""
+    if "guest_server" not in SEEN:
+        return "no guest_cluster_server from the guest login"
+    config = yaml.safe_load(base64.b64decode(out))
+    servers = [c["cluster"]["server"] for c in config.get("clusters", [])]
+    return None if servers == [f"https://{SEEN['guest_server']}"] else f"servers {servers}, not the login's"
 
 
 VM_MANIFEST = {"apiVersion": f"{VMOP}/v1alpha3", "kind": "VirtualMachine", "metadata": {"name": VM},
@@ -410,6 +453,18 @@ CALLS = [
     Call("guest", ("get", "namespaces", "-o", "name"), lines_with("namespace/kube-system", "namespace/default"),
          name="kubectl (guest cluster admin) get namespaces"),
     Call("guest", ("auth", "can-i", "*", "*"), answer_is("yes"), name="kubectl (guest cluster admin) auth can-i '*' '*'"),
+    Call("guest", ("version", "-o", "json"),
+         lambda out: None if json.loads(out).get("serverVersion", {}).get("minor") == "35" else out[:200],
+         name="kubectl (guest cluster admin) version, at the guest login's <VIP>:6443"),
+    # the guest's endpoint, as the Cluster, the TKC and the kubeconfig Secret report it: the login's VIP:6443
+    Call("developer", ("get", "clusters.cluster.x-k8s.io", GUEST, "-o",
+                       "jsonpath={.spec.controlPlaneEndpoint.host}:{.spec.controlPlaneEndpoint.port}"),
+         the_guest_login_server, name="kubectl (developer) get cluster: spec.controlPlaneEndpoint is <VIP>:6443"),
+    Call("developer", ("get", "tanzukubernetesclusters.run.tanzu.vmware.com", GUEST, "-o",
+                       "jsonpath={.status.apiEndpoints[0].host}:{.status.apiEndpoints[0].port}"),
+         the_guest_login_server, name="kubectl (developer) get tkc: status.apiEndpoints is <VIP>:6443"),
+    Call("developer", ("get", "secret", f"{GUEST}-kubeconfig", "-o", "jsonpath={.data.value}"),
+         kubeconfig_secret_server, name="kubectl (developer) get secret <cluster>-kubeconfig: its server is <VIP>:6443"),
     Call("developer", ("delete", f"tanzukubernetesclusters.run.tanzu.vmware.com", GUEST, "--wait=true",
                        "--timeout=120s"), lines_with("deleted")),
 ]
@@ -426,6 +481,7 @@ def kubectl(testbed, developer_login, tmp_path_factory):
                 "GOVMOMI_HOME": str(home)}
 
     SEEN["home"] = str(home)
+    SEEN["supervisor"] = developer_login[2]
     http = _http(testbed)
 
     def run(who: str, args: tuple[str, ...], stdin: str | None) -> subprocess.CompletedProcess:

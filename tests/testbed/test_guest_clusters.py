@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 
 import pytest
@@ -91,7 +92,17 @@ def _guest(admin_client, namespace, cluster):
     return config.new_client_from_config_dict(yaml.safe_load(base64.b64decode(secret.data["value"])))
 
 
-def test_tkc_becomes_ready_and_its_kubeconfig_reaches_a_real_guest_apiserver(namespace, admin_client, vcenter_si):
+def _vip(testbed, endpoint: dict) -> str:
+    """The host of a guest cluster's endpoint, checked to be a VIP of this testbed's guest range on 6443."""
+    host = endpoint["host"]
+    supervisor = testbed.layout.supervisor_host
+    assert endpoint["port"] == 6443 and host.rsplit(".", 1)[0] == supervisor.rsplit(".", 1)[0], endpoint
+    assert 10 <= int(host.rsplit(".", 1)[1]) <= 254 and host != supervisor
+    return host
+
+
+def test_tkc_becomes_ready_and_its_kubeconfig_reaches_a_real_guest_apiserver(testbed, namespace, admin_client,
+                                                                            vcenter_si):
     objects = client.CustomObjectsApi(admin_client)
     objects.create_namespaced_custom_object(*TKC[:2], namespace, TKC[2], tkc("tkc-a", workers=2))
     started = time.monotonic()
@@ -108,7 +119,10 @@ def test_tkc_becomes_ready_and_its_kubeconfig_reaches_a_real_guest_apiserver(nam
     guest = _guest(admin_client, namespace, "tkc-a")
     version = client.VersionApi(guest).get_code()
     assert (version.major, version.minor) == ("1", "34")
-    assert f"https://127.0.0.1:{status['apiEndpoints'][0]['port']}" == guest.configuration.host
+    # reached at its control-plane VIP on 6443, as on vSphere, which the Cluster and the Secret both name
+    vip = _vip(testbed, status["apiEndpoints"][0])
+    assert f"https://{vip}:6443" == guest.configuration.host
+    assert _read(objects, namespace, CAPI_CLUSTER, "tkc-a")["spec"]["controlPlaneEndpoint"] == {"host": vip, "port": 6443}
     client.CoreV1Api(guest).create_namespace({"metadata": {"name": "inside-the-guest"}})
     assert "inside-the-guest" not in {n.metadata.name for n in client.CoreV1Api(admin_client).list_namespace().items}
     ssh = client.CoreV1Api(admin_client).read_namespaced_secret("tkc-a-ssh", namespace)
@@ -296,7 +310,7 @@ def test_unsupported_release_fails_clearly(namespace, admin_client):
     objects.delete_namespaced_custom_object(*TKC[:2], namespace, TKC[2], "tkc-old")
 
 
-def test_capi_topology_cluster_becomes_ready(namespace, admin_client):
+def test_capi_topology_cluster_becomes_ready(testbed, namespace, admin_client):
     objects = client.CustomObjectsApi(admin_client)
     cluster = {"apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "Cluster", "metadata": {"name": "capi-a"},
                "spec": {"topology": {"class": "tanzukubernetescluster", "version": "v1.35.4---vmware.1-fips-vkr.1",
@@ -308,15 +322,17 @@ def test_capi_topology_cluster_becomes_ready(namespace, admin_client):
     objects.create_namespaced_custom_object(*CAPI_CLUSTER[:2], namespace, CAPI_CLUSTER[2], cluster)
     ready = _ready(objects, namespace, CAPI_CLUSTER, "capi-a")
     assert ready["status"]["phase"] == "Provisioned" and ready["status"]["controlPlaneReady"] is True
-    assert ready["spec"]["controlPlaneEndpoint"]["host"] == "127.0.0.1"
+    _vip(testbed, ready["spec"]["controlPlaneEndpoint"])
     assert client.VersionApi(_guest(admin_client, namespace, "capi-a")).get_code().minor == "35"
 
 
 @pytest.mark.parametrize(("kind", "name"), [(TKC, "tkc-a"), (CAPI_CLUSTER, "capi-a")])
-def test_deleting_the_cluster_removes_machines_vms_and_apiserver(namespace, admin_client, vcenter_si, kind, name):
+def test_deleting_the_cluster_removes_machines_vms_and_apiserver(testbed, namespace, admin_client, vcenter_si,
+                                                                kind, name):
     objects = client.CustomObjectsApi(admin_client)
-    port = _read(objects, namespace, kind, name)["status"].get("apiEndpoints", [{}])[0].get("port") \
-        if kind is TKC else _read(objects, namespace, kind, name)["spec"]["controlPlaneEndpoint"]["port"]
+    vip = _read(objects, namespace, kind, name)["status"].get("apiEndpoints", [{}])[0].get("host") \
+        if kind is TKC else _read(objects, namespace, kind, name)["spec"]["controlPlaneEndpoint"]["host"]
+    port = json.loads((testbed.layout.state / "guest-apiservers.json").read_text())[f"{namespace}/{name}"]
     objects.delete_namespaced_custom_object(*kind[:2], namespace, kind[2], name)
     _until(lambda: _absent(_read, objects, namespace, kind, name), 20, f"{name} deleted")
     _until(lambda: _machines(objects, namespace, name) == [], 30, "Machines removed")
@@ -332,6 +348,8 @@ def test_deleting_the_cluster_removes_machines_vms_and_apiserver(namespace, admi
     from testbed import processes
 
     _until(lambda: processes.port_is_free(port), 30, "guest apiserver stopped")
+    _until(lambda: processes.port_is_free(6443, vip), 30, f"its VIP {vip}:6443 released")
+    assert f"{namespace}/{name}" not in json.loads((testbed.layout.state / "guest-apiservers.json").read_text())
 
 
 def test_guest_cluster_unhealthy_fault_and_machine_replacement(testbed, namespace, admin_client):
@@ -363,7 +381,9 @@ def test_wcp_login_to_a_guest_cluster(testbed, namespace, admin_client):
     _ready(objects, namespace, TKC, "tkc-login")
     creds = testbed.credentials
     admin = Vcenter(testbed, creds.vcenter_user, creds.vcenter_password)
-    login = testbed.layout.vcenter_url + "/wcp/login"
+    login = testbed.layout.supervisor_login_url  # on the Supervisor's address; vCenter has no /wcp/login
+    assert admin.http.post(testbed.layout.vcenter_url + "/wcp/login", auth=(creds.developer_user,
+                                                                            creds.developer_password)).status_code == 404
     body = {"guest_cluster_name": "tkc-login", "guest_cluster_namespace": namespace}
 
     refused = admin.http.post(login, auth=(creds.developer_user, creds.developer_password), json=body)
@@ -376,6 +396,8 @@ def test_wcp_login_to_a_guest_cluster(testbed, namespace, admin_client):
         assert answer.status_code == 200, answer.text
         granted = answer.json()
         guest_url = f"https://{granted['guest_cluster_server']}"
+        endpoint = _read(objects, namespace, CAPI_CLUSTER, "tkc-login")["spec"]["controlPlaneEndpoint"]
+        assert granted["guest_cluster_server"] == f"{_vip(testbed, endpoint)}:6443"  # its VIP, as the Cluster says
         assert base64.b64decode(granted["guest_cluster_ca"]).decode() == testbed.pki.ca_cert.read_text()
         bearer = {"Authorization": f"Bearer {granted['session_id']}"}
         # the token opens this guest cluster as a cluster admin, and nothing else

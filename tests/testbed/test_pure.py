@@ -224,3 +224,41 @@ def test_a_named_testbed_in_use_is_refused_clearly(tmp_path, monkeypatch):
             pytest_plugin.claimed_layout()
     finally:
         held.close()
+
+
+def test_relays_open_relay_replace_and_release_an_address():
+    """The pass-through behind a guest cluster's VIP: bytes go to 127.0.0.1:<target> and back, a
+    second open with the same key is a no-op, close frees the address's port at once."""
+    import socket
+    import socketserver
+    import threading
+
+    from testbed.passthrough import Relays
+
+    class Echo(socketserver.BaseRequestHandler):
+        def handle(self):
+            while data := self.request.recv(1024):
+                self.request.sendall(data.upper())
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with socket.socket() as probe:  # a free port on a loopback address of its own
+        probe.bind(("127.0.0.77", 0))
+        port = probe.getsockname()[1]
+    relays = Relays()
+    try:
+        relays.open("ns/a", "127.0.0.77", port, server.server_address[1])
+        relays.open("ns/a", "127.0.0.77", port, server.server_address[1])
+        assert relays.listening("ns/a") == ("127.0.0.77", port, server.server_address[1])
+        with socket.create_connection(("127.0.0.77", port), timeout=5) as client:
+            client.sendall(b"through the vip")
+            assert client.recv(1024) == b"THROUGH THE VIP"
+        relays.close("ns/a")
+        assert relays.listening("ns/a") is None
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.77", port), timeout=5).close()
+        relays.close("ns/a")  # closing again is harmless
+    finally:
+        relays.close("ns/a")
+        server.shutdown()
+        server.server_close()
