@@ -111,3 +111,28 @@ def test_a_namespace_vcenter_names_no_cluster_of_is_left_to_the_supervisor():
     assert found["available"] is True and found["network_provider"] is None and found["reason"] is None
     assert vsphere_pods.support_by_namespace(session)["team-z"]["available"] is True
     assert session.asked == [INSTANCES + "/team-z", INSTANCES]
+
+
+def test_a_vcenter_that_will_not_tell_leaves_the_pod_to_the_supervisor_with_a_warning(monkeypatch):
+    """A namespace developer needs no vCenter privilege to run pods: a 403 of the advisory check is no failure."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+    from ansible_collections.pacific.supervisor.plugins.modules import pod
+
+    def refused(params, namespace=None):
+        raise errors.Forbidden("GET /api/vcenter/namespaces/instances/team-a failed: Unauthorized", status=403)
+
+    warnings = []
+    run = SimpleNamespace(warn=warnings.append, check_mode=False)
+    params = {"name": "web", "namespace": "team-a", "vcenter": {"hostname": "vc"}}
+    monkeypatch.setattr(pod, "vsphere_pod_support", refused)
+    pod._check_vsphere_pods(params, run)
+    assert len(warnings) == 1 and "team-a" in warnings[0] and "Unauthorized" in warnings[0]
+
+    monkeypatch.setattr(pod, "vsphere_pod_support",
+                        lambda params, namespace=None: vsphere_pods.facts(namespace, "c61", "VSPHERE_NETWORK"))
+    with pytest.raises(errors.InvalidArgument, match="cannot create Pod web in namespace team-a"):
+        pod._check_vsphere_pods(params, run)
