@@ -34,9 +34,10 @@ options:
         description:
           - A vCenter SSO user; the task's O(username) (the Supervisor login's) when not given.
           - It needs to read the namespace and its cluster's Supervisor in vCenter.
+          - Give O(vcenter.username) and O(vcenter.password) together, or neither.
         type: str
       password:
-        description: That user's password; the task's O(password) when not given.
+        description: That user's password; the task's O(password) when neither is given.
         type: str
       validate_certs:
         description: Whether to check vCenter's certificate.
