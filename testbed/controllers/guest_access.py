@@ -10,8 +10,9 @@ subject gets nothing there: it logs in, and the guest answers 403. vCenter SSO's
 
 The access list reaches the Supervisor as the RoleBindings the WCP simulator mirrors
 (``testbed.wcp.mirror``: ``admin``, ``edit`` or ``view`` per entry). This controller watches them and,
-when a namespace's change, converges the bindings of that namespace's running guests; a guest that
+when those of a namespace change, converges the bindings in that namespace's running guests; a guest that
 comes up gets its bindings before its kube-apiserver is reported (``GuestApiservers.on_ready``).
+Bindings of earlier testbeds (one ``vsphere-namespace-editors`` for every login) are removed.
 """
 from __future__ import annotations
 
