@@ -44,6 +44,9 @@ class GuestApiservers:
         self.processes: dict[str, subprocess.Popen] = {}
         self.lock = threading.Lock()
         self.relays = Relays()  # each running cluster's <VIP>:6443
+        # called with (key, port) once a cluster's kube-apiserver answers, before ensure returns: who
+        # may do what inside it (testbed.controllers.guest_access)
+        self.on_ready = lambda key, port: None
 
     def _ports(self) -> dict[str, int]:
         return json.loads(self.ports_file.read_text()) if self.ports_file.exists() else {}
@@ -95,26 +98,15 @@ class GuestApiservers:
         process.minor = minor
         self.processes[key] = process
         self._wait_ready(port, process)
-        self._bind_guest_admins(key, port)
+        self.on_ready(key, port)
         return port
 
-    def _bind_guest_admins(self, key: str, port: int) -> None:
-        """Inside the guest, users of /wcp/login for this cluster are cluster admins."""
-        from kubernetes import client, config
-        from kubernetes.client.rest import ApiException
-
-        from testbed.wcp.tokens import GUEST_ADMINS
-
-        with config.new_client_from_config_dict(yaml.safe_load(self.kubeconfig(key, port))) as api_client:
-            try:
-                client.RbacAuthorizationV1Api(api_client).create_cluster_role_binding({
-                    "metadata": {"name": "vsphere-namespace-editors"},
-                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                                "name": "cluster-admin"},
-                    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": GUEST_ADMINS}]})
-            except ApiException as err:
-                if err.status != 409:
-                    raise
+    def running(self) -> dict[str, int]:
+        """The clusters (namespace/name) whose kube-apiserver runs, with its port."""
+        with self.lock:
+            ports = self._ports()
+        return {key: ports[key] for key, process in sorted(dict(self.processes).items())
+                if process.poll() is None and key in ports}
 
     def _wait_ready(self, port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
         pki = self.testbed.pki

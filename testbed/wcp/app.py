@@ -94,21 +94,21 @@ class Wcp:
         self.sessions[session_id] = {"user": user, "created": created or time.time(), "created_time": _now(),
                                      "last_accessed_time": _now()}
 
+    def role_of(self, user: str, namespace: str) -> str | None:
+        """The strongest role (OWNER, EDIT, VIEW) the namespace's access list gives ``user``, as a USER
+        entry or through one of the user's SSO groups; vCenter's administrator is an OWNER of every
+        namespace; None: no access."""
+        if user == self.credentials.vcenter_user:
+            return "OWNER"
+        names = {("USER", user.lower())} | {("GROUP", group.lower()) for group in self.credentials.sso_groups(user)}
+        stored = self.store.get("namespaces", namespace) or {}
+        roles = {entry["role"] for entry in stored.get("access_list", [])
+                 if (entry["subject_type"], f"{entry['subject']}@{entry['domain']}".lower()) in names}
+        return next((role for role in ("OWNER", "EDIT", "VIEW") if role in roles), None)
+
     def may_use(self, user: str, namespace: str) -> bool:
         """Whether ``user`` is the admin or named (OWNER, EDIT or VIEW) in the namespace's access list."""
-        if user == self.credentials.vcenter_user:
-            return True
-        stored = self.store.get("namespaces", namespace) or {}
-        return any(entry["subject_type"] == "USER" and f"{entry['subject']}@{entry['domain']}" == user
-                   for entry in stored.get("access_list", []))
-
-    def may_edit(self, user: str, namespace: str) -> bool:
-        """Whether ``user`` is the admin or an OWNER/EDIT user of the vSphere Namespace."""
-        if user == self.credentials.vcenter_user:
-            return True
-        stored = self.store.get("namespaces", namespace) or {}
-        return any(entry["subject_type"] == "USER" and entry["role"] in ("OWNER", "EDIT")
-                   and f"{entry['subject']}@{entry['domain']}" == user for entry in stored.get("access_list", []))
+        return self.role_of(user, namespace) is not None
 
     def admin_user(self, request: web.Request) -> str:
         user = self.session_user(request)
@@ -177,26 +177,30 @@ async def login(request: web.Request) -> web.Response:
     user = wcp.basic_user(request)
     body = await _body(request) if request.can_read_body else {}
     cluster, namespace = body.get("guest_cluster_name"), body.get("guest_cluster_namespace")
+    groups = wcp.credentials.sso_groups(user)
     if not cluster:
-        return _json({"session_id": tokens.issue(wcp.jwt_key, user)})
+        return _json({"session_id": tokens.issue(wcp.jwt_key, user, groups=groups)})
     ports = json.loads(wcp.guest_ports_file.read_text()) if wcp.guest_ports_file.exists() else {}
     if not namespace:
         # as kubectl vsphere login --tanzu-kubernetes-cluster-name alone: the one cluster of that name
-        # among the namespaces the user may edit
+        # among the namespaces the user may use
         candidates = sorted(key.split("/", 1)[0] for key in ports
-                            if key.split("/", 1)[1] == cluster and wcp.may_edit(user, key.split("/", 1)[0]))
+                            if key.split("/", 1)[1] == cluster and wcp.may_use(user, key.split("/", 1)[0]))
         if len(candidates) > 1:
             raise validation.invalid(f"guest cluster {cluster} exists in the vSphere Namespaces "
                                      f"{', '.join(candidates)}; name one as guest_cluster_namespace")
         if not candidates:
-            raise ApiError("NOT_FOUND", f"no guest cluster {cluster} in a vSphere Namespace {user} may edit")
+            raise ApiError("NOT_FOUND", f"no guest cluster {cluster} in a vSphere Namespace {user} may use")
         namespace = candidates[0]
     key = f"{namespace}/{cluster}"
-    if not wcp.may_edit(user, namespace):
-        raise ApiError("UNAUTHORIZED", f"{user} has no edit access to vSphere Namespace {namespace}")
+    # any role in the namespace logs in (VMware's KB 424897: a Can View user logs in to the guest
+    # cluster and is Forbidden there); what the token may do inside is the guest's RBAC's answer:
+    # cluster-admin for OWNER and EDIT subjects, nothing for VIEW (testbed.controllers.guest_access)
+    if not wcp.may_use(user, namespace):
+        raise ApiError("UNAUTHORIZED", f"{user} has no access to vSphere Namespace {namespace}")
     if key not in ports:
         raise ApiError("NOT_FOUND", f"guest cluster {key} does not exist or is not ready")
-    return _json({"session_id": tokens.issue(wcp.jwt_key, user, guest=key),
+    return _json({"session_id": tokens.issue(wcp.jwt_key, user, guest=key, groups=groups),
                   "guest_cluster_server": f"{wcp.guest_vip(ports[key])}:{wcp.guest_api_port}",
                   "guest_cluster_ca": base64.b64encode(wcp.ca_pem.encode()).decode()})
 

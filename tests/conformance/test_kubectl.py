@@ -46,8 +46,8 @@ def _http(testbed) -> requests.Session:
 
 @pytest.fixture(scope="module")
 def estate(testbed):
-    """A vSphere Namespace where the developer may edit, with a VM class and the vSAN policy, made over REST
-    as an admin would; the Supervisor's address as vCenter reports it."""
+    """A vSphere Namespace where the developer may edit (and the viewer view), with a VM class and the vSAN
+    policy, made over REST as an admin would; the Supervisor's address as vCenter reports it."""
     from tests.testbed.conftest import Vcenter, _absent, _until
     vcenter = Vcenter(testbed, testbed.credentials.vcenter_user, testbed.credentials.vcenter_password)
     classes, instances = ("/api/vcenter/namespace-management/virtual-machine-classes",
@@ -59,11 +59,13 @@ def estate(testbed):
     cluster = vcenter.call("GET", "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
     info = vcenter.call("GET", f"/api/vcenter/namespace-management/clusters/{cluster}").json()
     user, domain = testbed.credentials.developer_user.split("@")
+    viewer, viewer_domain = testbed.credentials.viewer_user.split("@")
     assert vcenter.call("POST", classes, json={"id": VM_CLASS, "cpu_count": 2, "memory_MB": 2048}).ok
     answer = vcenter.call("POST", instances, json={
         "cluster": cluster, "namespace": NAMESPACE, "vm_service_spec": {"vm_classes": [VM_CLASS]},
         "storage_specs": [{"policy": info["master_storage_policy"]}],
-        "access_list": [{"subject": user, "domain": domain, "subject_type": "USER", "role": "EDIT"}]})
+        "access_list": [{"subject": user, "domain": domain, "subject_type": "USER", "role": "EDIT"},
+                        {"subject": viewer, "domain": viewer_domain, "subject_type": "USER", "role": "VIEW"}]})
     assert answer.ok, answer.text
     deadline = time.monotonic() + 60
     while vcenter.call("GET", f"{instances}/{NAMESPACE}").json().get("config_status") != "RUNNING":
@@ -324,7 +326,7 @@ def vcenter_vm(out: str) -> str | None:
     return None if nics else "no network adapter"
 
 
-def guest_login(out: str) -> str | None:
+def guest_login(out: str, kubeconfig: str = "guest-kubeconfig") -> str | None:
     """The answer of POST /wcp/login for a guest cluster: the token, server and CA kubectl vsphere login
     writes into a context named by the cluster."""
     answer = json.loads(out)
@@ -336,15 +338,22 @@ def guest_login(out: str) -> str | None:
         return (f"guest_cluster_server is {answer['guest_cluster_server']!r}; a TKG cluster's API is its "
                 f"control-plane VIP (not the Supervisor's address) on port {GUEST_API_PORT}")
     SEEN["guest_server"] = answer["guest_cluster_server"]
-    config = Path(SEEN["home"]) / "guest-kubeconfig"
+    config = Path(SEEN["home"]) / kubeconfig
     config.write_text(yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": GUEST,
         "clusters": [{"name": GUEST, "cluster": {"server": f"https://{answer['guest_cluster_server']}",
                                                   "certificate-authority-data": answer["guest_cluster_ca"]}}],
         "users": [{"name": f"wcp:{GUEST}", "user": {"token": answer["session_id"]}}],
         "contexts": [{"name": GUEST, "context": {"cluster": GUEST, "user": f"wcp:{GUEST}"}}]}))
-    SEEN["guest_kubeconfig"] = str(config)
+    SEEN[kubeconfig.replace("-", "_")] = str(config)
     return None
+
+
+def forbidden(verb: str, resource: str) -> Callable[[str], str | None]:
+    """kubectl's error for a request the cluster's RBAC refuses (403 Forbidden), read from stderr."""
+    def check(err: str) -> str | None:
+        return None if "Forbidden" in err and f'cannot {verb} resource "{resource}"' in err else err.strip()[-300:]
+    return check
 
 
 GUEST_API_PORT = 6443  # where a TKG cluster's control-plane VIP serves its Kubernetes API
@@ -382,12 +391,16 @@ TKC_MANIFEST = {"apiVersion": "run.tanzu.vmware.com/v1alpha3", "kind": "TanzuKub
 
 @dataclass(frozen=True)
 class Call:
-    who: str  # "admin", "developer" (through the kubectl vsphere login kubeconfig) or "govc" (vCenter's admin)
+    # "admin", "developer" (through the kubectl vsphere login kubeconfig), "govc" (vCenter's admin), "login" /
+    # "viewer-login" (a guest login as the developer / the Can View user), "guest" / "viewer-guest" (kubectl
+    # with the kubeconfig written from it)
+    who: str
     args: tuple[str, ...]
     check: Callable[[str], str | None] = lambda out: None
     name: str = ""
     stdin: str | None = None
     ok_exit: tuple[int, ...] = (0,)  # `auth can-i` answers "no" with exit 1
+    stderr: bool = False  # check what kubectl writes to stderr (a refusal) rather than stdout
 
     @property
     def id(self) -> str:
@@ -456,6 +469,12 @@ CALLS = [
     Call("guest", ("version", "-o", "json"),
          lambda out: None if json.loads(out).get("serverVersion", {}).get("minor") == "35" else out[:200],
          name="kubectl (guest cluster admin) version, at the guest login's <VIP>:6443"),
+    # a Can View user of the namespace logs in to the guest cluster too, and is refused there (KB 424897)
+    Call("viewer-login", (json.dumps({"guest_cluster_name": GUEST}),),
+         lambda out: guest_login(out, "viewer-guest-kubeconfig"),
+         name="kubectl vsphere login --tanzu-kubernetes-cluster-name (a Can View user)"),
+    Call("viewer-guest", ("get", "pods"), forbidden("list", "pods"), ok_exit=(1,), stderr=True,
+         name="kubectl (Can View user, guest cluster) get pods: Forbidden"),
     # the guest's endpoint, as the Cluster, the TKC and the kubeconfig Secret report it: the login's VIP:6443
     Call("developer", ("get", "clusters.cluster.x-k8s.io", GUEST, "-o",
                        "jsonpath={.spec.controlPlaneEndpoint.host}:{.spec.controlPlaneEndpoint.port}"),
@@ -486,16 +505,18 @@ def kubectl(testbed, developer_login, tmp_path_factory):
 
     def run(who: str, args: tuple[str, ...], stdin: str | None) -> subprocess.CompletedProcess:
         env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home)}
-        if who == "login":  # the plugin's POST /wcp/login, at the Supervisor's address
+        if who in ("login", "viewer-login"):  # the plugin's POST /wcp/login, at the Supervisor's address
             answer = http.post(f"https://{developer_login[2]}/wcp/login", json=json.loads(args[0]),
-                               auth=(creds.developer_user, creds.developer_password))
+                               auth=(creds.developer_user, creds.developer_password) if who == "login"
+                               else (creds.viewer_user, creds.viewer_password))
             return subprocess.CompletedProcess(args, 0 if answer.status_code == 200 else 1, answer.text, answer.text)
         if who == "govc":
             args = tuple(arg.format(**SEEN) for arg in args)
             return subprocess.run([str(binaries["govc"]), *args], env={**env, **govc_env}, capture_output=True,
                                   text=True, timeout=120)
         binary = binaries["kubectl"]
-        env["KUBECONFIG"] = SEEN["guest_kubeconfig"] if who == "guest" else kubeconfigs[who]
+        env["KUBECONFIG"] = SEEN[f"{who.replace('-', '_')}_kubeconfig"] if who in ("guest", "viewer-guest") \
+            else kubeconfigs[who]
         context = ["-n", NAMESPACE] if who == "developer" and "-n" not in args and args[0] in (
             "apply", "wait", "get", "delete") else []
         return subprocess.run([str(binary), *args, *context], env=env, input=stdin, capture_output=True, text=True,
@@ -519,4 +540,4 @@ def test_kubectl(testbed, kubectl, developer_login, call):
             why += "\n" + diagnosis(testbed)
         judge(call.id, why)
         return
-    judge(call.id, call.check(done.stdout))
+    judge(call.id, call.check(done.stderr if call.stderr else done.stdout))

@@ -373,7 +373,18 @@ def test_guest_cluster_unhealthy_fault_and_machine_replacement(testbed, namespac
     _until(lambda: _absent(_read, objects, namespace, TKC, "tkc-sick"), 20, "tkc-sick deleted")
 
 
+def _guest_bindings(admin, guest_url, bearer) -> dict[str, list[tuple[str, str]]]:
+    """The guest's auth-sync ClusterRoleBindings (name -> subjects), read with a cluster admin's token."""
+    answer = admin.http.get(f"{guest_url}/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", headers=bearer)
+    answer.raise_for_status()
+    return {b["metadata"]["name"]: [(s["kind"], s["name"]) for s in b["subjects"]] for b in answer.json()["items"]
+            if b["metadata"]["name"].startswith("vmware-system-auth-sync-wcp:") and b["roleRef"]["name"] == "cluster-admin"}
+
+
 def test_wcp_login_to_a_guest_cluster(testbed, namespace, admin_client):
+    """As vSphere does (VMware's "Configure vSphere Namespace permissions for TKG", Broadcom KB 424897):
+    any role in the namespace logs in to its guest clusters; OWNER and EDIT subjects are cluster-admin
+    there through one ``vmware-system-auth-sync-wcp:...`` ClusterRoleBinding each, VIEW gets 403."""
     from tests.testbed.conftest import Vcenter
 
     objects = client.CustomObjectsApi(admin_client)
@@ -385,14 +396,17 @@ def test_wcp_login_to_a_guest_cluster(testbed, namespace, admin_client):
     assert admin.http.post(testbed.layout.vcenter_url + "/wcp/login", auth=(creds.developer_user,
                                                                             creds.developer_password)).status_code == 404
     body = {"guest_cluster_name": "tkc-login", "guest_cluster_namespace": namespace}
+    developer, viewer = (creds.developer_user, creds.developer_password), (creds.viewer_user, creds.viewer_password)
 
-    refused = admin.http.post(login, auth=(creds.developer_user, creds.developer_password), json=body)
-    assert refused.status_code == 403 and "no edit access" in refused.text
-    access = [{"role": "EDIT", "subject_type": "USER", "subject": "devops", "domain": "vsphere.local"}]
+    for refused in (admin.http.post(login, auth=developer, json=body),
+                    admin.http.post(login, auth=(creds.outsider_user, creds.outsider_password), json=body)):
+        assert refused.status_code == 403 and "no access" in refused.text
+    access = [{"role": "EDIT", "subject_type": "USER", "subject": "devops", "domain": "vsphere.local"},
+              {"role": "VIEW", "subject_type": "USER", "subject": "viewer", "domain": "vsphere.local"}]
     path = f"/api/vcenter/namespaces/instances/{namespace}"
     assert admin.call("PATCH", path, json={"access_list": access}).status_code == 204
     try:
-        answer = admin.http.post(login, auth=(creds.developer_user, creds.developer_password), json=body)
+        answer = admin.http.post(login, auth=developer, json=body)
         assert answer.status_code == 200, answer.text
         granted = answer.json()
         guest_url = f"https://{granted['guest_cluster_server']}"
@@ -400,13 +414,48 @@ def test_wcp_login_to_a_guest_cluster(testbed, namespace, admin_client):
         assert granted["guest_cluster_server"] == f"{_vip(testbed, endpoint)}:6443"  # its VIP, as the Cluster says
         assert base64.b64decode(granted["guest_cluster_ca"]).decode() == testbed.pki.ca_cert.read_text()
         bearer = {"Authorization": f"Bearer {granted['session_id']}"}
-        # the token opens this guest cluster as a cluster admin, and nothing else
+        # the EDIT user's token opens this guest cluster as a cluster admin, and nothing else
         _until(lambda: admin.http.get(f"{guest_url}/api/v1/namespaces", headers=bearer).status_code == 200, 30,
                "guest access with the WCP token")
+        made = admin.http.post(f"{guest_url}/api/v1/namespaces/default/configmaps", headers=bearer,
+                               json={"metadata": {"name": "by-devops"}})
+        assert made.status_code == 201, made.text
         assert admin.http.get(f"{testbed.layout.apiserver_url}/api/v1/namespaces", headers=bearer).status_code == 401
-        missing = admin.http.post(login, auth=(creds.developer_user, creds.developer_password),
-                                  json={**body, "guest_cluster_name": "no-such-cluster"})
+        sync = f"vmware-system-auth-sync-wcp:{namespace}"
+        assert _guest_bindings(admin, guest_url, bearer) == {
+            f"{sync}:group:vsphere.local:administrators": [("Group", "sso:Administrators@vsphere.local")],
+            f"{sync}:user:vsphere.local:devops": [("User", f"sso:{creds.developer_user}")]}
+        missing = admin.http.post(login, auth=developer, json={**body, "guest_cluster_name": "no-such-cluster"})
         assert missing.status_code == 404
+
+        # the VIEW user logs in, is authenticated by the guest, and may neither read nor write there
+        seen = admin.http.post(login, auth=viewer, json=body)
+        assert seen.status_code == 200, seen.text
+        viewing = {"Authorization": f"Bearer {seen.json()['session_id']}"}
+        for method, url, extra in (("GET", "/api/v1/namespaces/default/pods", {}),
+                                   ("GET", "/api/v1/namespaces", {}),
+                                   ("POST", "/api/v1/namespaces/default/configmaps",
+                                    {"json": {"metadata": {"name": "by-viewer"}}})):
+            answer = admin.http.request(method, guest_url + url, headers=viewing, **extra)
+            assert answer.status_code == 403, (method, url, answer.text)
+            assert f'User "sso:{creds.viewer_user}" cannot' in answer.json()["message"]
+
+        # vCenter's administrator is cluster-admin through the administrators group
+        root = admin.http.post(login, auth=(creds.vcenter_user, creds.vcenter_password), json=body)
+        assert root.status_code == 200, root.text
+        rooted = {"Authorization": f"Bearer {root.json()['session_id']}"}
+        assert admin.http.get(f"{guest_url}/api/v1/namespaces", headers=rooted).status_code == 200
+
+        # the EDIT entry removed: its binding goes, and with it the developer's access, within seconds
+        assert admin.call("PATCH", path, json={"access_list": access[1:]}).status_code == 204
+        _until(lambda: admin.http.get(f"{guest_url}/api/v1/namespaces", headers=bearer).status_code == 403, 15,
+               "the developer's guest access revoked")
+        assert list(_guest_bindings(admin, guest_url, rooted)) == [f"{sync}:group:vsphere.local:administrators"]
+        assert admin.http.post(login, auth=developer, json=body).status_code == 403
+        # the viewer's entry made EDIT: cluster-admin there too
+        assert admin.call("PATCH", path, json={"access_list": [dict(access[1], role="EDIT")]}).status_code == 204
+        _until(lambda: admin.http.get(f"{guest_url}/api/v1/namespaces", headers=viewing).status_code == 200, 15,
+               "the viewer made an editor in the guest")
     finally:
         admin.call("PATCH", path, json={"access_list": []})
         objects.delete_namespaced_custom_object(*TKC[:2], namespace, TKC[2], "tkc-login")

@@ -151,6 +151,46 @@ def test_a_wcp_revocation_voids_the_tokens_of_the_same_second_issued_before_it()
     assert (authenticated(before), authenticated(after)) == (False, True)
 
 
+def test_guest_tokens_name_the_user_and_its_sso_groups_and_nothing_more():
+    """Inside a guest cluster the token is ``sso:<user>`` with its SSO groups as ``sso:`` groups: what it may
+    do there is what the guest's RBAC binds to those names (no blanket group for every login)."""
+    from testbed.wcp import tokens
+
+    key = b"k" * 32
+    token = tokens.issue(key, "administrator@vsphere.local", guest="ns-1/tkc", groups=["Administrators@vsphere.local"])
+    user = tokens.review(key, {"spec": {"token": token}}, guest="ns-1/tkc")["status"]["user"]
+    assert (user["username"], user["groups"]) == ("sso:administrator@vsphere.local",
+                                                  ["sso:Administrators@vsphere.local", "system:authenticated"])
+    viewer = tokens.issue(key, "viewer@vsphere.local", guest="ns-1/tkc")
+    assert tokens.review(key, {"spec": {"token": viewer}}, guest="ns-1/tkc")["status"]["user"]["groups"] == [
+        "system:authenticated"]
+
+
+def test_guest_auth_sync_bindings_are_one_per_owner_or_edit_subject_as_vsphere_names_them():
+    """KB 424897's ClusterRoleBindings: ``vmware-system-auth-sync-wcp:<ns>:<user|group>:<domain>:<name>`` ->
+    cluster-admin, for each OWNER/EDIT subject (the mirror's admin/edit RoleBindings) and the administrators
+    group; VIEW subjects get none."""
+    from types import SimpleNamespace
+
+    from testbed.controllers.guest_access import desired
+
+    def mirrored(role, kind, name):
+        return SimpleNamespace(role_ref=SimpleNamespace(name=role), subjects=[SimpleNamespace(kind=kind, name=name)])
+
+    wanted = desired("vsphere-ns-1", [mirrored("edit", "User", "sso:devops@vsphere.local"),
+                                      mirrored("admin", "Group", "sso:test@vsphere.local"),
+                                      mirrored("view", "User", "sso:viewer@vsphere.local")])
+    assert {name: (body["roleRef"]["name"], [(s["kind"], s["name"]) for s in body["subjects"]])
+            for name, body in wanted.items()} == {
+        "vmware-system-auth-sync-wcp:vsphere-ns-1:group:vsphere.local:administrators":
+            ("cluster-admin", [("Group", "sso:Administrators@vsphere.local")]),
+        "vmware-system-auth-sync-wcp:vsphere-ns-1:group:vsphere.local:test":
+            ("cluster-admin", [("Group", "sso:test@vsphere.local")]),
+        "vmware-system-auth-sync-wcp:vsphere-ns-1:user:vsphere.local:devops":
+            ("cluster-admin", [("User", "sso:devops@vsphere.local")]),
+    }
+
+
 def test_image_registry_objects_are_named_as_the_supervisor_names_them():
     """VM Operator's VMI ID: the first 17 hex digits of the SHA-1 of the item's UUID without dashes
     (its documentation's example); libraries and items are named the same way."""
