@@ -46,6 +46,10 @@ OWN_MODULES = {"govc": "govc", "vapi-probe": "vapi-probe", "kubectl": "kubectl",
 # marked "+testbed" so nobody mistakes it for the real thing.
 STAMPED_RELEASES = {"kube-apiserver-1.34": "v1.34.4+testbed"}
 GUEST_APISERVERS = {"1.34": "kube-apiserver-1.34", "1.35": "kube-apiserver"}
+# The commit each Kubernetes release tag names, as its release build stamps it in /version (gitCommit).
+# The Go module data does not carry it, so it is pinned here next to the version in tools/go.mod: a
+# published fact of the release (its /version and the tag), checked against go.mod by the testbed tests.
+RELEASE_COMMITS = {"v1.35.4": "7b8c6cf0edd376b3d7c2f255142977c7f93db258"}
 CRD_MODULES_DIR = TOOLS_DIR / "crds"
 
 
@@ -76,14 +80,17 @@ def kubernetes_source_date() -> str:
 def _ldflags(name: str) -> str:
     flags = ["-s", "-w"]
     if BINARIES[name].startswith("k8s.io/kubernetes/"):
-        # what the Kubernetes release build stamps in, so /version tells the truth (the tag's commit is
-        # not known from the module, so gitCommit stays unstamped)
+        # what the Kubernetes release build stamps in, so /version tells the truth; a "+testbed" release
+        # is no real tag, so it has no commit
         version = STAMPED_RELEASES.get(name) or kubernetes_version()
         major, minor = version.lstrip("v").split(".")[:2]
+        commit = RELEASE_COMMITS.get(version)
         for stamp in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
             flags += [f"-X {stamp}.gitVersion={version}", f"-X {stamp}.gitMajor={major}",
                       f"-X {stamp}.gitMinor={minor}", f"-X {stamp}.gitTreeState=clean",
                       f"-X {stamp}.buildDate={kubernetes_source_date()}"]
+            if commit:
+                flags.append(f"-X {stamp}.gitCommit={commit}")
     if name == "clusterctl":
         # as Cluster API's release build stamps it (clusterctl version, its provider version checks)
         version = _required_version(_module_dir(name), "sigs.k8s.io/cluster-api")

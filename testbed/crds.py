@@ -50,12 +50,15 @@ UPSTREAM = (
     # a guest cluster's control plane: Cluster API's kubeadm control plane provider
     UpstreamCrds("sigs.k8s.io/cluster-api", "controlplane.cluster.x-k8s.io_*.yaml",
                  "controlplane/kubeadm/config/crd/bases"),
+    # its Machines' bootstrap: Cluster API's kubeadm bootstrap provider (KubeadmConfig, KubeadmConfigTemplate)
+    UpstreamCrds("sigs.k8s.io/cluster-api", "bootstrap.cluster.x-k8s.io_*.yaml",
+                 "bootstrap/kubeadm/config/crd/bases"),
     # its infrastructure: CAPV in supervisor mode (VSphereCluster, VSphereMachine and their templates)
     UpstreamCrds("sigs.k8s.io/cluster-api-provider-vsphere", "vmware.infrastructure.cluster.x-k8s.io_*.yaml",
                  "config/supervisor/crd/bases"),
 )
 CRD_GROUPS = ("vmoperator.vmware.com", "cluster.x-k8s.io", "run.tanzu.vmware.com", "controlplane.cluster.x-k8s.io",
-              "vmware.infrastructure.cluster.x-k8s.io")
+              "bootstrap.cluster.x-k8s.io", "vmware.infrastructure.cluster.x-k8s.io")
 
 
 def _semver(version: str) -> tuple | None:

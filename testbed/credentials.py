@@ -10,6 +10,9 @@ VCENTER_USER = "administrator@vsphere.local"
 DEVELOPER_USER = "devops@vsphere.local"  # EDIT where a namespace's access list names it
 VIEWER_USER = "viewer@vsphere.local"  # VIEW where a namespace's access list names it
 OUTSIDER_USER = "outsider@vsphere.local"  # logs in, but no access list names it
+# vCenter SSO's administrators group, which vCenter's administrator is a member of: inside every guest
+# cluster it is bound to cluster-admin (testbed.controllers.guest_access)
+ADMINISTRATORS_GROUP = "Administrators@vsphere.local"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,10 @@ class Credentials:
         """vCenter SSO user -> password, for vCenter sessions and /wcp/login."""
         return {self.vcenter_user: self.vcenter_password, self.developer_user: self.developer_password,
                 self.viewer_user: self.viewer_password, self.outsider_user: self.outsider_password}
+
+    def sso_groups(self, user: str) -> list[str]:
+        """The vCenter SSO groups ``user`` is a member of (``name@domain``)."""
+        return [ADMINISTRATORS_GROUP] if user == self.vcenter_user else []
 
     def token_file_lines(self) -> str:
         # kube-apiserver --token-auth-file: token,user,uid,"group1,group2"

@@ -5,6 +5,18 @@ PACIFIC_TESTBED_PORT_BASE. The Supervisor has a loopback address of its own, as 
 address apart from vCenter's: ``/wcp/login`` on 443 and the Kubernetes API on 6443 there. Linux
 routes all of 127.0.0.0/8 to ``lo``, so nothing has to be created to bind it.
 
+Loopback addresses of a testbed on port base ``b`` (``hi, lo = b >> 8, b & 0xFF``), all in 127.hi.lo.0/24:
+
+- ``127.hi.lo.2``: the Supervisor (443: the login endpoints, 6443: its Kubernetes API);
+- ``127.hi.lo.10`` ... ``127.hi.lo.254``: guest clusters' control-plane VIPs, one per cluster while it
+  exists (slot ``n``: ``.10+n``, its kube-apiserver on 127.0.0.1:b+1000+n behind <VIP>:6443), as a
+  load balancer hands a TKG cluster its control plane address on vSphere;
+- ``.1`` and ``.3`` ... ``.9`` are left unused.
+
+Nothing else of the testbed takes a 127.hi.lo.0/24: pods of the pod network are on 10.100/16 ... 10.199/16
+(testbed.podnet), the Spherelet's node addresses on 127.0.2.0/24 and its loopback pod addresses on
+127.1.0.0/16, which only bases below 512 would share (guest VIPs refuse those bases).
+
 Every location can be moved with an environment variable so that tests, benchmarks and a
 user's own testbed never share state by accident.
 """
@@ -20,6 +32,10 @@ OWN_CRDS_DIR = Path(__file__).resolve().parent / "crds"
 HOST = "127.0.0.1"
 SUPERVISOR_LOGIN_PORT = 443  # /wcp/login, /wcp/loginbanner, /wcp/workloads on a Supervisor's address
 SUPERVISOR_API_PORT = 6443  # its Kubernetes API
+GUEST_API_PORT = 6443  # a guest cluster's Kubernetes API on its control-plane VIP
+GUEST_PORT_OFFSET = 1000  # guest kube-apiservers listen on 127.0.0.1:base + 1000 + slot
+GUEST_VIP_FIRST = 10  # slot n's VIP is 127.hi.lo.(10 + n)
+GUEST_SLOTS = 255 - GUEST_VIP_FIRST  # .10 ... .254
 
 
 def supervisor_host(port_base: int) -> str:
@@ -28,6 +44,16 @@ def supervisor_host(port_base: int) -> str:
     if not 0 < port_base < 65536:
         raise ValueError(f"port base {port_base} is not a TCP port")
     return f"127.{port_base >> 8}.{port_base & 0xFF}.2"
+
+
+def guest_vip(port_base: int, slot: int) -> str:
+    """The control-plane VIP of guest cluster slot ``slot`` of the testbed on ``port_base``:
+    ``127.<high>.<low>.<10 + slot>``, beside the Supervisor's ``.2`` (see the module's scheme)."""
+    if not 512 <= port_base < 65536:  # below 512, 127.0/16 and 127.1/16 hold the Spherelet's addresses
+        raise ValueError(f"port base {port_base} has no guest VIP range (bases 512 ... 65535 have)")
+    if not 0 <= slot < GUEST_SLOTS:
+        raise ValueError(f"guest slot {slot} is not in 0 ... {GUEST_SLOTS - 1}")
+    return f"127.{port_base >> 8}.{port_base & 0xFF}.{GUEST_VIP_FIRST + slot}"
 
 
 def _home() -> Path:
@@ -131,6 +157,18 @@ class Layout:
     def vcenter_url(self) -> str:
         """The one vCenter endpoint users see: the WCP simulator, which proxies the rest to vcsim."""
         return f"https://{HOST}:{self.ports.wcp}"
+
+    def guest_port(self, slot: int) -> int:
+        """Where guest cluster slot ``slot``'s kube-apiserver itself listens, on 127.0.0.1."""
+        return self.ports.base + GUEST_PORT_OFFSET + slot
+
+    def guest_slot(self, port: int) -> int:
+        """The slot of the guest kube-apiserver on ``port`` (the inverse of guest_port)."""
+        return port - self.ports.base - GUEST_PORT_OFFSET
+
+    def guest_vip(self, slot: int) -> str:
+        """Guest cluster slot ``slot``'s control-plane VIP; its API is ``https://<VIP>:6443``."""
+        return guest_vip(self.ports.base, slot)
 
     @property
     def pod_network(self):

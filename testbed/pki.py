@@ -123,14 +123,35 @@ def serving_addresses(cert_file: Path) -> set[str]:
     return {str(address) for address in names.get_values_for_type(x509.IPAddress)}
 
 
+def _ca(pki: Pki):
+    ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
+    return ca_key, x509.load_pem_x509_certificate(pki.ca_cert.read_bytes()).subject
+
+
+def ensure_serving_pair(pki: Pki, stem: str, addresses: tuple[str, ...]) -> tuple[Path, Path]:
+    """A serving certificate of its own (``<stem>.crt``, ``<stem>.key`` in the PKI's directory, made
+    by the testbed's CA once ``ensure_pki`` made it) naming 127.0.0.1 and exactly ``addresses``, made
+    again when it names others: a guest cluster's kube-apiserver, whose control-plane VIP it names."""
+    cert, key_file = pki.root / f"{stem}.crt", pki.root / f"{stem}.key"
+    wanted = {"127.0.0.1", *addresses}
+    if not (cert.exists() and key_file.exists() and serving_addresses(cert) == wanted):
+        ca_key, ca_name = _ca(pki)
+        sans = [x509.DNSName("localhost"), x509.DNSName("kubernetes.default.svc")]
+        sans += [x509.IPAddress(ipaddress.ip_address(address)) for address in sorted(wanted)]
+        usage = [ExtendedKeyUsageOID.SERVER_AUTH]
+        key, made = _leaf(pki, ca_key, ca_name, _name(addresses[0] if addresses else "127.0.0.1"), usage, sans)
+        _write_key(key_file, key)
+        _write_cert(cert, made)
+    return cert, key_file
+
+
 def ensure_pki(root: Path, addresses: tuple[str, ...] = ()) -> Pki:
     """Create whatever of the PKI is missing under ``root`` and return its paths; the serving
     certificate names 127.0.0.1 and each of ``addresses`` (made again when it lacks one)."""
     pki = Pki(root)
     root.mkdir(parents=True, exist_ok=True)
     if pki.ca_cert.exists() and pki.ca_key.exists():
-        ca_key = serialization.load_pem_private_key(pki.ca_key.read_bytes(), password=None)
-        ca_name = x509.load_pem_x509_certificate(pki.ca_cert.read_bytes()).subject
+        ca_key, ca_name = _ca(pki)
     else:
         ca_key = _new_key()
         ca_name = _name("pacific-testbed-ca")

@@ -19,10 +19,11 @@ import time
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-# VM Operator, Cluster API (with its kubeadm control plane) and CAPV's supervisor kinds, TKG: a guest
-# cluster's developer reads what it is made of (``kubectl get cluster-api``, ``clusterctl describe``)
+# VM Operator, Cluster API (with its kubeadm control plane and bootstrap providers) and CAPV's supervisor
+# kinds, TKG: a guest cluster's developer reads what it is made of (``kubectl get cluster-api``,
+# ``clusterctl describe``, which shows each Machine's KubeadmConfig)
 GROUPS = ("vmoperator.vmware.com", "cluster.x-k8s.io", "run.tanzu.vmware.com", "controlplane.cluster.x-k8s.io",
-          "vmware.infrastructure.cluster.x-k8s.io")
+          "bootstrap.cluster.x-k8s.io", "vmware.infrastructure.cluster.x-k8s.io")
 READ = ["get", "list", "watch"]
 WRITE = ["create", "delete", "deletecollection", "patch", "update"]
 AGGREGATE = "rbac.authorization.k8s.io/aggregate-to-"

@@ -145,10 +145,13 @@ class Testbed:
         raise KeyError(name)
 
     def apiserver_argv(self, binary: Path, port: int, etcd_prefix: str = "/registry",
-                       service_cidr: str = SERVICE_CIDR, guest: str | None = None) -> list[str]:
+                       service_cidr: str = SERVICE_CIDR, guest: str | None = None,
+                       serving: tuple[Path, Path] | None = None) -> list[str]:
         """kube-apiserver's command line: the Supervisor's, or guest cluster ``guest``'s
-        ("namespace/name": own port, own etcd prefix, WCP tokens issued for that cluster only)."""
+        ("namespace/name": own port, own etcd prefix, WCP tokens issued for that cluster only,
+        ``serving`` its own certificate and key, which name its control-plane VIP)."""
         layout, pki, ports = self.layout, self.pki, self.layout.ports
+        serving_cert, serving_key = serving or (pki.serving_cert, pki.serving_key)
         argv = [
             str(binary),
             f"--bind-address={HOST}", f"--advertise-address={HOST}", f"--secure-port={port}",
@@ -156,7 +159,7 @@ class Testbed:
             f"--etcd-cafile={pki.ca_cert}",
             f"--etcd-certfile={pki.client_cert('apiserver-etcd-client')}",
             f"--etcd-keyfile={pki.client_key('apiserver-etcd-client')}",
-            f"--tls-cert-file={pki.serving_cert}", f"--tls-private-key-file={pki.serving_key}",
+            f"--tls-cert-file={serving_cert}", f"--tls-private-key-file={serving_key}",
             f"--client-ca-file={pki.ca_cert}",
             "--authorization-mode=Node,RBAC",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",

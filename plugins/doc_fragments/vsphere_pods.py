@@ -33,10 +33,14 @@ options:
       username:
         description:
           - A vCenter SSO user; the task's O(username) (the Supervisor login's) when not given.
-          - It needs to read the namespace and its cluster's Supervisor in vCenter.
+          - It needs to read the namespace and its cluster's Supervisor in vCenter (System.Read on the
+            namespace and on its vSphere cluster, as the vSphere Automation API reference says of these
+            calls). A namespace developer often has no vCenter privilege at all; give a read-only vCenter
+            account here then.
+          - Give O(vcenter.username) and O(vcenter.password) together, or neither.
         type: str
       password:
-        description: That user's password; the task's O(password) when not given.
+        description: That user's password; the task's O(password) when neither is given.
         type: str
       validate_certs:
         description: Whether to check vCenter's certificate.

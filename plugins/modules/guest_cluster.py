@@ -316,8 +316,10 @@ def handle(params, run):
     outcome = engine.ensure(manifest, check_mode=run.check_mode, wait=params["wait"],
                             wait_timeout=params["wait_timeout"], before=before, readiness=gcm.readiness)
     obj = outcome["object"]
-    machines = guest_clusters.machines(engine, params["namespace"], params["name"]) if not run.check_mode else []
-    realising = guest_clusters.realising_cluster(engine, obj) if not run.check_mode else None
+    # in check mode a cluster that exists still reports its machines and realising Cluster as they are
+    live = not run.check_mode or before is not None
+    machines = guest_clusters.machines(engine, params["namespace"], params["name"]) if live else []
+    realising = guest_clusters.realising_cluster(engine, obj) if live else None
     result = {"changed": outcome["changed"], "cluster": gcm.summarize(obj, machines, realising)}
     if run.diff:
         result["diff"] = outcome["diff"]

@@ -23,7 +23,8 @@ description:
     networking runs only Supervisor Services' pods and refuses the pod. With O(vcenter), a pod that does
     not exist yet is first checked against vCenter's facts (the namespace's cluster and its
     C(network_provider)), and the task fails before the Supervisor is asked to create it, saying so and what
-    to use instead (a VM or a TKG cluster, or a namespace of an NSX Supervisor).
+    to use instead (a VM or a TKG cluster, or a namespace of an NSX Supervisor). When vCenter refuses the
+    user those facts (HTTP 403), the Supervisor decides alone, with a warning.
   - O(state=restarted) deletes the pod and creates it again from its own live spec, as
     C(kubectl replace --force) does, for a pod that failed or is stuck in C(CrashLoopBackOff).
 author:
@@ -360,7 +361,7 @@ def handle(params, run):
     before = engine.get(pod_manifest.POD, params["name"], params["namespace"])
     if before is None:
         namespace_exists(engine, params["namespace"])
-        _check_vsphere_pods(params)
+        _check_vsphere_pods(params, run)
     immutable = pod_manifest.immutable_changes(manifest, before)
     if immutable:
         return recreate(engine, manifest, before, immutable, params, run)
@@ -376,9 +377,16 @@ def handle(params, run):
     return _result(outcome, run, pod=pod_manifest.summarize(outcome["object"]), recreated=False)
 
 
-def _check_vsphere_pods(params):
-    """Fail, before the Supervisor is asked, when vCenter says the namespace's Supervisor runs no user pod."""
-    support = vsphere_pod_support(params, params["namespace"])
+def _check_vsphere_pods(params, run):
+    """Fail, before the Supervisor is asked, when vCenter says the namespace's Supervisor runs no user pod.
+    A vCenter that will not tell (a namespace developer needs no vCenter privilege to run pods) leaves the
+    Supervisor to decide, with a warning."""
+    try:
+        support = vsphere_pod_support(params, params["namespace"])
+    except errors.Forbidden as err:
+        run.warn("whether vSphere Pods run in namespace {0} is not known, vCenter would not tell: {1}".format(
+            params["namespace"], err.msg))
+        return
     if support is not None and not support["available"]:
         raise errors.InvalidArgument("cannot create {0}: {1}".format(
             pod_manifest.POD.describe(params["name"], params["namespace"]), support["reason"]),

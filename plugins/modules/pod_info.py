@@ -68,6 +68,18 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ item.name }}: {{ item.containers | map(attribute='last_termination_reason') | list }}"
   loop: "{{ failed.pods }}"
+
+- name: Whether team-b can run vSphere Pods at all (vCenter asked as the task's SSO user)
+  pacific.supervisor.pod_info:
+    namespace: team-b
+    vcenter:
+      hostname: vcenter.example.com
+  register: team_b
+
+- name: Why not, and what to use instead
+  ansible.builtin.debug:
+    msg: "{{ item.reason }}"
+  loop: "{{ team_b.vsphere_pods | rejectattr('available') | list }}"
 """
 
 RETURN = r"""

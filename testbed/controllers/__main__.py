@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from kubernetes import config
 
+from testbed.controllers.guest_access import GuestAccess
 from testbed.controllers.guest_apiservers import GuestApiservers
 from testbed.controllers.guest_clusters import GuestClusters
 from testbed.controllers.load_balancers import LoadBalancers
@@ -62,7 +63,9 @@ def main() -> None:
     ResourcePolicies(api_client, vsphere).start(stop)
     VolumeProvisioner(api_client).start(stop)
     LoadBalancers(api_client).start(stop)
-    GuestClusters(api_client, GuestApiservers(Testbed(layout))).start(stop)
+    apiservers = GuestApiservers(Testbed(layout))
+    GuestAccess(api_client, apiservers).start(stop)
+    GuestClusters(api_client, apiservers).start(stop)
     network = layout.pod_network if layout.pod_network.exists() else None
     log.info("pod network: %s", network.subnet if network else "loopback (no network namespace)")
     _retry(lambda: Spherelet(api_client, vsphere, faults, network=network).start(stop), "Spherelet nodes")

@@ -9,15 +9,27 @@ own in vCenter. Names are deterministic (the topology controller's are random su
 a testbed restart finds what it made: ``<cluster>-control-plane``, ``<cluster>-<pool>`` (a
 MachineDeployment), ``<deployment>-<version digest>`` (its MachineSet), ``<set>-<ordinal>`` (a
 Machine, its VSphereMachine and VirtualMachine alike).
+
+Bootstrap, as Cluster API's kubeadm bootstrap provider: the KubeadmControlPlane carries a
+``kubeadmConfigSpec``, each MachineDeployment's template names a KubeadmConfigTemplate (named as
+the deployment, as its VSphereMachineTemplate is), and every Machine has a KubeadmConfig of its
+own name (what KCP and the MachineSet controller name it), owned by the Machine, whose bootstrap
+data Secret (again of that name) the Machine's ``spec.bootstrap.dataSecretName`` names.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 
+import yaml
+
 CAPI = ("cluster.x-k8s.io", "v1beta1")
 KCP = ("controlplane.cluster.x-k8s.io", "v1beta1", "kubeadmcontrolplanes")
 CAPV = ("vmware.infrastructure.cluster.x-k8s.io", "v1beta1")
+BOOTSTRAP = ("bootstrap.cluster.x-k8s.io", "v1beta1")
+# what Cluster API types a bootstrap data Secret as
+BOOTSTRAP_SECRET_TYPE = "cluster.x-k8s.io/secret"
+CRI_SOCKET = "/var/run/containerd/containerd.sock"
 VMOP = ("vmoperator.vmware.com", "v1alpha3")
 TKC = ("run.tanzu.vmware.com", "v1alpha3", "tanzukubernetesclusters")
 
@@ -177,18 +189,116 @@ def machine_template(cluster: dict, name: str, pool: Pool) -> dict:
                                            "storageClass": pool.storage_class}}}}
 
 
+# --- bootstrap: the kubeadm bootstrap provider's objects ---------------------------------------
+def _node_registration() -> dict:
+    # kubeadm's node name from the VM's cloud-init metadata; the vSphere cloud provider runs outside the kubelet
+    return {"name": "{{ ds.meta_data.hostname }}", "criSocket": CRI_SOCKET,
+            "kubeletExtraArgs": {"cloud-provider": "external"}}
+
+
+def _cluster_configuration(cluster: dict) -> dict:
+    network = cluster.get("spec", {}).get("clusterNetwork") or {}
+    networking = {"podSubnet": ",".join((network.get("pods") or {}).get("cidrBlocks") or []),
+                  "serviceSubnet": ",".join((network.get("services") or {}).get("cidrBlocks") or []),
+                  "dnsDomain": network.get("serviceDomain") or ""}
+    return {"clusterName": cluster["metadata"]["name"],
+            "networking": {key: value for key, value in networking.items() if value},
+            "apiServer": {"extraArgs": {"cloud-provider": "external"}},
+            "controllerManager": {"extraArgs": {"cloud-provider": "external"}}}
+
+
+def control_plane_config_spec(cluster: dict) -> dict:
+    """The KubeadmControlPlane's ``kubeadmConfigSpec``: how its first Machine inits the cluster, the
+    others join it."""
+    return {"format": "cloud-config", "clusterConfiguration": _cluster_configuration(cluster),
+            "initConfiguration": {"nodeRegistration": _node_registration()},
+            "joinConfiguration": {"nodeRegistration": _node_registration()}}
+
+
+def worker_config_spec() -> dict:
+    return {"format": "cloud-config", "joinConfiguration": {"nodeRegistration": _node_registration()}}
+
+
+def kubeadm_config_template(cluster: dict, name: str) -> dict:
+    """A MachineDeployment's KubeadmConfigTemplate (the topology controller's, owned by the Cluster)."""
+    return {"apiVersion": f"{BOOTSTRAP[0]}/{BOOTSTRAP[1]}", "kind": "KubeadmConfigTemplate",
+            "metadata": _meta(cluster, name, {TOPOLOGY_OWNED: ""}),
+            "spec": {"template": {"spec": worker_config_spec()}}}
+
+
+def machine_config_spec(plane_spec: dict | None, template_spec: dict | None, initialized: bool) -> dict:
+    """A Machine's KubeadmConfig spec: a control plane Machine's from its KubeadmControlPlane's
+    (init while the control plane is not yet initialized, else join as a control plane node),
+    a worker's cloned from its deployment's template."""
+    if plane_spec is None:
+        return dict(template_spec or worker_config_spec())
+    if not initialized:
+        return {key: value for key, value in plane_spec.items() if key != "joinConfiguration"}
+    join = dict(plane_spec.get("joinConfiguration") or {})
+    join["controlPlane"] = {}
+    return {**{key: value for key, value in plane_spec.items()
+               if key not in ("clusterConfiguration", "initConfiguration", "joinConfiguration")},
+            "joinConfiguration": join}
+
+
+def kubeadm_config(machine_obj: dict, spec: dict) -> dict:
+    """The KubeadmConfig of a Machine: its name, its labels, owned (controller) by the Machine."""
+    meta = machine_obj["metadata"]
+    return {"apiVersion": f"{BOOTSTRAP[0]}/{BOOTSTRAP[1]}", "kind": "KubeadmConfig",
+            "metadata": {"name": meta["name"], "namespace": meta["namespace"], "labels": dict(meta.get("labels") or {}),
+                         "ownerReferences": [owner(machine_obj)]},
+            "spec": spec}
+
+
+def bootstrap_data(config: dict) -> str:
+    """The cloud-config a KubeadmConfig renders: kubeadm's configuration file and the kubeadm call."""
+    spec = config.get("spec") or {}
+    documents = []
+    if "initConfiguration" in spec:
+        documents.append({"apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "InitConfiguration",
+                          **spec["initConfiguration"]})
+        documents.append({"apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "ClusterConfiguration",
+                          **(spec.get("clusterConfiguration") or {})})
+        command = "kubeadm init --config /run/kubeadm/kubeadm.yaml"
+    else:
+        documents.append({"apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "JoinConfiguration",
+                          **(spec.get("joinConfiguration") or {})})
+        command = "kubeadm join --config /run/kubeadm/kubeadm-join-config.yaml"
+    path = command.rsplit(" ", 1)[1]
+    cloud_config = {
+        "write_files": [{"path": path, "owner": "root:root", "permissions": "0640",
+                         "content": yaml.safe_dump_all(documents, sort_keys=True)}],
+        "runcmd": [command, "mkdir -p /run/cluster-api && echo success > /run/cluster-api/bootstrap-success.complete"],
+    }
+    return "## template: jinja\n#cloud-config\n" + yaml.safe_dump(cloud_config, sort_keys=False)
+
+
+def bootstrap_secret(config: dict, cluster: str) -> dict:
+    """The bootstrap data Secret of a KubeadmConfig: its name, owned by it, labelled with the cluster."""
+    meta = config["metadata"]
+    return {"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": meta["name"], "namespace": meta["namespace"], "labels": {CLUSTER_LABEL: cluster},
+                         "ownerReferences": [owner(config)]},
+            "type": BOOTSTRAP_SECRET_TYPE,
+            "stringData": {"value": bootstrap_data(config), "format": (config.get("spec") or {}).get("format")
+                           or "cloud-config"}}
+
+
 def control_plane(cluster: dict, version: str, pool: Pool) -> dict:
     name = control_plane_name(cluster["metadata"]["name"])
     namespace = cluster["metadata"]["namespace"]
     return {"apiVersion": f"{KCP[0]}/{KCP[1]}", "kind": "KubeadmControlPlane",
             "metadata": _meta(cluster, name, {TOPOLOGY_OWNED: ""}),
-            "spec": {"replicas": pool.replicas, "version": version, "kubeadmConfigSpec": {},
+            "spec": {"replicas": pool.replicas, "version": version,
+                     "kubeadmConfigSpec": control_plane_config_spec(cluster),
                      "machineTemplate": {"infrastructureRef": ref(CAPV, "VSphereMachineTemplate", name, namespace)}}}
 
 
 def _machine_spec(cluster: dict, version: str, template: str) -> dict:
+    """A worker Machine's template: the deployment's KubeadmConfigTemplate and VSphereMachineTemplate."""
     namespace = cluster["metadata"]["namespace"]
-    return {"clusterName": cluster["metadata"]["name"], "version": version, "bootstrap": {},
+    return {"clusterName": cluster["metadata"]["name"], "version": version,
+            "bootstrap": {"configRef": ref(BOOTSTRAP, "KubeadmConfigTemplate", template, namespace)},
             "infrastructureRef": ref(CAPV, "VSphereMachineTemplate", template, namespace)}
 
 
@@ -226,7 +336,7 @@ def machine(cluster: dict, parent: dict, name: str, pool: Pool, version: str) ->
     return {"apiVersion": f"{CAPI[0]}/{CAPI[1]}", "kind": "Machine",
             "metadata": _meta(cluster, name, labels, owners=[owner(parent)]),
             "spec": {"clusterName": cluster["metadata"]["name"], "version": version,
-                     "bootstrap": {"dataSecretName": name},
+                     "bootstrap": {"configRef": ref(BOOTSTRAP, "KubeadmConfig", name, namespace)},
                      "infrastructureRef": ref(CAPV, "VSphereMachine", name, namespace)}}
 
 

@@ -1,4 +1,11 @@
-"""Real kube-apiservers for guest clusters: one process each, its own port and etcd prefix.
+"""Real kube-apiservers for guest clusters: one process each, its own port and etcd prefix, behind a
+control-plane VIP of its own.
+
+Each cluster takes a slot (testbed.layout): its kube-apiserver listens on 127.0.0.1:<base + 1000 +
+slot>, and its VIP ``127.<hi>.<lo>.<10 + slot>`` relays port 6443 there byte for byte (as the load
+balancer in front of a TKG cluster's control plane on vSphere), with a serving certificate that
+names the VIP. The VIP is what the cluster reports (``controlPlaneEndpoint``, the kubeconfig
+Secret, the WCP guest login); it is released with the slot when the cluster goes.
 
 They are children of the controllers process (same process group), so stopping the controllers
 stops them; their data stays in etcd under the cluster's prefix and returns with a restart.
@@ -18,10 +25,10 @@ import yaml
 
 from testbed import build
 from testbed.errors import TestbedError
-from testbed.layout import HOST
+from testbed.layout import GUEST_API_PORT, GUEST_SLOTS, HOST
+from testbed.passthrough import Relays
+from testbed.pki import ensure_serving_pair
 from testbed.stack import Testbed
-
-PORT_OFFSET = 1000  # guest ports: the testbed's base + 1000 + n, clear of every other testbed port
 
 
 def release_minor(version: str) -> str | None:
@@ -36,6 +43,10 @@ class GuestApiservers:
         self.ports_file = testbed.layout.state / "guest-apiservers.json"
         self.processes: dict[str, subprocess.Popen] = {}
         self.lock = threading.Lock()
+        self.relays = Relays()  # each running cluster's <VIP>:6443
+        # called with (key, port) once a cluster's kube-apiserver answers, before ensure returns: who
+        # may do what inside it (testbed.controllers.guest_access)
+        self.on_ready = lambda key, port: None
 
     def _ports(self) -> dict[str, int]:
         return json.loads(self.ports_file.read_text()) if self.ports_file.exists() else {}
@@ -45,53 +56,57 @@ class GuestApiservers:
             ports = self._ports()
             if key not in ports:
                 used = set(ports.values())
-                base = self.testbed.layout.ports.base + PORT_OFFSET
-                ports[key] = next(port for port in range(base, base + 500) if port not in used)
+                layout = self.testbed.layout
+                free = [slot for slot in range(GUEST_SLOTS) if layout.guest_port(slot) not in used]
+                if not free:
+                    raise TestbedError(f"this testbed runs at most {GUEST_SLOTS} guest clusters at once")
+                ports[key] = layout.guest_port(free[0])
                 self._delete_etcd_prefix(f"/guest/{key}/")  # a new cluster starts empty
                 self.ports_file.write_text(json.dumps(ports))
             return ports[key]
 
+    def vip_of(self, port: int) -> str:
+        """The control-plane VIP of the guest kube-apiserver on ``port``."""
+        return self.testbed.layout.guest_vip(self.testbed.layout.guest_slot(port))
+
+    def endpoint(self, port: int) -> dict:
+        """The cluster's ``controlPlaneEndpoint``: its VIP, port 6443."""
+        return {"host": self.vip_of(port), "port": GUEST_API_PORT}
+
     def ensure(self, key: str, version: str) -> int:
-        """Run the guest apiserver for cluster ``key`` at ``version``'s minor; return its port."""
+        """Run the guest apiserver for cluster ``key`` at ``version``'s minor, behind its VIP's 6443;
+        return its port (``endpoint`` tells the VIP)."""
         minor = release_minor(version)
         binary_name = build.GUEST_APISERVERS.get(minor or "")
         if binary_name is None:
             raise TestbedError(f"Kubernetes {version} is not a release this Supervisor offers "
                                f"(supported: {', '.join('v' + m for m in build.GUEST_APISERVERS)})")
         port = self.port_of(key)
+        vip = self.vip_of(port)
+        self.relays.open(key, vip, GUEST_API_PORT, port)
         running = self.processes.get(key)
         if running is not None and running.poll() is None and getattr(running, "minor", None) == minor:
             return port
         self.stop(key)
         binary = build.binary_paths(self.testbed.layout)[binary_name]
+        serving = ensure_serving_pair(self.testbed.pki, f"guest-{key.replace('/', '-')}", (vip,))
         argv = self.testbed.apiserver_argv(binary, port, etcd_prefix=f"/guest/{key}",
-                                           service_cidr="10.97.0.0/24", guest=key)
+                                           service_cidr="10.97.0.0/24", guest=key, serving=serving)
         log = open(self.testbed.layout.logs / f"guest-{key.replace('/', '-')}.log", "wb")
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         process.minor = minor
         self.processes[key] = process
         self._wait_ready(port, process)
-        self._bind_guest_admins(key, port)
+        self.on_ready(key, port)
         return port
 
-    def _bind_guest_admins(self, key: str, port: int) -> None:
-        """Inside the guest, users of /wcp/login for this cluster are cluster admins."""
-        from kubernetes import client, config
-        from kubernetes.client.rest import ApiException
-
-        from testbed.wcp.tokens import GUEST_ADMINS
-
-        with config.new_client_from_config_dict(yaml.safe_load(self.kubeconfig(key, port))) as api_client:
-            try:
-                client.RbacAuthorizationV1Api(api_client).create_cluster_role_binding({
-                    "metadata": {"name": "vsphere-namespace-editors"},
-                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                                "name": "cluster-admin"},
-                    "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": GUEST_ADMINS}]})
-            except ApiException as err:
-                if err.status != 409:
-                    raise
+    def running(self) -> dict[str, int]:
+        """The clusters (namespace/name) whose kube-apiserver runs, with its port."""
+        with self.lock:
+            ports = self._ports()
+        return {key: ports[key] for key, process in sorted(dict(self.processes).items())
+                if process.poll() is None and key in ports}
 
     def _wait_ready(self, port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
         pki = self.testbed.pki
@@ -121,8 +136,12 @@ class GuestApiservers:
                 process.wait()
 
     def forget(self, key: str) -> None:
-        """Stop the cluster's apiserver and drop its data: a deleted cluster leaves nothing behind."""
+        """Stop the cluster's apiserver, release its VIP and drop its data: a deleted cluster leaves
+        nothing behind."""
         self.stop(key)
+        self.relays.close(key)
+        for suffix in (".crt", ".key"):
+            (self.testbed.pki.root / f"guest-{key.replace('/', '-')}{suffix}").unlink(missing_ok=True)
         self._delete_etcd_prefix(f"/guest/{key}/")
         with self.lock:
             ports = self._ports()
@@ -144,7 +163,8 @@ class GuestApiservers:
             answer.read()
 
     def kubeconfig(self, cluster: str, port: int) -> str:
-        """An admin kubeconfig of the guest cluster, credentials inline (what the Secret holds)."""
+        """An admin kubeconfig of the guest cluster at ``https://<VIP>:6443``, credentials inline (what
+        the Secret holds)."""
         pki = self.testbed.pki
 
         def inline(path: Path) -> str:
@@ -153,7 +173,7 @@ class GuestApiservers:
         user = f"{cluster}-admin"
         return yaml.safe_dump({
             "apiVersion": "v1", "kind": "Config",
-            "clusters": [{"name": cluster, "cluster": {"server": f"https://{HOST}:{port}",
+            "clusters": [{"name": cluster, "cluster": {"server": f"https://{self.vip_of(port)}:{GUEST_API_PORT}",
                                                        "certificate-authority-data": inline(pki.ca_cert)}}],
             "users": [{"name": user, "user": {"client-certificate-data": inline(pki.client_cert("admin")),
                                               "client-key-data": inline(pki.client_key("admin"))}}],

@@ -6,8 +6,11 @@ TKC reports. A topology Cluster (made so, or directly by a user) is realised as 
 topology controller, the kubeadm control plane provider and CAPV in supervisor mode would:
 a VSphereCluster with a VirtualMachineSetResourcePolicy (the cluster's own resource pool and
 folder in vCenter), a KubeadmControlPlane, a MachineDeployment -> MachineSet per node pool,
-Machines, and for each Machine a VSphereMachine and a VM Operator VirtualMachine, which the VM
-Operator realises in vcsim (see ``capi_objects`` for names and labels).
+Machines, and for each Machine a KubeadmConfig with its bootstrap data Secret (the kubeadm
+bootstrap provider, ``kubeadm_bootstrap``), a VSphereMachine and, once the bootstrap data is there,
+a VM Operator VirtualMachine, which the VM Operator realises in vcsim (see ``capi_objects`` for
+names and labels). Each object reports Cluster API v1.10's v1beta1 conditions and, under
+``status.v1beta2``, its v1beta2 conditions and replica counters (``capi_conditions``).
 
 Machine names carry a digest of the version, so an upgrade makes new Machines (a new MachineSet)
 and removes the old ones once the new are running (a roll); scaling down removes the highest
@@ -26,11 +29,14 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from testbed import build
+from testbed.controllers import capi_conditions as capi_v1beta2
 from testbed.controllers import capi_objects as objects
 from testbed.controllers import kube
-from testbed.controllers.capi_objects import CAPI, CAPV, CLUSTER_LABEL, KCP, TKC, VMOP, Pool
+from testbed.controllers.capi_conditions import Replicas
+from testbed.controllers.capi_objects import BOOTSTRAP, CAPI, CAPV, CLUSTER_LABEL, KCP, TKC, VMOP, Pool
 from testbed.controllers.conditions import record_event, set_condition
 from testbed.controllers.guest_apiservers import GuestApiservers, release_minor
+from testbed.controllers.kubeadm_bootstrap import Bootstrap, KubeadmBootstrap
 
 log = logging.getLogger("testbed.controllers.guest_clusters")
 
@@ -78,6 +84,7 @@ class GuestClusters:
         self.custom = client.CustomObjectsApi(api_client)
         self.core = client.CoreV1Api(api_client)
         self.apiservers = apiservers
+        self.bootstrap = KubeadmBootstrap(self.custom, self.core)
         self.queue = kube.WorkQueue()
 
     def start(self, stop: threading.Event) -> None:
@@ -290,10 +297,12 @@ class GuestClusters:
         if any(cluster["spec"].get(field) != value for field, value in refs.items()):
             cluster = self.custom.patch_namespaced_custom_object(*CAPI, namespace, "clusters", name, {"spec": refs})
 
-        deployments, sets = {}, self._list(CAPI, "machinesets", namespace, name)
+        deployments, sets, bootstrap_templates = {}, self._list(CAPI, "machinesets", namespace, name), {}
         for pool in pools[1:]:
             md_name = objects.deployment_name(name, pool.name)
             self._ensure(CAPV, "vspheremachinetemplates", objects.machine_template(cluster, md_name, pool))
+            bootstrap_templates[pool.name] = self._ensure(BOOTSTRAP, "kubeadmconfigtemplates",
+                                                          objects.kubeadm_config_template(cluster, md_name))
             deployments[pool.name] = self._ensure(CAPI, "machinedeployments",
                                                   objects.machine_deployment(cluster, version, pool))
             ms_body = objects.machine_set(cluster, deployments[pool.name], version, pool)
@@ -305,6 +314,8 @@ class GuestClusters:
         vsphere_machines = self._list(CAPV, "vspheremachines", namespace, name)
         vms = self._list(VMOP, "virtualmachines", namespace, name)
         waiting = False
+        initialized = _is_true(cluster, "ControlPlaneInitialized")
+        bootstrap: dict[str, Bootstrap] = {}
         for machine_name, pool in wanted.items():
             if machine_name not in machines:
                 parent = plane if pool.control_plane else sets[objects.set_name(name, pool.name, version)]
@@ -312,9 +323,14 @@ class GuestClusters:
                                                       objects.machine(cluster, parent, machine_name, pool, version))
                 record_event(self.core, cluster, "MachineCreated", f"created Machine {machine_name}",
                              component=COMPONENT)
-            waiting |= not self._ensure_node(machines[machine_name], pool, name, vsphere_machines, vms)
+            template = bootstrap_templates.get(pool.name, {}).get("spec", {}).get("template", {}).get("spec")
+            machines[machine_name], bootstrap[machine_name] = self.bootstrap.ensure(
+                cluster, machines[machine_name], plane["spec"].get("kubeadmConfigSpec") if pool.control_plane else None,
+                template, initialized)
+            waiting |= not self._ensure_node(machines[machine_name], pool, name, vsphere_machines, vms,
+                                             bootstrap[machine_name].ready)
         running = {n for n, m in machines.items()
-                   if self._machine_progress(m, vsphere_machines.get(n), vms.get(n))}
+                   if self._machine_progress(m, vsphere_machines.get(n), vms.get(n), bootstrap.get(n), n in wanted)}
         if set(wanted) <= running:
             for extra in sorted(set(machines) - set(wanted), key=ordinal, reverse=True):
                 kube.unless_absent(self.custom.delete_namespaced_custom_object, *CAPI, namespace, "machines", extra)
@@ -325,7 +341,7 @@ class GuestClusters:
         endpoint = None
         if any(n in running and wanted[n].control_plane for n in wanted):
             port = self.apiservers.ensure(f"{namespace}/{name}", version)
-            endpoint = {"host": "127.0.0.1", "port": port}
+            endpoint = self.apiservers.endpoint(port)  # its control-plane VIP, port 6443
             self._secrets(cluster, port)
             if cluster["spec"].get("controlPlaneEndpoint") != endpoint:
                 cluster = self.custom.patch_namespaced_custom_object(*CAPI, namespace, "clusters", name,
@@ -337,7 +353,7 @@ class GuestClusters:
         for pool in pools[1:]:
             self._deployment_status(deployments[pool.name], pool, version, machines, running, sets)
         self._cluster_status(cluster, wanted=wanted, machines=machines, running=running & set(wanted),
-                             endpoint=endpoint)
+                             endpoint=endpoint, all_running=running)
         if waiting:
             self._later(key)
 
@@ -351,9 +367,11 @@ class GuestClusters:
                                                        "conditions": conditions})
         return infra
 
-    def _ensure_node(self, machine: dict, pool: Pool, cluster: str, vsphere_machines: dict, vms: dict) -> bool:
+    def _ensure_node(self, machine: dict, pool: Pool, cluster: str, vsphere_machines: dict, vms: dict,
+                     bootstrapped: bool = True) -> bool:
         """The Machine's VSphereMachine and VirtualMachine; False while a replaced Machine's are still
-        going (they belong to its predecessor of the same name)."""
+        going (they belong to its predecessor of the same name), or while the Machine waits for its
+        bootstrap data (CAPV makes no VM before it)."""
         name = machine["metadata"]["name"]
         current = vsphere_machines.get(name)
         if current is None:
@@ -363,13 +381,16 @@ class GuestClusters:
             return False
         vm = vms.get(name)
         if vm is None:
+            if not bootstrapped:
+                return False
             vms[name] = self._create(VMOP, "virtualmachines", objects.virtual_machine(current, cluster, pool))
             return True
         return _owned_by(vm, current)
 
-    def _machine_progress(self, machine: dict, vsphere_machine: dict | None, vm: dict | None) -> bool:
-        """Bring a Machine's and its VSphereMachine's status up to their VM's; True when it runs
-        (powered on, with an IP)."""
+    def _machine_progress(self, machine: dict, vsphere_machine: dict | None, vm: dict | None,
+                          bootstrap: Bootstrap | None = None, up_to_date: bool = True) -> bool:
+        """Bring a Machine's and its VSphereMachine's status up to their VM's and its bootstrap's;
+        True when it runs (powered on, with an IP)."""
         namespace, name = machine["metadata"]["namespace"], machine["metadata"]["name"]
         if vsphere_machine is not None and not _owned_by(vsphere_machine, machine):
             vsphere_machine = None
@@ -386,18 +407,31 @@ class GuestClusters:
         reason = "Running" if running else ("VirtualMachineNotRunning" if lost else "WaitingForVirtualMachine")
         message = f"VM {vm_status.get('uniqueID')} is {vm_status.get('powerState')}" if lost else ""
         provider_id = f"vsphere://{vm_status['biosUUID']}" if vm_status.get("biosUUID") else None
+        if bootstrap is None:  # (a Machine no longer wanted: its bootstrap was done before)
+            bootstrap = Bootstrap(bool(machine["spec"].get("bootstrap", {}).get("dataSecretName")))
         if vsphere_machine is not None:
-            self._vsphere_machine_progress(vsphere_machine, vm_status, running, failed or lost, address, provider_id)
+            self._vsphere_machine_progress(vsphere_machine, vm_status, running, failed or lost, address, provider_id,
+                                           bootstrap.ready)
         if provider_id and machine["spec"].get("providerID") != provider_id:
             machine = self.custom.patch_namespaced_custom_object(*CAPI, namespace, "machines", name,
                                                                  {"spec": {"providerID": provider_id}})
         status = dict(machine.get("status", {}))
-        conditions = conditions_of(machine, {"BootstrapReady": (True, "Ready", ""),
+        bootstrap_reason = "Ready" if bootstrap.ready else "WaitingForDataSecret"
+        if not bootstrap.ready and not (failed or lost):
+            reason = "WaitingForBootstrapData"
+        conditions = conditions_of(machine, {"BootstrapReady": (bootstrap.ready, bootstrap_reason, bootstrap.message),
                                              "InfrastructureReady": (running, reason, message),
                                              "Ready": (running, reason, message)}, error=failed or lost)
+        control_plane = objects.CONTROL_PLANE_LABEL in machine["metadata"].get("labels", {})
+        v1beta2 = capi_v1beta2.machine(
+            control_plane=control_plane, bootstrap_ready=bootstrap.ready,
+            bootstrap_message=f"* DataSecretAvailable: {bootstrap.message}" if bootstrap.message else "",
+            running=running, lost=lost or failed, up_to_date=up_to_date, provider_id=provider_id)
         status.update({
-            "phase": "Running" if running else ("Failed" if failed or lost else "Provisioning"),
-            "bootstrapReady": True, "infrastructureReady": running, "conditions": conditions,
+            "phase": "Running" if running else ("Failed" if failed or lost else
+                                                ("Provisioning" if bootstrap.ready else "Pending")),
+            "bootstrapReady": bootstrap.ready, "infrastructureReady": running, "conditions": conditions,
+            "v1beta2": {"conditions": capi_v1beta2.v1beta2_conditions(machine, v1beta2)},
             "addresses": [{"type": "InternalIP", "address": address}] if address else [],
             "observedGeneration": machine["metadata"].get("generation", 1),
         })
@@ -408,7 +442,7 @@ class GuestClusters:
         return running
 
     def _vsphere_machine_progress(self, vsphere_machine: dict, vm_status: dict, running: bool, failed: bool,
-                                  address: str | None, provider_id: str | None) -> None:
+                                  address: str | None, provider_id: str | None, bootstrapped: bool = True) -> None:
         """CAPV's view of the VM: its state (pending, ready, error), address and VMProvisioned."""
         if provider_id and vsphere_machine["spec"].get("providerID") != provider_id:
             meta = vsphere_machine["metadata"]
@@ -416,14 +450,18 @@ class GuestClusters:
                 *CAPV, meta["namespace"], "vspheremachines", meta["name"], {"spec": {"providerID": provider_id}})
         created = bool(vm_status.get("uniqueID"))
         reason = "" if running else ("VMCreationFailed" if failed else
-                                     ("WaitingForNetworkAddress" if created else "VMProvisionStarted"))
+                                     ("WaitingForNetworkAddress" if created else
+                                      ("VMProvisionStarted" if bootstrapped else "WaitingForBootstrapData")))
         conditions = conditions_of(vsphere_machine, {"VMProvisioned": (running, reason or "Ready", ""),
                                                      "Ready": (running, reason or "Ready", "")}, error=failed)
+        v1beta2 = capi_v1beta2.vsphere_machine(running=running, failed=failed, bootstrapped=bootstrapped,
+                                               vm_status=vm_status, address=address)
         self._status(CAPV, "vspheremachines", vsphere_machine, {
             "ready": running, "vmstatus": "ready" if running else ("error" if failed else "pending"),
             "vmIp": address or None, "vmID": vm_status.get("biosUUID"),
             "addresses": [{"type": "InternalIP", "address": address}] if address else None,
-            "conditions": conditions})
+            "conditions": conditions,
+            "v1beta2": {"conditions": capi_v1beta2.v1beta2_conditions(vsphere_machine, v1beta2)}})
 
     def _retire_sets(self, cluster: str, namespace: str, sets: dict, machines: dict, version: str,
                      pools: list[Pool]) -> None:
@@ -464,7 +502,10 @@ class GuestClusters:
             "Ready": (all_ready, "Ready" if all_ready else "ScalingUp", message)})
         name = plane["metadata"]["name"]
         cluster = plane["metadata"]["labels"][CLUSTER_LABEL]
-        self._status(KCP[:2], KCP[2], plane, {
+        replicas = Replicas.of(mine, running, wanted_plane, len(wanted_plane))
+        v1beta2 = {"conditions": capi_v1beta2.v1beta2_conditions(
+            plane, capi_v1beta2.control_plane(replicas, initialized=available)), **replicas.counters()}
+        self._status(KCP[:2], KCP[2], plane, {"v1beta2": v1beta2,
             "selector": f"{CLUSTER_LABEL}={cluster},{objects.CONTROL_PLANE_NAME_LABEL}={name}",
             "replicas": len(mine), "updatedReplicas": len(updated), "readyReplicas": len(ready),
             "unavailableReplicas": len(mine) - len(ready), "initialized": available, "ready": available,
@@ -483,7 +524,11 @@ class GuestClusters:
             members = [n for n, m in mine.items() if m["metadata"]["labels"].get(objects.SET_NAME_LABEL) == set_name]
             ready = [n for n in members if n in running]
             done = len(ready) == len(members) == (machine_set["spec"].get("replicas") or 0)
+            replicas = Replicas.of(members, running, members if set_name == current_set else (),
+                                   machine_set["spec"].get("replicas") or 0)
             self._status(CAPI, "machinesets", machine_set, {
+                "v1beta2": {"conditions": capi_v1beta2.v1beta2_conditions(
+                    machine_set, capi_v1beta2.machine_set(replicas)), **replicas.counters()},
                 "selector": ",".join(f"{k}={v}" for k, v in machine_set["spec"]["selector"]["matchLabels"].items()),
                 "replicas": len(members), "fullyLabeledReplicas": len(members), "readyReplicas": len(ready),
                 "availableReplicas": len(ready), "observedGeneration": machine_set["metadata"]["generation"],
@@ -497,7 +542,10 @@ class GuestClusters:
         done = len(ready) == len(mine) == pool.replicas and len(updated) == pool.replicas
         phase = "Running" if done else ("ScalingDown" if len(mine) > pool.replicas else "ScalingUp")
         message = "" if done else f"{len(ready)} of {pool.replicas} machines ready"
+        replicas = Replicas.of(mine, running, updated, pool.replicas)
         self._status(CAPI, "machinedeployments", deployment, {
+            "v1beta2": {"conditions": capi_v1beta2.v1beta2_conditions(
+                deployment, capi_v1beta2.machine_deployment(replicas)), **replicas.counters()},
             "selector": ",".join(f"{k}={v}" for k, v in deployment["spec"]["selector"]["matchLabels"].items()),
             "replicas": len(mine), "updatedReplicas": len(updated), "readyReplicas": len(ready),
             "availableReplicas": len(ready), "unavailableReplicas": max(pool.replicas - len(ready), 0),
@@ -509,7 +557,7 @@ class GuestClusters:
 
     def _cluster_status(self, cluster: dict, failure: str | None = None, wanted: dict | None = None,
                         machines: dict | None = None, running: set[str] = frozenset(),
-                        endpoint: dict | None = None) -> None:
+                        endpoint: dict | None = None, all_running: set[str] = frozenset()) -> None:
         wanted, machines = wanted or {}, machines or {}
         plane = [n for n, p in wanted.items() if p.control_plane]
         workers = [n for n, p in wanted.items() if not p.control_plane]
@@ -531,6 +579,7 @@ class GuestClusters:
             "conditions": conditions, "observedGeneration": cluster["metadata"]["generation"],
             "phase": "Failed" if failure else ("Provisioned" if plane_ready else "Provisioning"),
             "controlPlaneReady": plane_ready, "infrastructureReady": failure is None,
+            "v1beta2": _cluster_v1beta2(cluster, failure, wanted, machines, all_running, endpoint),
         }
         self._status(CAPI, "clusters", cluster, status)
 
@@ -568,11 +617,43 @@ class GuestClusters:
         VSphereMachines and VMs), sets, deployments, the control plane, the infrastructure."""
         namespace, name = cluster["metadata"]["namespace"], cluster["metadata"]["name"]
         for api, plural in ((CAPI, "machinedeployments"), (CAPI, "machinesets"), (CAPI, "machines"),
-                            (KCP[:2], KCP[2]), (CAPV, "vspheremachinetemplates"), (CAPV, "vsphereclusters")):
+                            (KCP[:2], KCP[2]), (CAPV, "vspheremachinetemplates"), (BOOTSTRAP, "kubeadmconfigtemplates"),
+                            (CAPV, "vsphereclusters")):
             for item in self._list(api, plural, namespace, name):
                 kube.unless_absent(self.custom.delete_namespaced_custom_object, *api, namespace, plural, item)
         self.apiservers.forget(f"{namespace}/{name}")
         self._release_finalizer(CAPI, "clusters", cluster, CLUSTER_FINALIZER)
+
+
+def _is_true(obj: dict, kind: str) -> bool:
+    return any(c.get("type") == kind and c.get("status") == "True"
+               for c in (obj.get("status") or {}).get("conditions") or [])
+
+
+def _cluster_v1beta2(cluster: dict, failure: str | None, wanted: dict, machines: dict, running: set[str],
+                     endpoint: dict | None) -> dict:
+    """A Cluster's ``status.v1beta2``: its conditions, and its control plane's and workers' counters."""
+    if failure:
+        return {"conditions": capi_v1beta2.v1beta2_conditions(cluster, capi_v1beta2.cluster(
+            plane=Replicas.of((), (), (), 0), workers=Replicas.of((), (), (), 0), deployments=0, initialized=False,
+            plane_available=False, workers_available=False, probe=False, failure=failure))}
+    plane_names = [n for n, m in machines.items() if objects.CONTROL_PLANE_LABEL in m["metadata"].get("labels", {})]
+    worker_names = [n for n in machines if n not in plane_names]
+    plane = Replicas.of(plane_names, running, wanted, sum(p.control_plane for p in wanted.values()))
+    workers = Replicas.of(worker_names, running, wanted, sum(not p.control_plane for p in wanted.values()))
+    deployments = objects.cluster_pools(cluster)[1][1:]
+    ready_by_pool = {}
+    for name in worker_names:
+        if name in running:
+            pool = machines[name]["metadata"].get("labels", {}).get(objects.DEPLOYMENT_LABEL)
+            ready_by_pool[pool] = ready_by_pool.get(pool, 0) + 1
+    workers_available = all(ready_by_pool.get(pool.name, 0) >= pool.replicas for pool in deployments)
+    initialized = bool(endpoint)
+    conditions = capi_v1beta2.cluster(
+        plane=plane, workers=workers, deployments=len(deployments), initialized=initialized,
+        plane_available=initialized and bool(plane.ready), workers_available=workers_available, probe=bool(endpoint))
+    return {"conditions": capi_v1beta2.v1beta2_conditions(cluster, conditions),
+            **capi_v1beta2.cluster_counters(plane, workers)}
 
 
 def _owned_by(obj: dict, owner: dict) -> bool:

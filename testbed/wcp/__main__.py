@@ -9,10 +9,10 @@ import ssl
 import aiohttp
 from aiohttp import web
 
-from testbed import build
+from testbed import build, passthrough
 from testbed.credentials import Credentials
 from testbed.faults import FaultBook
-from testbed.layout import HOST, SUPERVISOR_API_PORT, SUPERVISOR_LOGIN_PORT, Layout
+from testbed.layout import GUEST_API_PORT, HOST, SUPERVISOR_API_PORT, SUPERVISOR_LOGIN_PORT, Layout
 from testbed.pki import Pki
 from testbed.wcp import app as wcp_app
 from testbed.wcp.libraries import ContentLibraries
@@ -20,7 +20,6 @@ from testbed.wcp.store import Store
 
 log = logging.getLogger("testbed.wcp")
 RESYNC_SECONDS = 5.0
-PASS_THROUGH_PATIENCE = 30.0  # seconds a connection to the Supervisor's 6443 waits for the kube-apiserver
 
 
 def vcsim_inventory(layout: Layout, credentials: Credentials, pki: Pki) -> tuple[dict[str, dict], dict[str, str]]:
@@ -61,7 +60,7 @@ def vcsim_compute(layout: Layout, credentials: Credentials, pki: Pki) -> dict[st
     """vcsim's clusters and VMs as vCenter's ``/api/vcenter/cluster`` and ``/api/vcenter/vm`` list them, and
     the morefs of its distributed switches and port groups."""
     from pyVim.connect import Disconnect, SmartConnect
-    from pyVmomi import vim
+    from pyVmomi import vim, vmodl
 
     context = ssl.create_default_context(cafile=str(pki.ca_cert))
     si = SmartConnect(host=HOST, port=layout.ports.vcsim, user=credentials.vcenter_user,
@@ -81,7 +80,10 @@ def vcsim_compute(layout: Layout, credentials: Credentials, pki: Pki) -> dict[st
                     for cluster in every(vim.ClusterComputeResource)]
         vms = []
         for vm in every(vim.VirtualMachine):
-            summary = vm.summary
+            try:
+                summary = vm.summary
+            except vmodl.fault.ManagedObjectNotFound:  # destroyed between the view and the read: gone
+                continue
             vms.append({"vm": vm._moId, "name": summary.config.name,
                         "power_state": POWER_STATES.get(summary.runtime.powerState, "POWERED_OFF"),
                         "cpu_count": summary.config.numCpu, "memory_size_MiB": summary.config.memorySizeMB})
@@ -147,43 +149,6 @@ async def mirror_loop(wcp: wcp_app.Wcp, kubeconfig: str) -> None:
             pass
 
 
-async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-    try:
-        while data := await source.read(65536):
-            sink.write(data)
-            await sink.drain()
-    except OSError:  # the other end went away: the other direction ends too
-        pass
-    finally:
-        try:
-            sink.write_eof()
-        except (OSError, RuntimeError):
-            pass
-
-
-async def pass_through(apiserver_port: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """One connection to the Supervisor's port 6443, relayed byte for byte to the kube-apiserver on
-    127.0.0.1: TLS is end to end, so client certificates and bearer tokens reach it as sent. While the
-    kube-apiserver restarts, the connection waits for it (as behind a load balancer) rather than
-    ending before the TLS handshake, which a client would take for a TLS failure."""
-    deadline = asyncio.get_running_loop().time() + PASS_THROUGH_PATIENCE
-    while True:
-        try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(HOST, apiserver_port)
-            break
-        except OSError as err:
-            if asyncio.get_running_loop().time() > deadline:
-                log.warning("the kube-apiserver on %s:%s does not answer: %s", HOST, apiserver_port, err)
-                writer.close()
-                return
-            await asyncio.sleep(0.2)
-    try:
-        await asyncio.gather(_pump(reader, upstream_writer), _pump(upstream_reader, writer))
-    finally:
-        for end in (writer, upstream_writer):
-            end.close()
-
-
 async def serve(layout: Layout) -> None:
     pki = Pki(layout.pki)
     upstream_tls = ssl.create_default_context(cafile=str(pki.ca_cert))
@@ -201,6 +166,8 @@ async def serve(layout: Layout) -> None:
         kubernetes_version=build.kubernetes_version(),  # the version stamped into its kube-apiserver
         supervisor_host=layout.supervisor_host,
         supervisor_api_port=SUPERVISOR_API_PORT,
+        guest_vip=lambda port: layout.guest_vip(layout.guest_slot(port)),
+        guest_api_port=GUEST_API_PORT,
     )
     wcp.compute = functools.partial(vcsim_compute, layout, wcp.credentials, pki)
     wcp.libraries = ContentLibraries(wcp.vcsim_url, wcp.credentials, str(pki.ca_cert))
@@ -220,8 +187,8 @@ async def serve(layout: Layout) -> None:
     supervisor_runner = web.AppRunner(supervisor, access_log=None)
     await supervisor_runner.setup()
     await web.TCPSite(supervisor_runner, layout.supervisor_host, SUPERVISOR_LOGIN_PORT, ssl_context=serving).start()
-    kubernetes = await asyncio.start_server(functools.partial(pass_through, layout.ports.apiserver),
-                                            layout.supervisor_host, SUPERVISOR_API_PORT)
+    # the Supervisor's 6443: a pass-through to the kube-apiserver, TLS end to end
+    kubernetes = await passthrough.listen(layout.supervisor_host, SUPERVISOR_API_PORT, layout.ports.apiserver)
     background = [asyncio.create_task(discover_inventory(wcp, layout, pki)),
                   asyncio.create_task(mirror_loop(wcp, str(layout.admin_kubeconfig)))]
     try:

@@ -45,6 +45,9 @@ class Wcp:
     # the Supervisor's own address: /wcp/login on 443, the Kubernetes API on 6443 (testbed.layout)
     supervisor_host: str = "127.0.0.1"
     supervisor_api_port: int = 6443
+    # a guest kube-apiserver's port -> its cluster's control-plane VIP, whose 6443 leads to it (testbed.layout)
+    guest_vip: object = None
+    guest_api_port: int = 6443
     mirror: object = None  # testbed.wcp.mirror.Mirror, once Kubernetes answers
     storage_policies: dict[str, str] = field(default_factory=dict)  # id -> name, read from vcsim at start
     pod_cidr: str = "10.244.0.0/16"  # where vSphere Pods get their addresses (testbed.podnet)
@@ -91,21 +94,21 @@ class Wcp:
         self.sessions[session_id] = {"user": user, "created": created or time.time(), "created_time": _now(),
                                      "last_accessed_time": _now()}
 
+    def role_of(self, user: str, namespace: str) -> str | None:
+        """The strongest role (OWNER, EDIT, VIEW) the namespace's access list gives ``user``, as a USER
+        entry or through one of the user's SSO groups; vCenter's administrator is an OWNER of every
+        namespace; None: no access."""
+        if user == self.credentials.vcenter_user:
+            return "OWNER"
+        names = {("USER", user.lower())} | {("GROUP", group.lower()) for group in self.credentials.sso_groups(user)}
+        stored = self.store.get("namespaces", namespace) or {}
+        roles = {entry["role"] for entry in stored.get("access_list", [])
+                 if (entry["subject_type"], f"{entry['subject']}@{entry['domain']}".lower()) in names}
+        return next((role for role in ("OWNER", "EDIT", "VIEW") if role in roles), None)
+
     def may_use(self, user: str, namespace: str) -> bool:
         """Whether ``user`` is the admin or named (OWNER, EDIT or VIEW) in the namespace's access list."""
-        if user == self.credentials.vcenter_user:
-            return True
-        stored = self.store.get("namespaces", namespace) or {}
-        return any(entry["subject_type"] == "USER" and f"{entry['subject']}@{entry['domain']}" == user
-                   for entry in stored.get("access_list", []))
-
-    def may_edit(self, user: str, namespace: str) -> bool:
-        """Whether ``user`` is the admin or an OWNER/EDIT user of the vSphere Namespace."""
-        if user == self.credentials.vcenter_user:
-            return True
-        stored = self.store.get("namespaces", namespace) or {}
-        return any(entry["subject_type"] == "USER" and entry["role"] in ("OWNER", "EDIT")
-                   and f"{entry['subject']}@{entry['domain']}" == user for entry in stored.get("access_list", []))
+        return self.role_of(user, namespace) is not None
 
     def admin_user(self, request: web.Request) -> str:
         user = self.session_user(request)
@@ -174,27 +177,31 @@ async def login(request: web.Request) -> web.Response:
     user = wcp.basic_user(request)
     body = await _body(request) if request.can_read_body else {}
     cluster, namespace = body.get("guest_cluster_name"), body.get("guest_cluster_namespace")
+    groups = wcp.credentials.sso_groups(user)
     if not cluster:
-        return _json({"session_id": tokens.issue(wcp.jwt_key, user)})
+        return _json({"session_id": tokens.issue(wcp.jwt_key, user, groups=groups)})
     ports = json.loads(wcp.guest_ports_file.read_text()) if wcp.guest_ports_file.exists() else {}
     if not namespace:
         # as kubectl vsphere login --tanzu-kubernetes-cluster-name alone: the one cluster of that name
-        # among the namespaces the user may edit
+        # among the namespaces the user may use
         candidates = sorted(key.split("/", 1)[0] for key in ports
-                            if key.split("/", 1)[1] == cluster and wcp.may_edit(user, key.split("/", 1)[0]))
+                            if key.split("/", 1)[1] == cluster and wcp.may_use(user, key.split("/", 1)[0]))
         if len(candidates) > 1:
             raise validation.invalid(f"guest cluster {cluster} exists in the vSphere Namespaces "
                                      f"{', '.join(candidates)}; name one as guest_cluster_namespace")
         if not candidates:
-            raise ApiError("NOT_FOUND", f"no guest cluster {cluster} in a vSphere Namespace {user} may edit")
+            raise ApiError("NOT_FOUND", f"no guest cluster {cluster} in a vSphere Namespace {user} may use")
         namespace = candidates[0]
     key = f"{namespace}/{cluster}"
-    if not wcp.may_edit(user, namespace):
-        raise ApiError("UNAUTHORIZED", f"{user} has no edit access to vSphere Namespace {namespace}")
+    # any role in the namespace logs in (VMware's KB 424897: a Can View user logs in to the guest
+    # cluster and is Forbidden there); what the token may do inside is the guest's RBAC's answer:
+    # cluster-admin for OWNER and EDIT subjects, nothing for VIEW (testbed.controllers.guest_access)
+    if not wcp.may_use(user, namespace):
+        raise ApiError("UNAUTHORIZED", f"{user} has no access to vSphere Namespace {namespace}")
     if key not in ports:
         raise ApiError("NOT_FOUND", f"guest cluster {key} does not exist or is not ready")
-    return _json({"session_id": tokens.issue(wcp.jwt_key, user, guest=key),
-                  "guest_cluster_server": f"127.0.0.1:{ports[key]}",
+    return _json({"session_id": tokens.issue(wcp.jwt_key, user, guest=key, groups=groups),
+                  "guest_cluster_server": f"{wcp.guest_vip(ports[key])}:{wcp.guest_api_port}",
                   "guest_cluster_ca": base64.b64encode(wcp.ca_pem.encode()).decode()})
 
 
@@ -899,22 +906,40 @@ async def proxy(request: web.Request) -> web.StreamResponse:
         return web.Response(status=answer.status, body=payload, headers=forwarded)
 
 
+PUBLIC_CONFIG_MAPS = ("cluster-info", "vip-cluster-info")  # testbed.cluster_info.PUBLIC
+
+
+async def public_config_map(request: web.Request) -> web.Response:
+    """``GET /api/v1/namespaces/kube-public/configmaps/{name}`` on 443, unauthenticated: the discovery
+    ConfigMaps the Tanzu CLI reads there (``vip-cluster-info``), read anonymously from the kube-apiserver;
+    any other name is a Kubernetes 404, as where the Supervisor publishes no such discovery."""
+    wcp, name = wcp_of(request), request.match_info["name"]
+    if name not in PUBLIC_CONFIG_MAPS:
+        return _json({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                      "message": f'configmaps "{name}" not found', "reason": "NotFound",
+                      "details": {"name": name, "kind": "configmaps"}, "code": 404}, status=404)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{wcp.apiserver_url}{request.path}", ssl=wcp.upstream_tls) as answer:
+            return web.Response(status=answer.status, body=await answer.read(), content_type="application/json")
+
+
 def supervisor_routes(app: web.Application) -> None:
     """What port 443 of the Supervisor's address serves: the login endpoints of ``kubectl vsphere login``
-    (the vCenter API is not there, as on a Supervisor)."""
+    and the public discovery ConfigMaps (the vCenter API is not there, as on a Supervisor)."""
     add = app.router.add_route
     add("GET", "/wcp/healthz", healthz)
     add("POST", "/wcp/login", login)
     add("GET", "/wcp/loginbanner", login_banner)
     add("GET", "/wcp/workloads", workloads)
+    add("GET", "/api/v1/namespaces/kube-public/configmaps/{name}", public_config_map)
 
 
 def routes(app: web.Application) -> None:
+    """vCenter's endpoint: the vSphere Automation API (and the rest proxied to vcsim). The login
+    endpoints are not here, as on vCenter: only the Supervisor's address serves them
+    (``supervisor_routes``). The health check and TokenReview webhook are the testbed's own."""
     add = app.router.add_route
     add("GET", "/wcp/healthz", healthz)
-    add("POST", "/wcp/login", login)
-    add("GET", "/wcp/loginbanner", login_banner)
-    add("GET", "/wcp/workloads", workloads)
     add("POST", "/wcp/tokenreview", token_review)
     add("POST", "/wcp/tokenreview/guest/{namespace}/{cluster}", token_review)
     add("POST", "/api", json_rpc)

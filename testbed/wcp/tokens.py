@@ -7,8 +7,7 @@ import jwt
 
 ISSUER = "https://wcp.testbed.pacific.supervisor"
 LIFETIME = 10 * 3600  # a Supervisor login is good for ten hours
-USER_PREFIX = "sso:"
-GUEST_ADMINS = "sso:guest-cluster-admins"  # bound to cluster-admin inside every guest cluster
+USER_PREFIX = "sso:"  # users and groups alike: "sso:devops@vsphere.local", "sso:Administrators@vsphere.local"
 
 
 def issue(key: bytes, user: str, lifetime: int = LIFETIME, **claims) -> str:
@@ -28,14 +27,18 @@ def verify(key: bytes, token: str) -> dict | None:
 
 
 def kubernetes_user(vcenter_user: str) -> str:
-    """The Kubernetes user name a Supervisor gives a vCenter SSO user."""
+    """The Kubernetes user (or group) name a Supervisor and its guest clusters give a vCenter SSO
+    user (or group): ``sso:USER-NAME@DOMAIN`` (VMware's "Grant Developers SSO Access to Workload
+    Clusters")."""
     return USER_PREFIX + vcenter_user
 
 
 def review(key: bytes, request: dict, not_before: float = 0.0, guest: str | None = None) -> dict:
     """Answer an authentication.k8s.io/v1 TokenReview for the Supervisor, or (``guest`` =
     "namespace/cluster") for one guest cluster; a token is good for exactly one of them, and
-    void when issued before ``not_before``."""
+    void when issued before ``not_before``. The user's SSO groups (the ``groups`` claim) come back
+    as ``sso:`` groups; what a user may do inside a guest cluster is what the cluster's RBAC
+    grants those names (``testbed.controllers.guest_access``)."""
     claims = verify(key, request.get("spec", {}).get("token", ""))
     status: dict = {"authenticated": False}
     if claims and claims.get("iat", 0) >= not_before and claims.get("guest") == guest:
@@ -45,7 +48,7 @@ def review(key: bytes, request: dict, not_before: float = 0.0, guest: str | None
             "user": {
                 "username": kubernetes_user(claims["sub"]),
                 "uid": claims["sub"],
-                "groups": groups + ([GUEST_ADMINS] if guest else []) + ["system:authenticated"],
+                "groups": groups + ["system:authenticated"],
             },
         }
     return {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "status": status}

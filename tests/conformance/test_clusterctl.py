@@ -4,7 +4,9 @@ On vSphere 8 a TanzuKubernetesCluster is realised as a Cluster API Cluster of th
 ``tanzukubernetescluster`` ClusterClass, so Cluster API's own CLI reads it as it reads any
 management cluster's: ``clusterctl describe cluster`` walks Cluster -> its infrastructure (CAPV's
 VSphereCluster) -> control plane (KubeadmControlPlane) -> MachineDeployments -> MachineSets ->
-Machines -> VSphereMachines, and ``clusterctl get kubeconfig`` reads the cluster's kubeconfig
+Machines -> VSphereMachines and KubeadmConfigs (``--echo``; ``--show-templates`` adds the
+deployments' KubeadmConfigTemplates), ``--v1beta2`` reads Cluster API v1.10's v1beta2 conditions
+and replica counters, and ``clusterctl get kubeconfig`` reads the cluster's kubeconfig
 Secret. The namespace's developer (an EDIT user, logged in as ``kubectl vsphere login`` does it)
 makes the cluster. clusterctl first checks the Cluster API contract by reading the CRD
 ``clusters.cluster.x-k8s.io``, a cluster-scoped object a namespace's EDIT user may not read (the
@@ -14,6 +16,7 @@ developer's own call is judged on its own.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass
@@ -119,6 +122,46 @@ def one_row_per_machine(out: str) -> str | None:
     return f"Machines not READY True: {not_ready}" if not_ready else None
 
 
+MACHINE_ROW = re.compile(r"(?<![A-Za-z])Machine/(\S+)")
+
+
+def bootstrap_config_under_each_machine(out: str) -> str | None:
+    """With ``--echo`` each Machine's bootstrap config and infrastructure show as its children: a
+    ``BootstrapConfig - KubeadmConfig/<machine>`` row (the kubeadm bootstrap provider's, named as the
+    Machine) right below the Machine's row, as ``MachineInfrastructure - VSphereMachine/<machine>``."""
+    rows = out.splitlines()
+    machines = [(index, match.group(1)) for index, line in enumerate(rows)
+                if (match := MACHINE_ROW.search(line)) and "MachineInfrastructure" not in line]
+    if len(machines) != 2:
+        return f"{len(machines)} Machine rows, 2 expected: {out[:800]!r}"
+    for index, name in machines:
+        children = " ".join(rows[index + 1:index + 3])
+        for child in (f"BootstrapConfig - KubeadmConfig/{name}", f"MachineInfrastructure - VSphereMachine/{name}"):
+            if child not in children:
+                return f"no {child} below Machine/{name}: {out[:1200]!r}"
+    return None
+
+
+def v1beta2_tree(out: str) -> str | None:
+    """``--v1beta2``: the v1beta2 columns (REPLICAS AVAILABLE READY UP TO DATE STATUS ...), the
+    Cluster and MachineDeployment rows by their Available condition (the Cluster's replicas summed
+    over control plane and workers), each Machine by its Ready condition."""
+    lines = [line for line in out.splitlines() if line.strip()]
+    header = lines[0].split() if lines else []
+    if header[:4] != ["NAME", "REPLICAS", "AVAILABLE", "READY"] or "UP" not in header:
+        return f"not the v1beta2 columns: {out[:600]!r}"
+    cluster = next((line for line in lines if f"Cluster/{GUEST}" in line), "")
+    if "Available: True" not in cluster or "2/2" not in cluster.split():
+        return f"the Cluster's row is {cluster!r}, 2/2 replicas and Available: True expected"
+    deployments = [line for line in lines if "MachineDeployment/" in line]
+    if not deployments or any("Available: True" not in line for line in deployments):
+        return f"MachineDeployment rows not Available: True: {deployments!r}"
+    machines = [line for line in lines if MACHINE_ROW.search(line)]
+    if len(machines) != 2 or any("Ready: True" not in line for line in machines):
+        return f"Machine rows not 2 of Ready: True: {machines!r}"
+    return None if "KubeadmControlPlane/" in out else f"no KubeadmControlPlane row in {out[:800]!r}"
+
+
 def kubeconfig_of_the_guest(out: str) -> str | None:
     document = yaml.safe_load(out) or {}
     servers = [c.get("cluster", {}).get("server", "") for c in document.get("clusters") or []]
@@ -135,7 +178,14 @@ CALLS = [
     Call("admin", ("describe", "cluster", GUEST, "--show-machinesets"), lines_with("MachineSet/")),
     Call("admin", ("describe", "cluster", GUEST, "--show-templates"),
          lines_with(f"MachineInfrastructureTemplate - vmware.infrastructure.cluster.x-k8s.io/v1beta1/{GUEST}-control-plane",
-                    f"MachineInfrastructureTemplate - vmware.infrastructure.cluster.x-k8s.io/v1beta1/{GUEST}-workers")),
+                    f"MachineInfrastructureTemplate - vmware.infrastructure.cluster.x-k8s.io/v1beta1/{GUEST}-workers",
+                    f"BootstrapConfigTemplate - bootstrap.cluster.x-k8s.io/v1beta1/{GUEST}-workers")),
+    Call("admin", ("describe", "cluster", GUEST, "--echo", "--grouping=false"), bootstrap_config_under_each_machine),
+    Call("admin", ("describe", "cluster", GUEST, "--v1beta2"), v1beta2_tree),
+    Call("admin", ("describe", "cluster", GUEST, "--v1beta2", "--show-conditions", "all"),
+         lines_with("Available", "ControlPlaneAvailable", "WorkersAvailable", "RemoteConnectionProbe",
+                    "TopologyReconciled", "Initialized", "EtcdClusterHealthy", "MachinesUpToDate",
+                    "BootstrapConfigReady", "NodeReady", "NodeHealthy", "UpToDate", "EtcdMemberHealthy")),
     Call("admin", ("describe", "cluster", "no-such-cluster"), lines_with("not found"), ok_exit=(1,)),
     Call("admin", ("get", "kubeconfig", GUEST), kubeconfig_of_the_guest),
 ]

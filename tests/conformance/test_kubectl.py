@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass
@@ -45,8 +46,8 @@ def _http(testbed) -> requests.Session:
 
 @pytest.fixture(scope="module")
 def estate(testbed):
-    """A vSphere Namespace where the developer may edit, with a VM class and the vSAN policy, made over REST
-    as an admin would; the Supervisor's address as vCenter reports it."""
+    """A vSphere Namespace where the developer may edit (and the viewer view), with a VM class and the vSAN
+    policy, made over REST as an admin would; the Supervisor's address as vCenter reports it."""
     from tests.testbed.conftest import Vcenter, _absent, _until
     vcenter = Vcenter(testbed, testbed.credentials.vcenter_user, testbed.credentials.vcenter_password)
     classes, instances = ("/api/vcenter/namespace-management/virtual-machine-classes",
@@ -58,11 +59,13 @@ def estate(testbed):
     cluster = vcenter.call("GET", "/api/vcenter/namespace-management/clusters").json()[0]["cluster"]
     info = vcenter.call("GET", f"/api/vcenter/namespace-management/clusters/{cluster}").json()
     user, domain = testbed.credentials.developer_user.split("@")
+    viewer, viewer_domain = testbed.credentials.viewer_user.split("@")
     assert vcenter.call("POST", classes, json={"id": VM_CLASS, "cpu_count": 2, "memory_MB": 2048}).ok
     answer = vcenter.call("POST", instances, json={
         "cluster": cluster, "namespace": NAMESPACE, "vm_service_spec": {"vm_classes": [VM_CLASS]},
         "storage_specs": [{"policy": info["master_storage_policy"]}],
-        "access_list": [{"subject": user, "domain": domain, "subject_type": "USER", "role": "EDIT"}]})
+        "access_list": [{"subject": user, "domain": domain, "subject_type": "USER", "role": "EDIT"},
+                        {"subject": viewer, "domain": viewer_domain, "subject_type": "USER", "role": "VIEW"}]})
     assert answer.ok, answer.text
     deadline = time.monotonic() + 60
     while vcenter.call("GET", f"{instances}/{NAMESPACE}").json().get("config_status") != "RUNNING":
@@ -155,6 +158,8 @@ def developer_login(testbed, estate, tmp_path_factory):
     steps = {"banner": http.get(f"{base}/wcp/loginbanner"), "login": http.post(f"{base}/wcp/login", auth=auth),
              "wrong": http.post(f"{base}/wcp/login", auth=(creds.developer_user, "not-the-password"))}
     steps["workloads"] = http.get(f"{base}/wcp/workloads", auth=auth)
+    # tanzu context create --endpoint <address>: the discovery ConfigMap on 443, no credentials
+    steps["vip-cluster-info"] = http.get(f"{base}/api/v1/namespaces/kube-public/configmaps/vip-cluster-info")
     kubeconfig = None
     if steps["login"].ok and steps["workloads"].ok:
         namespaces = [item["namespace"] for item in steps["workloads"].json()]
@@ -209,6 +214,23 @@ LOGIN_STEPS = {
 }
 
 
+def _vip_cluster_info(answer: requests.Response) -> str | None:
+    """As the Tanzu CLI parses it (``clusterInfoConfig``): ``data.kubeconfig``, a kubeconfig whose cluster
+    is the Supervisor's API on 6443 of its address, with the CA that signs it."""
+    if answer.status_code != 200:
+        return f"{answer.status_code}: {answer.text[:200]}"
+    clusters = (yaml.safe_load((answer.json().get("data") or {}).get("kubeconfig") or "{}") or {}).get("clusters") or []
+    cluster = clusters[0].get("cluster", {}) if clusters else {}
+    server = cluster.get("server", "")
+    if not server.endswith(f":{SUPERVISOR_API_PORT}") or not cluster.get("certificate-authority-data"):
+        return f"the kubeconfig's cluster is {cluster!r}"
+    return None
+
+
+LOGIN_STEPS["tanzu context create: GET kube-public/vip-cluster-info on 443 (no credentials)"] = (
+    "vip-cluster-info", _vip_cluster_info)
+
+
 @pytest.mark.parametrize("name", LOGIN_STEPS)
 def test_login_step(developer_login, name):
     step, check = LOGIN_STEPS[name]
@@ -248,6 +270,8 @@ def version(out: str) -> str | None:
         return f"gitVersion {server.get('gitVersion')!r}"
     if server.get("buildDate", "").startswith("1970"):
         return f"buildDate {server.get('buildDate')!r}: a release's build is stamped with its date"
+    if not re.fullmatch(r"[0-9a-f]{40}", server.get("gitCommit", "")):
+        return f"gitCommit {server.get('gitCommit')!r}: a release's build is stamped with its tag's commit"
     return None
 
 
@@ -319,22 +343,53 @@ def vcenter_vm(out: str) -> str | None:
     return None if nics else "no network adapter"
 
 
-def guest_login(out: str) -> str | None:
+def guest_login(out: str, kubeconfig: str = "guest-kubeconfig") -> str | None:
     """The answer of POST /wcp/login for a guest cluster: the token, server and CA kubectl vsphere login
     writes into a context named by the cluster."""
     answer = json.loads(out)
     missing = [key for key in ("session_id", "guest_cluster_server", "guest_cluster_ca") if not answer.get(key)]
     if missing:
         return f"no {', '.join(missing)} in {out[:200]}"
-    config = Path(SEEN["home"]) / "guest-kubeconfig"
+    host, _, port = answer["guest_cluster_server"].rpartition(":")
+    if port != str(GUEST_API_PORT) or host in ("127.0.0.1", "localhost", SEEN.get("supervisor")):
+        return (f"guest_cluster_server is {answer['guest_cluster_server']!r}; a TKG cluster's API is its "
+                f"control-plane VIP (not the Supervisor's address) on port {GUEST_API_PORT}")
+    SEEN["guest_server"] = answer["guest_cluster_server"]
+    config = Path(SEEN["home"]) / kubeconfig
     config.write_text(yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": GUEST,
         "clusters": [{"name": GUEST, "cluster": {"server": f"https://{answer['guest_cluster_server']}",
                                                   "certificate-authority-data": answer["guest_cluster_ca"]}}],
         "users": [{"name": f"wcp:{GUEST}", "user": {"token": answer["session_id"]}}],
         "contexts": [{"name": GUEST, "context": {"cluster": GUEST, "user": f"wcp:{GUEST}"}}]}))
-    SEEN["guest_kubeconfig"] = str(config)
+    SEEN[kubeconfig.replace("-", "_")] = str(config)
     return None
+
+
+def forbidden(verb: str, resource: str) -> Callable[[str], str | None]:
+    """kubectl's error for a request the cluster's RBAC refuses (403 Forbidden), read from stderr."""
+    def check(err: str) -> str | None:
+        return None if "Forbidden" in err and f'cannot {verb} resource "{resource}"' in err else err.strip()[-300:]
+    return check
+
+
+GUEST_API_PORT = 6443  # where a TKG cluster's control-plane VIP serves its Kubernetes API
+
+
+def the_guest_login_server(out: str) -> str | None:
+    """An endpoint the guest cluster reports (``host:port``) is the server its login gave: its VIP, 6443."""
+    if "guest_server" not in SEEN:
+        return "no guest_cluster_server from the guest login"
+    return None if out.strip() == SEEN["guest_server"] else f"{out.strip()!r}, the login gave {SEEN['guest_server']!r}"
+
+
+def kubeconfig_secret_server(out: str) -> str | None:
+    """The ``<cluster>-kubeconfig`` Secret's kubeconfig names the guest login's server."""
+    if "guest_server" not in SEEN:
+        return "no guest_cluster_server from the guest login"
+    config = yaml.safe_load(base64.b64decode(out))
+    servers = [c["cluster"]["server"] for c in config.get("clusters", [])]
+    return None if servers == [f"https://{SEEN['guest_server']}"] else f"servers {servers}, not the login's"
 
 
 VM_MANIFEST = {"apiVersion": f"{VMOP}/v1alpha3", "kind": "VirtualMachine", "metadata": {"name": VM},
@@ -353,12 +408,16 @@ TKC_MANIFEST = {"apiVersion": "run.tanzu.vmware.com/v1alpha3", "kind": "TanzuKub
 
 @dataclass(frozen=True)
 class Call:
-    who: str  # "admin", "developer" (through the kubectl vsphere login kubeconfig) or "govc" (vCenter's admin)
+    # "admin", "developer" (through the kubectl vsphere login kubeconfig), "govc" (vCenter's admin), "login" /
+    # "viewer-login" (a guest login as the developer / the Can View user), "guest" / "viewer-guest" (kubectl
+    # with the kubeconfig written from it)
+    who: str
     args: tuple[str, ...]
     check: Callable[[str], str | None] = lambda out: None
     name: str = ""
     stdin: str | None = None
     ok_exit: tuple[int, ...] = (0,)  # `auth can-i` answers "no" with exit 1
+    stderr: bool = False  # check what kubectl writes to stderr (a refusal) rather than stdout
 
     @property
     def id(self) -> str:
@@ -429,6 +488,24 @@ CALLS = [
     Call("guest", ("get", "namespaces", "-o", "name"), lines_with("namespace/kube-system", "namespace/default"),
          name="kubectl (guest cluster admin) get namespaces"),
     Call("guest", ("auth", "can-i", "*", "*"), answer_is("yes"), name="kubectl (guest cluster admin) auth can-i '*' '*'"),
+    Call("guest", ("version", "-o", "json"),
+         lambda out: None if json.loads(out).get("serverVersion", {}).get("minor") == "35" else out[:200],
+         name="kubectl (guest cluster admin) version, at the guest login's <VIP>:6443"),
+    # a Can View user of the namespace logs in to the guest cluster too, and is refused there (KB 424897)
+    Call("viewer-login", (json.dumps({"guest_cluster_name": GUEST}),),
+         lambda out: guest_login(out, "viewer-guest-kubeconfig"),
+         name="kubectl vsphere login --tanzu-kubernetes-cluster-name (a Can View user)"),
+    Call("viewer-guest", ("get", "pods"), forbidden("list", "pods"), ok_exit=(1,), stderr=True,
+         name="kubectl (Can View user, guest cluster) get pods: Forbidden"),
+    # the guest's endpoint, as the Cluster, the TKC and the kubeconfig Secret report it: the login's VIP:6443
+    Call("developer", ("get", "clusters.cluster.x-k8s.io", GUEST, "-o",
+                       "jsonpath={.spec.controlPlaneEndpoint.host}:{.spec.controlPlaneEndpoint.port}"),
+         the_guest_login_server, name="kubectl (developer) get cluster: spec.controlPlaneEndpoint is <VIP>:6443"),
+    Call("developer", ("get", "tanzukubernetesclusters.run.tanzu.vmware.com", GUEST, "-o",
+                       "jsonpath={.status.apiEndpoints[0].host}:{.status.apiEndpoints[0].port}"),
+         the_guest_login_server, name="kubectl (developer) get tkc: status.apiEndpoints is <VIP>:6443"),
+    Call("developer", ("get", "secret", f"{GUEST}-kubeconfig", "-o", "jsonpath={.data.value}"),
+         kubeconfig_secret_server, name="kubectl (developer) get secret <cluster>-kubeconfig: its server is <VIP>:6443"),
     Call("developer", ("delete", f"tanzukubernetesclusters.run.tanzu.vmware.com", GUEST, "--wait=true",
                        "--timeout=120s"), lines_with("deleted")),
 ]
@@ -445,20 +522,23 @@ def kubectl(testbed, developer_login, tmp_path_factory):
                 "GOVMOMI_HOME": str(home)}
 
     SEEN["home"] = str(home)
+    SEEN["supervisor"] = developer_login[2]
     http = _http(testbed)
 
     def run(who: str, args: tuple[str, ...], stdin: str | None) -> subprocess.CompletedProcess:
         env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home)}
-        if who == "login":  # the plugin's POST /wcp/login, at the Supervisor's address
+        if who in ("login", "viewer-login"):  # the plugin's POST /wcp/login, at the Supervisor's address
             answer = http.post(f"https://{developer_login[2]}/wcp/login", json=json.loads(args[0]),
-                               auth=(creds.developer_user, creds.developer_password))
+                               auth=(creds.developer_user, creds.developer_password) if who == "login"
+                               else (creds.viewer_user, creds.viewer_password))
             return subprocess.CompletedProcess(args, 0 if answer.status_code == 200 else 1, answer.text, answer.text)
         if who == "govc":
             args = tuple(arg.format(**SEEN) for arg in args)
             return subprocess.run([str(binaries["govc"]), *args], env={**env, **govc_env}, capture_output=True,
                                   text=True, timeout=120)
         binary = binaries["kubectl"]
-        env["KUBECONFIG"] = SEEN["guest_kubeconfig"] if who == "guest" else kubeconfigs[who]
+        env["KUBECONFIG"] = SEEN[f"{who.replace('-', '_')}_kubeconfig"] if who in ("guest", "viewer-guest") \
+            else kubeconfigs[who]
         context = ["-n", NAMESPACE] if who == "developer" and "-n" not in args and args[0] in (
             "apply", "wait", "get", "delete") else []
         return subprocess.run([str(binary), *args, *context], env=env, input=stdin, capture_output=True, text=True,
@@ -482,4 +562,4 @@ def test_kubectl(testbed, kubectl, developer_login, call):
             why += "\n" + diagnosis(testbed)
         judge(call.id, why)
         return
-    judge(call.id, call.check(done.stdout))
+    judge(call.id, call.check(done.stderr if call.stderr else done.stdout))

@@ -83,3 +83,45 @@ def test_a_spec_is_patched_only_where_it_lacks_what_is_wanted():
     assert not _contains({"replicas": 1}, {"replicas": 2})
     assert not _contains({"workers": [{"name": "a"}]}, {"workers": [{"name": "a"}, {"name": "b"}]})
     assert _contains(None, {})
+
+
+def test_bootstrap_objects_are_named_and_owned_as_the_kubeadm_providers_make_them():
+    cluster = _with_uid(objects.cluster_of_tkc(TKC, "v1.35.4+vmware.1-fips", "tkr"), "u-cluster")
+    version, pools = objects.cluster_pools(cluster)
+    plane = objects.control_plane(cluster, version, pools[0])
+    spec = plane["spec"]["kubeadmConfigSpec"]
+    assert spec["format"] == "cloud-config" and spec["clusterConfiguration"]["networking"] == {
+        "podSubnet": "192.168.0.0/16", "serviceSubnet": "10.96.0.0/12", "dnsDomain": "cluster.local"}
+    deployment = objects.machine_deployment(cluster, version, pools[1])
+    assert deployment["spec"]["template"]["spec"]["bootstrap"] == {"configRef": {
+        "apiVersion": "bootstrap.cluster.x-k8s.io/v1beta1", "kind": "KubeadmConfigTemplate", "name": "tkc-a-workers",
+        "namespace": "team-a"}}
+    template = objects.kubeadm_config_template(cluster, "tkc-a-workers")
+    assert template["metadata"]["ownerReferences"][0]["uid"] == "u-cluster"
+    assert "joinConfiguration" in template["spec"]["template"]["spec"]
+
+    plane = _with_uid(plane, "u-kcp")
+    first = _with_uid(objects.machine(cluster, plane, "tkc-a-control-plane-x-0", pools[0], version), "u-m0")
+    assert first["spec"]["bootstrap"] == {"configRef": {
+        "apiVersion": "bootstrap.cluster.x-k8s.io/v1beta1", "kind": "KubeadmConfig", "name": "tkc-a-control-plane-x-0",
+        "namespace": "team-a"}}
+    # the first control plane Machine inits the cluster, a later one joins it as a control plane node
+    init = objects.machine_config_spec(spec, None, initialized=False)
+    assert set(init) == {"format", "clusterConfiguration", "initConfiguration"}
+    join = objects.machine_config_spec(spec, None, initialized=True)
+    assert set(join) == {"format", "joinConfiguration"} and join["joinConfiguration"]["controlPlane"] == {}
+    config = _with_uid(objects.kubeadm_config(first, init), "u-kc")
+    assert config["metadata"]["name"] == "tkc-a-control-plane-x-0"
+    assert config["metadata"]["labels"] == first["metadata"]["labels"]
+    assert [(o["kind"], o["uid"], o["controller"]) for o in config["metadata"]["ownerReferences"]] == [
+        ("Machine", "u-m0", True)]
+    secret = objects.bootstrap_secret(config, "tkc-a")
+    assert secret["type"] == "cluster.x-k8s.io/secret"
+    assert secret["metadata"]["labels"] == {"cluster.x-k8s.io/cluster-name": "tkc-a"}
+    assert secret["metadata"]["ownerReferences"][0]["kind"] == "KubeadmConfig"
+    assert secret["stringData"]["format"] == "cloud-config"
+    data = secret["stringData"]["value"]
+    assert data.startswith("## template: jinja\n#cloud-config\n") and "kubeadm init --config" in data
+    worker_spec = objects.machine_config_spec(None, template["spec"]["template"]["spec"], initialized=True)
+    worker_config = objects.kubeadm_config(first, worker_spec)
+    assert "kubeadm join --config" in objects.bootstrap_data(worker_config)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from testbed import crds
+from testbed import build, crds
 from testbed.credentials import Credentials
 from testbed.errors import TestbedError
 from testbed.layout import REPO_ROOT, Layout
@@ -39,6 +39,16 @@ def test_own_tkc_crd_is_structural_and_served_as_v1alpha3():
     assert version["name"] == "v1alpha3" and version["storage"] is True
     topology = version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["topology"]
     assert set(topology["properties"]) == {"controlPlane", "nodePools"}
+
+
+def test_the_pinned_kubernetes_release_is_stamped_with_its_tags_commit():
+    # a version bump in tools/go.mod without its commit here would leave /version's gitCommit unstamped
+    version = build.kubernetes_version()
+    assert version in build.RELEASE_COMMITS
+    flags = build._ldflags("kube-apiserver")
+    assert f"k8s.io/component-base/version.gitCommit={build.RELEASE_COMMITS[version]}" in flags
+    # a guest release stamped "+testbed" is no real tag: no commit is claimed for it
+    assert "gitCommit" not in build._ldflags("kube-apiserver-1.34")
 
 
 def test_credentials_are_created_once_and_kept_private(tmp_path):
@@ -141,6 +151,46 @@ def test_a_wcp_revocation_voids_the_tokens_of_the_same_second_issued_before_it()
     assert (authenticated(before), authenticated(after)) == (False, True)
 
 
+def test_guest_tokens_name_the_user_and_its_sso_groups_and_nothing_more():
+    """Inside a guest cluster the token is ``sso:<user>`` with its SSO groups as ``sso:`` groups: what it may
+    do there is what the guest's RBAC binds to those names (no blanket group for every login)."""
+    from testbed.wcp import tokens
+
+    key = b"k" * 32
+    token = tokens.issue(key, "administrator@vsphere.local", guest="ns-1/tkc", groups=["Administrators@vsphere.local"])
+    user = tokens.review(key, {"spec": {"token": token}}, guest="ns-1/tkc")["status"]["user"]
+    assert (user["username"], user["groups"]) == ("sso:administrator@vsphere.local",
+                                                  ["sso:Administrators@vsphere.local", "system:authenticated"])
+    viewer = tokens.issue(key, "viewer@vsphere.local", guest="ns-1/tkc")
+    assert tokens.review(key, {"spec": {"token": viewer}}, guest="ns-1/tkc")["status"]["user"]["groups"] == [
+        "system:authenticated"]
+
+
+def test_guest_auth_sync_bindings_are_one_per_owner_or_edit_subject_as_vsphere_names_them():
+    """KB 424897's ClusterRoleBindings: ``vmware-system-auth-sync-wcp:<ns>:<user|group>:<domain>:<name>`` ->
+    cluster-admin, for each OWNER/EDIT subject (the mirror's admin/edit RoleBindings) and the administrators
+    group; VIEW subjects get none."""
+    from types import SimpleNamespace
+
+    from testbed.controllers.guest_access import desired
+
+    def mirrored(role, kind, name):
+        return SimpleNamespace(role_ref=SimpleNamespace(name=role), subjects=[SimpleNamespace(kind=kind, name=name)])
+
+    wanted = desired("vsphere-ns-1", [mirrored("edit", "User", "sso:devops@vsphere.local"),
+                                      mirrored("admin", "Group", "sso:test@vsphere.local"),
+                                      mirrored("view", "User", "sso:viewer@vsphere.local")])
+    assert {name: (body["roleRef"]["name"], [(s["kind"], s["name"]) for s in body["subjects"]])
+            for name, body in wanted.items()} == {
+        "vmware-system-auth-sync-wcp:vsphere-ns-1:group:vsphere.local:administrators":
+            ("cluster-admin", [("Group", "sso:Administrators@vsphere.local")]),
+        "vmware-system-auth-sync-wcp:vsphere-ns-1:group:vsphere.local:test":
+            ("cluster-admin", [("Group", "sso:test@vsphere.local")]),
+        "vmware-system-auth-sync-wcp:vsphere-ns-1:user:vsphere.local:devops":
+            ("cluster-admin", [("User", "sso:devops@vsphere.local")]),
+    }
+
+
 def test_image_registry_objects_are_named_as_the_supervisor_names_them():
     """VM Operator's VMI ID: the first 17 hex digits of the SHA-1 of the item's UUID without dashes
     (its documentation's example); libraries and items are named the same way."""
@@ -214,3 +264,41 @@ def test_a_named_testbed_in_use_is_refused_clearly(tmp_path, monkeypatch):
             pytest_plugin.claimed_layout()
     finally:
         held.close()
+
+
+def test_relays_open_relay_replace_and_release_an_address():
+    """The pass-through behind a guest cluster's VIP: bytes go to 127.0.0.1:<target> and back, a
+    second open with the same key is a no-op, close frees the address's port at once."""
+    import socket
+    import socketserver
+    import threading
+
+    from testbed.passthrough import Relays
+
+    class Echo(socketserver.BaseRequestHandler):
+        def handle(self):
+            while data := self.request.recv(1024):
+                self.request.sendall(data.upper())
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with socket.socket() as probe:  # a free port on a loopback address of its own
+        probe.bind(("127.0.0.77", 0))
+        port = probe.getsockname()[1]
+    relays = Relays()
+    try:
+        relays.open("ns/a", "127.0.0.77", port, server.server_address[1])
+        relays.open("ns/a", "127.0.0.77", port, server.server_address[1])
+        assert relays.listening("ns/a") == ("127.0.0.77", port, server.server_address[1])
+        with socket.create_connection(("127.0.0.77", port), timeout=5) as client:
+            client.sendall(b"through the vip")
+            assert client.recv(1024) == b"THROUGH THE VIP"
+        relays.close("ns/a")
+        assert relays.listening("ns/a") is None
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.77", port), timeout=5).close()
+        relays.close("ns/a")  # closing again is harmless
+    finally:
+        relays.close("ns/a")
+        server.shutdown()
+        server.server_close()

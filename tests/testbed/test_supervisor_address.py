@@ -75,3 +75,33 @@ def test_cluster_info_names_the_supervisor_address_to_anyone(testbed, http):
     assert base64.b64decode(cluster["certificate-authority-data"]) == testbed.pki.ca_cert.read_bytes()
     other = http.get(f"{testbed.layout.supervisor_url}/api/v1/namespaces/kube-public/configmaps")
     assert other.status_code in (401, 403)  # that one ConfigMap only
+
+
+def test_vcenters_own_port_has_no_login_endpoints(testbed, http):
+    """As on vCenter: /wcp/login, /wcp/loginbanner and /wcp/workloads are the Supervisor's, on its address."""
+    creds = testbed.credentials
+    auth = (creds.developer_user, creds.developer_password)
+    assert http.post(f"{testbed.layout.vcenter_url}/wcp/login", auth=auth).status_code == 404
+    assert http.get(f"{testbed.layout.vcenter_url}/wcp/workloads", auth=auth).status_code == 404
+    assert http.get(f"{testbed.layout.vcenter_url}/wcp/loginbanner").status_code == 404
+
+
+def test_vip_cluster_info_is_on_443_for_the_tanzu_cli_with_no_credentials(testbed, http):
+    """kube-public/vip-cluster-info, where the Tanzu CLI reads it of a Supervisor (port 443 of its
+    address, no credentials): a kubeconfig of the Supervisor's API and CA, as cluster-info's."""
+    import base64
+
+    import yaml
+
+    path = "/api/v1/namespaces/kube-public/configmaps"
+    base = f"https://{testbed.layout.supervisor_host}"
+    for url in (f"{base}{path}/vip-cluster-info", f"{testbed.layout.supervisor_url}{path}/vip-cluster-info",
+                f"{base}{path}/cluster-info"):
+        answer = http.get(url)
+        assert answer.status_code == 200, (url, answer.text)
+        cluster = yaml.safe_load(answer.json()["data"]["kubeconfig"])["clusters"][0]["cluster"]
+        assert cluster["server"] == testbed.layout.supervisor_url
+        assert base64.b64decode(cluster["certificate-authority-data"]) == testbed.pki.ca_cert.read_bytes()
+    missing = http.get(f"{base}{path}/pinniped-info")
+    assert missing.status_code == 404 and missing.json()["reason"] == "NotFound"
+    assert http.get(f"{base}/api/v1/namespaces").status_code == 404  # the rest of the API is on 6443

@@ -74,8 +74,10 @@ def test_cluster_info_is_a_kubeconfig_of_the_supervisor_address_and_ca_only():
                                                 "certificate-authority-data": base64.b64encode(b"PEM").decode()}
     assert not config["users"]  # no credentials in a public object
     role, binding = cluster_info.reader()
-    assert role["rules"] == [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["cluster-info"],
-                              "verbs": ["get"]}]
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["configmaps"],
+                              "resourceNames": ["cluster-info", "vip-cluster-info"], "verbs": ["get"]}]
+    vip = cluster_info.config_map("https://127.82.148.2:6443", "PEM", "vip-cluster-info")
+    assert vip["metadata"]["name"] == "vip-cluster-info" and vip["data"] == body["data"]
     assert {subject["name"] for subject in binding["subjects"]} == {"system:unauthenticated", "system:authenticated"}
 
 
@@ -93,3 +95,47 @@ def test_up_says_in_one_message_that_the_supervisor_ports_need_root(tmp_path, mo
     bed = Testbed(Layout(home=tmp_path, state=tmp_path / "state", ports=Ports.from_base(21140)))
     with pytest.raises(TestbedError, match=r"127\.82\.148\.2:443 .*needs root"):
         bed._check_privileged_ports()  # pylint: disable=protected-access
+
+
+def test_guest_vips_share_the_supervisors_24_and_no_other_testbed_address():
+    from testbed.layout import GUEST_SLOTS, guest_vip
+    from testbed.podnet import PodNetwork
+
+    for base in BASES:
+        supervisor = ipaddress.ip_address(supervisor_host(base))
+        own = ipaddress.ip_network(f"{supervisor}/24", strict=False)
+        vips = [ipaddress.ip_address(guest_vip(base, slot)) for slot in range(GUEST_SLOTS)]
+        assert len(set(vips)) == GUEST_SLOTS and all(vip in own for vip in vips)
+        assert supervisor not in vips and own.network_address + 1 not in vips and own.broadcast_address not in vips
+        # nothing else of the testbed is there: the pod network is 10.x, the Spherelet's loopback
+        # node and pod addresses 127.0.2/24 and 127.1/16
+        for other in (ipaddress.ip_network(PodNetwork.for_port_base(base).subnet), ipaddress.ip_network("127.0.2.0/24"),
+                      ipaddress.ip_network("127.1.0.0/16")):
+            assert not own.overlaps(other)
+        # and no other testbed's Supervisor or guests
+        for other_base in set(BASES) - {base}:
+            assert ipaddress.ip_address(supervisor_host(other_base)) not in own
+    assert guest_vip(21140, 0) == "127.82.148.10" and guest_vip(21140, GUEST_SLOTS - 1) == "127.82.148.254"
+    for bad in ((300, 0), (21140, GUEST_SLOTS), (21140, -1)):
+        with pytest.raises(ValueError):
+            guest_vip(*bad)
+
+
+def test_the_layout_puts_guest_slot_n_on_its_port_and_vip(tmp_path):
+    layout = Layout(home=tmp_path, state=tmp_path / "state", ports=Ports.from_base(21140))
+    assert layout.guest_port(3) == 22143 and layout.guest_slot(22143) == 3
+    assert layout.guest_vip(layout.guest_slot(layout.guest_port(3))) == "127.82.148.13"
+
+
+def test_a_guest_serving_certificate_names_its_vip_and_is_reissued_for_another(tmp_path):
+    from testbed.pki import ensure_serving_pair
+
+    pki = ensure_pki(tmp_path, ("127.82.148.2",))
+    cert, key = ensure_serving_pair(pki, "guest-ns-a", ("127.82.148.10",))
+    assert serving_addresses(cert) == {"127.0.0.1", "127.82.148.10"} and key.exists()
+    first = cert.read_bytes()
+    assert ensure_serving_pair(pki, "guest-ns-a", ("127.82.148.10",))[0].read_bytes() == first
+    ensure_serving_pair(pki, "guest-ns-a", ("127.82.148.11",))
+    assert serving_addresses(cert) == {"127.0.0.1", "127.82.148.11"}
+    issuer = x509.load_pem_x509_certificate(cert.read_bytes()).issuer
+    assert issuer == x509.load_pem_x509_certificate(pki.ca_cert.read_bytes()).subject

@@ -81,3 +81,58 @@ def test_the_inventory_namespace_group_variables():
         "supervisor_vsphere_pods_reason": None}
     vds = namespace_vars(vsphere_pods.facts("b", "c61", "VSPHERE_NETWORK"))
     assert vds["supervisor_vsphere_pods"] is False and "NSX networking" in vds["supervisor_vsphere_pods_reason"]
+
+
+def test_a_vcenter_user_without_its_password_is_refused_before_anything_is_asked(capsys):
+    """Else the task's own (Supervisor) password would be sent to vCenter as another user's."""
+    import json
+
+    import pytest
+    from ansible.module_utils.testing import patch_module_args
+
+    from ansible_collections.pacific.supervisor.plugins.module_utils._common.ansible import run_module, supervisor_spec
+    from ansible_collections.pacific.supervisor.plugins.modules import pod_info
+
+    called = []
+    for vcenter in ({"hostname": "vc", "username": "ops@vsphere.local"}, {"hostname": "vc", "password": "vc-secret"}):
+        args = {"server": "https://sv", "username": "dev@vsphere.local", "password": "secret", "vcenter": vcenter}
+        with patch_module_args(args), pytest.raises(SystemExit):
+            run_module(supervisor_spec(pod_info.ARGUMENT_SPEC), lambda params, run: called.append(params) or {})
+        result = json.loads(capsys.readouterr().out)
+        assert result["failed"] and "username" in result["msg"] and "password" in result["msg"]
+        assert "secret" not in json.dumps(result)
+    assert not called
+
+
+def test_a_namespace_vcenter_names_no_cluster_of_is_left_to_the_supervisor():
+    """A namespace of a Supervisor spanning vSphere Zones has no one cluster: nothing to ask, no /clusters/None."""
+    session = Answers({INSTANCES + "/team-z": {"supervisor": "sv-1"}, INSTANCES: [{"namespace": "team-z"}]})
+    found = vsphere_pods.support(session, "team-z")
+    assert found["available"] is True and found["network_provider"] is None and found["reason"] is None
+    assert vsphere_pods.support_by_namespace(session)["team-z"]["available"] is True
+    assert session.asked == [INSTANCES + "/team-z", INSTANCES]
+
+
+def test_a_vcenter_that_will_not_tell_leaves_the_pod_to_the_supervisor_with_a_warning(monkeypatch):
+    """A namespace developer needs no vCenter privilege to run pods: a 403 of the advisory check is no failure."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    from ansible_collections.pacific.supervisor.plugins.module_utils._common import errors
+    from ansible_collections.pacific.supervisor.plugins.modules import pod
+
+    def refused(params, namespace=None):
+        raise errors.Forbidden("GET /api/vcenter/namespaces/instances/team-a failed: Unauthorized", status=403)
+
+    warnings = []
+    run = SimpleNamespace(warn=warnings.append, check_mode=False)
+    params = {"name": "web", "namespace": "team-a", "vcenter": {"hostname": "vc"}}
+    monkeypatch.setattr(pod, "vsphere_pod_support", refused)
+    pod._check_vsphere_pods(params, run)
+    assert len(warnings) == 1 and "team-a" in warnings[0] and "Unauthorized" in warnings[0]
+
+    monkeypatch.setattr(pod, "vsphere_pod_support",
+                        lambda params, namespace=None: vsphere_pods.facts(namespace, "c61", "VSPHERE_NETWORK"))
+    with pytest.raises(errors.InvalidArgument, match="cannot create Pod web in namespace team-a"):
+        pod._check_vsphere_pods(params, run)

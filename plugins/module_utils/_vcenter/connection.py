@@ -37,7 +37,7 @@ VCENTER_LOOKUP_SPEC = dict(vcenter=dict(type="dict", options=dict(
     password=dict(type="str", no_log=True),
     validate_certs=dict(type="bool", default=True),
     ca_cert=dict(type="path"),
-)))
+), required_together=[("username", "password")]))  # never one user's password sent as another's
 
 
 def lookup_settings(params):

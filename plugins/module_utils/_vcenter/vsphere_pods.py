@@ -48,9 +48,17 @@ def facts(namespace, cluster, network_provider):
 def support(session, namespace):
     """``facts`` of ``namespace``, asked of vCenter through ``session`` (a VcenterSession)."""
     info = session.get("/api/vcenter/namespaces/instances/" + quoted(namespace))
-    cluster = info.get("cluster")
-    supervisor = session.get("/api/vcenter/namespace-management/clusters/" + quoted(cluster))
-    return facts(namespace, cluster, supervisor.get("network_provider"))
+    return facts(namespace, info.get("cluster"), _network_provider(session, info.get("cluster")))
+
+
+def _network_provider(session, cluster):
+    """The ``network_provider`` of the Supervisor on ``cluster``; None (not known: the Supervisor
+    alone decides) for a namespace vCenter names no cluster of, such as one of a Supervisor
+    spanning vSphere Zones, or a cluster that is no Supervisor any more."""
+    if not cluster:
+        return None
+    return (session.get_or_none("/api/vcenter/namespace-management/clusters/" + quoted(cluster)) or {}).get(
+        "network_provider")
 
 
 def support_by_namespace(session):
@@ -60,7 +68,6 @@ def support_by_namespace(session):
     for summary in session.get("/api/vcenter/namespaces/instances") or []:
         cluster = summary.get("cluster")
         if cluster not in providers:
-            info = session.get_or_none("/api/vcenter/namespace-management/clusters/" + quoted(cluster)) or {}
-            providers[cluster] = info.get("network_provider")
+            providers[cluster] = _network_provider(session, cluster)
         found[summary["namespace"]] = facts(summary["namespace"], cluster, providers[cluster])
     return found
