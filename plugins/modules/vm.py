@@ -186,7 +186,9 @@ vm:
       description: The VM's vCenter instance UUID.
       type: str
     host:
-      description: The ESXi host the VM runs on, when reported.
+      description:
+        - The ESXi host the VM runs on, by its name in vCenter, when reported (VM Operator's C(status.host),
+          C(status.nodeName) of v1alpha5).
       type: str
     conditions:
       description: The VM Operator's conditions.

@@ -75,6 +75,7 @@ vms:
       moref: vm-1042
       bios_uuid: 4213a1c6-9a51-1a2b-3c4d-5e6f7a8b9c0d
       instance_uuid: 5013b2d7-0b62-2b3c-4d5e-6f7a8b9c0d1e
+      host: esxi-03.example.com
       ready: true
 """
 
