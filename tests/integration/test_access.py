@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests.collection_path import collection_tree
+from tests.testbed.conftest import _until
 
 pytestmark = pytest.mark.testbed
 
@@ -41,6 +42,10 @@ def private(estate, admin_client):
     yield MARKER
     objects.delete_namespaced_custom_object("vmoperator.vmware.com", "v1alpha3", estate.OTHER, "virtualmachines", MARKER)
     core.delete_namespaced_config_map(MARKER, estate.OTHER)
+    # the VM goes once the VM Operator has destroyed it in vCenter (a finalizer): the next module's
+    # before-snapshot must not hold it
+    _until(lambda: all(item["metadata"]["name"] != MARKER for item in objects.list_namespaced_custom_object(
+        "vmoperator.vmware.com", "v1alpha3", estate.OTHER, "virtualmachines")["items"]), 120, f"VM {MARKER} gone")
 
 
 def _refused(result, pattern) -> str | None:
