@@ -12,7 +12,9 @@ SERVER_OBJECT = {
     "apiVersion": "vmoperator.vmware.com/v1alpha3", "kind": "VirtualMachine",
     "metadata": {"name": "web-1", "namespace": "team-a", "uid": "u-1", "resourceVersion": "42", "generation": 3,
                  "creationTimestamp": "2026-01-01T00:00:00Z", "managedFields": [{"manager": "pacific.supervisor"}],
-                 "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"},
+                 # VM Operator's conversion webhook keeps the hub version's data (status too) here
+                 "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}",
+                                 "vmoperator.vmware.com/conversion": '{"status": {"uniqueID": "vm-42"}}'},
                  "labels": {"app": "web"}, "finalizers": ["vmoperator.vmware.com/virtualmachine"]},
     "spec": {"className": "small", "powerState": "PoweredOn"},
     "status": {"powerState": "PoweredOn", "uniqueID": "vm-42"},

@@ -49,7 +49,10 @@ APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
 # metadata the server writes; it says nothing about what the object is
 SERVER_METADATA = ("resourceVersion", "managedFields", "generation", "uid", "creationTimestamp", "selfLink",
                    "deletionTimestamp", "deletionGracePeriodSeconds")
-SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
+# annotations the server side writes: kubectl's last applied configuration, and where VM Operator's
+# conversion webhook keeps the stored (hub) version's data, status included, when it serves an older
+# version. Copied into a new object, the latter would give it the old object's status.
+SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration", "vmoperator.vmware.com/conversion")
 REDACTED = "VALUE_REDACTED"
 _MISSING = object()
 
