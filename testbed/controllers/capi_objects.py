@@ -127,6 +127,11 @@ def ref(api: tuple, kind: str, name: str, namespace: str) -> dict:
     return {"apiVersion": f"{api[0]}/{api[1]}", "kind": kind, "name": name, "namespace": namespace}
 
 
+def owned_by(obj: dict, owner: dict) -> bool:
+    """Whether ``owner`` (by its uid) is among ``obj``'s owner references."""
+    return any(ref.get("uid") == owner["metadata"]["uid"] for ref in obj["metadata"].get("ownerReferences", []))
+
+
 def kubernetes_version(release: dict) -> str:
     """The Kubernetes version of a TanzuKubernetesRelease, e.g. v1.35.4+vmware.1-fips."""
     return (release.get("spec", {}).get("kubernetes") or {}).get("version") or release["spec"]["version"]

@@ -377,7 +377,7 @@ class GuestClusters:
         if current is None:
             current = vsphere_machines[name] = self._create(CAPV, "vspheremachines",
                                                             objects.vsphere_machine(machine, pool))
-        if not _owned_by(current, machine):
+        if not objects.owned_by(current, machine):
             return False
         vm = vms.get(name)
         if vm is None:
@@ -385,16 +385,16 @@ class GuestClusters:
                 return False
             vms[name] = self._create(VMOP, "virtualmachines", objects.virtual_machine(current, cluster, pool))
             return True
-        return _owned_by(vm, current)
+        return objects.owned_by(vm, current)
 
     def _machine_progress(self, machine: dict, vsphere_machine: dict | None, vm: dict | None,
                           bootstrap: Bootstrap | None = None, up_to_date: bool = True) -> bool:
         """Bring a Machine's and its VSphereMachine's status up to their VM's and its bootstrap's;
         True when it runs (powered on, with an IP)."""
         namespace, name = machine["metadata"]["namespace"], machine["metadata"]["name"]
-        if vsphere_machine is not None and not _owned_by(vsphere_machine, machine):
+        if vsphere_machine is not None and not objects.owned_by(vsphere_machine, machine):
             vsphere_machine = None
-        if vm is not None and (vsphere_machine is None or not _owned_by(vm, vsphere_machine)):
+        if vm is not None and (vsphere_machine is None or not objects.owned_by(vm, vsphere_machine)):
             vm = None
         vm_status = (vm or {}).get("status", {})
         address = (vm_status.get("network") or {}).get("primaryIP4")
@@ -654,10 +654,6 @@ def _cluster_v1beta2(cluster: dict, failure: str | None, wanted: dict, machines:
         plane_available=initialized and bool(plane.ready), workers_available=workers_available, probe=bool(endpoint))
     return {"conditions": capi_v1beta2.v1beta2_conditions(cluster, conditions),
             **capi_v1beta2.cluster_counters(plane, workers)}
-
-
-def _owned_by(obj: dict, owner: dict) -> bool:
-    return any(ref.get("uid") == owner["metadata"]["uid"] for ref in obj["metadata"].get("ownerReferences", []))
 
 
 def _contains(current, wanted) -> bool:

@@ -38,10 +38,6 @@ class Bootstrap:
     message: str = ""
 
 
-def _owned_by(obj: dict, owner: dict) -> bool:
-    return any(ref.get("uid") == owner["metadata"]["uid"] for ref in obj["metadata"].get("ownerReferences", []))
-
-
 def _v1beta1(config: dict, ready: bool, reason: str) -> list[dict]:
     conditions = (config.get("status") or {}).get("conditions") or []
     conditions = set_condition(conditions, "CertificatesAvailable", True, "Ready")
@@ -81,7 +77,7 @@ class KubeadmBootstrap:
                 if err.status != 409:
                     raise
                 config = self.custom.get_namespaced_custom_object(*BOOTSTRAP, namespace, CONFIGS, name)
-        if not _owned_by(config, machine):  # the predecessor's, about to go by garbage collection
+        if not objects.owned_by(config, machine):  # the predecessor's, about to go by garbage collection
             return machine, Bootstrap(False, WAITING_FOR_PREDECESSOR)
         if plane_spec is None and not initialized:
             self._status(config, ready=False, reason="WaitingForControlPlaneAvailable",
